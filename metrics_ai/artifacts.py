@@ -1,0 +1,283 @@
+"""Artifact layout, manifests, checksums and atomic publishing.
+
+::
+
+    <root>/<model>/
+      manifest.json            the current version's manifest (switched by one rename)
+      history.jsonl            append-only log: published, rejected (with reason), rollback
+      versions/<version>/      immutable: manifest.json + the family's files
+      model.pkl                anomaly-detector only: a symlink into the current version
+
+A version is written completely under a staging name, checksummed, and renamed
+into ``versions/``; only then can it become current. Readers follow
+``manifest.json`` and verify every file's sha256 before anything is deserialised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from metrics_ai import __version__
+from metrics_ai.errors import ArtifactError
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+HISTORY = "history.jsonl"
+VERSIONS = "versions"
+_TRACKED_LIBRARIES = ("numpy", "pandas", "scikit-learn", "prophet", "statsmodels", "keras", "tensorflow")
+
+
+class DataWindow(BaseModel):
+    """Where the training data came from and what it covered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str
+    start: datetime | None = None
+    end: datetime | None = None
+    rows: int = 0
+    entities: int = 0
+    note: str | None = None
+
+
+class Manifest(BaseModel):
+    """What a version is: enough to reproduce, verify and explain it."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    schema_version: int
+    model: str
+    family: str
+    version: str
+    created_at: datetime
+    code_version: str
+    libraries: dict[str, str]
+    python: str
+    data: DataWindow
+    config: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    entities: list[str] = Field(default_factory=list)
+    components: list[str] | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+    aliases: list[str] = Field(default_factory=list)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shape a model."""
+    found: dict[str, str] = {}
+    for name in _TRACKED_LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[name] = metadata.version(name)
+    return found
+
+
+def new_version_id(now: datetime | None = None) -> str:
+    """Sortable, unique version id: ``20261123T020000Z-1a2b3c``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so readers see the old or the new content, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Parse a manifest file, checking its schema version first."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no manifest (nothing published yet?)") from None
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: unreadable manifest: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"{path}: manifest is not a JSON object")
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        raise ArtifactError(
+            f"{path}: schema_version {raw.get('schema_version')!r} is not supported "
+            f"(this code reads {SCHEMA_VERSION}); retrain or roll back"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise ArtifactError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None
+
+
+class ModelStore:
+    """The versions of one served model under ``<root>/<model>/``."""
+
+    def __init__(self, root: Path, model: str) -> None:
+        self.root = Path(root)
+        self.model = model
+        self.dir = self.root / model
+        self.versions_dir = self.dir / VERSIONS
+
+    # --- reading -----------------------------------------------------------
+    def current(self) -> Manifest:
+        """The current version's manifest (raises ArtifactError if none)."""
+        return read_manifest(self.dir / MANIFEST)
+
+    def current_version(self) -> str | None:
+        """The current version id, or None when nothing is published."""
+        try:
+            return self.current().version
+        except ArtifactError:
+            return None
+
+    def version_dir(self, version: str) -> Path:
+        """Folder of one version."""
+        if "/" in version or version.startswith("."):
+            raise ArtifactError(f"invalid version id {version!r}")
+        return self.versions_dir / version
+
+    def versions(self) -> list[str]:
+        """Published (complete) versions, oldest first."""
+        if not self.versions_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def manifest(self, version: str) -> Manifest:
+        """The manifest of one version."""
+        return read_manifest(self.version_dir(version) / MANIFEST)
+
+    def verify(self, version: str | None = None) -> tuple[Manifest, Path]:
+        """Check schema version and every file's sha256; return the manifest and folder."""
+        manifest = self.current() if version is None else self.manifest(version)
+        folder = self.version_dir(manifest.version)
+        for rel, expected in manifest.files.items():
+            path = folder / rel
+            if not path.is_file():
+                raise ArtifactError(f"{path}: missing (listed in the manifest)")
+            actual = sha256_file(path)
+            if actual != expected:
+                raise ArtifactError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
+        return manifest, folder
+
+    def history(self) -> list[dict[str, Any]]:
+        """Events of this model, oldest first."""
+        path = self.dir / HISTORY
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    # --- writing -----------------------------------------------------------
+    @contextlib.contextmanager
+    def stage(self) -> Iterator[Path]:
+        """A private folder to write a new version into; removed if anything fails."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.versions_dir, prefix=".staging-"))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def commit(self, staging: Path, **fields: Any) -> Manifest:
+        """Checksum a staged folder, write its manifest and rename it into ``versions/``.
+
+        Args:
+            staging: the folder from :meth:`stage`, holding the family's files.
+            fields: manifest fields (family, data, config, metrics, entities, ...).
+        """
+        version = fields.pop("version", None) or new_version_id()
+        files = {
+            str(p.relative_to(staging)): sha256_file(p)
+            for p in sorted(staging.rglob("*"))
+            if p.is_file() and p.name != MANIFEST
+        }
+        manifest = Manifest(
+            schema_version=SCHEMA_VERSION,
+            model=self.model,
+            version=version,
+            created_at=datetime.now(UTC),
+            code_version=__version__,
+            libraries=library_versions(),
+            python=platform.python_version(),
+            files=files,
+            **fields,
+        )
+        (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        os.chmod(staging, 0o775)
+        os.rename(staging, self.version_dir(version))
+        self._log({"event": "published", "version": version})
+        return manifest
+
+    def promote(self, version: str, event: str = "promoted", **details: Any) -> Manifest:
+        """Make a complete version current with one atomic rename of ``manifest.json``."""
+        manifest, folder = self.verify(version)
+        for alias in manifest.aliases:
+            link = self.dir / alias
+            tmp = self.dir / f".{alias}.{uuid.uuid4().hex[:6]}"
+            os.symlink(os.path.relpath(folder / alias, self.dir), tmp)
+            os.replace(tmp, link)
+        _atomic_write_text(self.dir / MANIFEST, manifest.model_dump_json(indent=2))
+        self._log({"event": event, "version": version, **details})
+        return manifest
+
+    def reject(self, version: str, reason: str) -> None:
+        """Record that a version failed the gate; it stays on disk, never current."""
+        self._log({"event": "rejected", "version": version, "reason": reason})
+
+    def rejected(self) -> dict[str, str]:
+        """Rejected versions and why."""
+        return {e["version"]: e.get("reason", "") for e in self.history() if e["event"] == "rejected"}
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` versions (never the current one)."""
+        current = self.current_version()
+        doomed = [v for v in self.versions()[:-keep] if v != current] if keep > 0 else []
+        for version in doomed:
+            shutil.rmtree(self.version_dir(version), ignore_errors=True)
+        for stale in self.versions_dir.glob(".staging-*") if self.versions_dir.is_dir() else []:
+            shutil.rmtree(stale, ignore_errors=True)
+        return doomed
+
+    def _log(self, event: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        event = {"time": datetime.now(UTC).isoformat(), **event}
+        with (self.dir / HISTORY).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event, default=str) + "\n")
+
+
+def load_pickle_verified(path: Path, expected_sha256: str) -> Any:
+    """Unpickle (joblib) only after the bytes read match the manifest's sha256."""
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise ArtifactError(f"{path}: sha256 mismatch; refusing to unpickle")
+    return joblib.load(io.BytesIO(data))

@@ -1,0 +1,69 @@
+"""One exception hierarchy; each class carries the HTTP status it maps to.
+
+Serving renders these in one handler (`serving.errors`). A client's mistake is an
+`InvalidInputError` (400) that names the field; anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+
+class MetricsAIError(Exception):
+    """Base class: `status` is the HTTP status a server answers with."""
+
+    status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(MetricsAIError):
+    """The request (or data file) is malformed; the message names the field."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class UnknownEntityError(MetricsAIError):
+    """The model has no state for this entity and the request brings no history."""
+
+    status = HTTPStatus.NOT_FOUND
+
+
+class ModelNotFoundError(MetricsAIError):
+    """No such served model."""
+
+    status = HTTPStatus.NOT_FOUND
+
+
+class ModelNotReadyError(MetricsAIError):
+    """The model is not loaded (yet), or its artifact is missing or corrupt."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class UpstreamUnavailableError(MetricsAIError):
+    """A data source the request needs (Prometheus) cannot be reached."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class UpstreamTimeoutError(MetricsAIError):
+    """A data source the request needs did not answer in time."""
+
+    status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+class ArtifactError(MetricsAIError):
+    """An artifact is missing, corrupt, or of an unsupported schema version."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class TrainingError(MetricsAIError):
+    """Training cannot produce a model as configured (a loud failure, never silent)."""

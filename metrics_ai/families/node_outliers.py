@@ -1,0 +1,170 @@
+"""node-outliers: which nodes of a cluster behave unlike their peers.
+
+One StandardScaler + IsolationForest per cluster (original system), fitted on each
+node's means of host cpu, host memory, pod cpu and pod memory over LOOKBACK_HOURS.
+A cluster the model has never seen is compared with its own peers when the request
+brings three or more of its nodes (``"model": "ad-hoc"``): a robust z-score across
+the peers (median / MAD), so nothing is fitted on the request path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from metrics_ai.artifacts import Manifest
+from metrics_ai.errors import InvalidInputError
+from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.forest import CompiledForest
+
+FEATURES: tuple[str, ...] = ("host_cpu", "host_mem", "pod_cpu", "pod_mem")
+#: feature -> canonical signal
+FEATURE_SIGNALS: dict[str, str] = {"host_cpu": "cpu", "host_mem": "memory", "pod_cpu": "pod_cpu", "pod_mem": "pod_mem"}
+MIN_PEERS = 3
+
+
+class NodeOutlierConfig(FamilyConfig):
+    """Hyper-parameters of the original system."""
+
+    contamination: float = Field(0.12, gt=0, le=0.5)
+    lookback_hours: int = Field(24, ge=1)
+    n_estimators: int = Field(100, ge=1)
+    random_state: int = 42
+    adhoc_z: float = Field(3.5, gt=0)
+    """Ad-hoc peers: a node is an outlier when a feature's robust z exceeds this."""
+
+
+class ClusterModel:
+    """Scaler and compiled forest of one cluster."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, forest: CompiledForest) -> None:
+        self.mean, self.scale, self.forest = mean, scale, forest
+
+    def score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scores in (0, 1] and outlier flags for raw feature rows."""
+        scores = self.forest.score((x - self.mean) / self.scale)
+        return scores, self.forest.is_anomaly(scores)
+
+
+def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Peer comparison without a model: max robust z across features, squashed to [0, 1)."""
+    median = np.median(x, axis=0)
+    mad = np.median(np.abs(x - median), axis=0) * 1.4826
+    spread = np.where(mad > 1e-12, mad, np.maximum(x.std(axis=0), 1e-9))
+    z = (np.abs(x - median) / spread).max(axis=1)
+    return z / (z + threshold), z > threshold
+
+
+class NodeOutlierPredictor(Predictor):
+    """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
+
+    model_name: ClassVar[str] = "node-outliers"
+    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {"cluster": ("BYTES", 1), "node": ("BYTES", 1), "features": ("FP32", 2)}
+
+    def __init__(self, config: NodeOutlierConfig, clusters: dict[str, ClusterModel], reference: dict[str, Any]) -> None:
+        self.config = config
+        self.clusters = clusters
+        self.reference = reference  # cluster -> {node: [means]} seen at training
+
+    def score(self, clusters: list[str], nodes: list[str], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Scores, flags and which model answered, per row."""
+        n = len(clusters)
+        scores, flags, used = np.zeros(n), np.zeros(n, dtype=bool), [""] * n
+        groups: dict[str, list[int]] = {}
+        for i, c in enumerate(clusters):
+            groups.setdefault(c, []).append(i)
+        for cluster, idx in groups.items():
+            rows = x[idx]
+            model = self.clusters.get(cluster)
+            if model is not None:
+                s, f = model.score(rows)
+                label = "cluster"
+            elif len(set(nodes[i] for i in idx)) >= MIN_PEERS:
+                s, f = adhoc_scores(rows, self.config.adhoc_z)
+                label = "ad-hoc"
+            else:
+                raise InvalidInputError(
+                    f"instances[{idx[0]}].cluster",
+                    f"cluster {cluster!r} is unknown to this model and the request has "
+                    f"{len(idx)} of its nodes; send at least {MIN_PEERS} to compare peers",
+                )
+            scores[idx], flags[idx] = s, f
+            for i in idx:
+                used[i] = label
+        return scores, flags, used
+
+    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
+        """``{"cluster", "node", "is_outlier", "score", "model"}`` per node."""
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInputError("instances", "expected a non-empty list of node objects")
+        clusters, nodes, rows = [], [], []
+        for i, inst in enumerate(instances):
+            if not isinstance(inst, Mapping):
+                raise InvalidInputError(f"instances[{i}]", f"expected an object with cluster, node and {list(FEATURES)}")
+            extra = sorted(set(inst) - {"cluster", "node", *FEATURES})
+            if extra:
+                raise InvalidInputError(f"instances[{i}]", f"unknown key(s) {extra}")
+            for key in ("cluster", "node"):
+                if not isinstance(inst.get(key), str) or not inst.get(key):
+                    raise InvalidInputError(f"instances[{i}].{key}", "expected a non-empty string")
+            row = []
+            for key in FEATURES:
+                v = inst.get(key)
+                if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v):
+                    raise InvalidInputError(f"instances[{i}].{key}", f"expected a finite number, got {v!r}")
+                row.append(float(v))
+            clusters.append(inst["cluster"])
+            nodes.append(inst["node"])
+            rows.append(row)
+        scores, flags, used = self.score(clusters, nodes, np.asarray(rows))
+        return [
+            {"cluster": c, "node": n, "is_outlier": bool(f), "score": float(s), "model": u}
+            for c, n, f, s, u in zip(clusters, nodes, flags, scores, used, strict=True)
+        ]
+
+    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """cluster, node BYTES [N], features FP32 [N, 4] -> is_outlier BOOL, score FP32."""
+        x = inputs["features"].astype(np.float64)
+        n = x.shape[0] if x.ndim == 2 else -1
+        if x.ndim != 2 or x.shape[1] != len(FEATURES) or n == 0:
+            raise InvalidInputError("features", f"expected shape [N, {len(FEATURES)}] ({', '.join(FEATURES)})")
+        if not np.isfinite(x).all():
+            raise InvalidInputError("features", "NaN or infinity where a number is required")
+        clusters, nodes = [_text(v) for v in inputs["cluster"]], [_text(v) for v in inputs["node"]]
+        if len(clusters) != n or len(nodes) != n:
+            raise InvalidInputError("cluster", f"cluster and node need {n} entries, one per features row")
+        scores, flags, _ = self.score(clusters, nodes, x)
+        return {"is_outlier": flags.astype(bool), "score": scores.astype(np.float32)}
+
+    def smoke_instances(self) -> list[Any]:
+        """The training means of the first known cluster."""
+        cluster, nodes = next(iter(self.reference.items()))
+        return [{"cluster": cluster, "node": node, **dict(zip(FEATURES, row, strict=True))} for node, row in nodes.items()]
+
+    def save(self, folder: Path) -> None:
+        """One forest .npz per cluster plus scalers and reference means in JSON."""
+        index = {}
+        for i, (cluster, model) in enumerate(sorted(self.clusters.items())):
+            model.forest.save(folder / f"forest-{i}.npz")
+            index[cluster] = {"file": f"forest-{i}.npz", "mean": model.mean.tolist(), "scale": model.scale.tolist()}
+        state = {"config": self.config.model_dump(mode="json"), "clusters": index, "reference": self.reference}
+        (folder / "clusters.json").write_text(json.dumps(state), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, manifest: Manifest) -> NodeOutlierPredictor:
+        """Read what :meth:`save` wrote."""
+        state = json.loads((folder / "clusters.json").read_text(encoding="utf-8"))
+        clusters = {
+            name: ClusterModel(np.asarray(c["mean"]), np.asarray(c["scale"]), CompiledForest.load(folder / c["file"]))
+            for name, c in state["clusters"].items()
+        }
+        return cls(NodeOutlierConfig.model_validate(state["config"]), clusters, state["reference"])
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,185 @@
+"""Every knob in one place, read from the environment once at start and passed in.
+
+Each field is settable as ``METRICS_AI_<NAME>`` or by the original system's bare
+name (``HORIZON_MIN``, ``DATA_SOURCE``, ``PROMETHEUS_URL`` ...), so the decision
+record's CronJob environment keeps working. Unknown ``METRICS_AI_*`` variables are
+rejected (a typo fails at start, not silently).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "METRICS_AI_"
+
+
+class DataSource(str, Enum):
+    """Where training data comes from."""
+
+    synthetic = "synthetic"
+    prometheus = "prometheus"
+    hybrid = "hybrid"
+    files = "files"
+
+
+class EnsembleWeighting(str, Enum):
+    """How resource-forecast combines its components."""
+
+    equal = "equal"
+    backtest = "backtest"
+
+
+def _env(name: str) -> Any:
+    """Field whose value may come from METRICS_AI_<NAME> or the bare original NAME."""
+    return AliasChoices(name.lower(), f"{ENV_PREFIX}{name}", name)
+
+
+def parse_duration_seconds(value: Any) -> int:
+    """Parse ``60``, ``"60"``, ``"60s"``, ``"5m"`` or ``"1h"`` into whole seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = int(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", str(value))
+        if not match:
+            raise ValueError(f"expected a duration like 60, 60s, 5m or 1h, got {value!r}")
+        seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[
+            match.group(2)
+        ]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+class Settings(BaseSettings):
+    """Configuration of the training job and the predictor (validated once)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    # --- original system -------------------------------------------------
+    horizon_min: int = Field(15, ge=1, le=1440, validation_alias=_env("HORIZON_MIN"))
+    """Forecast horizon in minutes (resource-forecast)."""
+    lookback_hours: int = Field(24, ge=1, le=24 * 90, validation_alias=_env("LOOKBACK_HOURS"))
+    """Window whose means node-outliers compares."""
+    contamination: float = Field(0.12, gt=0, le=0.5, validation_alias=_env("CONTAMINATION"))
+    """Expected outlier share per cluster (node-outliers)."""
+    step: int = Field(60, validation_alias=_env("STEP"))
+    """Resolution of forecasting data in seconds (``60s`` accepted)."""
+    start_hours_ago: int = Field(360, ge=1, validation_alias=_env("START_HOURS_AGO"))
+    """How far back forecasting data reaches."""
+    lstm_seq_len: int = Field(60, ge=4, le=2000, validation_alias=_env("LSTM_SEQ_LEN"))
+    """LSTM input window length."""
+    lstm_epochs: int = Field(10, ge=1, le=1000, validation_alias=_env("LSTM_EPOCHS"))
+    """LSTM training epochs (EarlyStopping patience 3)."""
+    train_fraction: float = Field(0.8, gt=0.1, lt=1.0, validation_alias=_env("TRAIN_FRACTION"))
+    """Chronological share of each series used for fitting; the rest is the backtest."""
+
+    # --- anomaly-detector decision record -------------------------------
+    data_source: DataSource = Field(DataSource.synthetic, validation_alias=_env("DATA_SOURCE"))
+    """synthetic | prometheus | hybrid | files."""
+    prometheus_url: str | None = Field(None, validation_alias=_env("PROMETHEUS_URL"))
+    """Prometheus or Thanos querier URL; also lets the predictor fetch history."""
+    training_days: float = Field(7, gt=0, le=90, validation_alias=_env("TRAINING_DAYS"))
+    """Days of data the training job reads."""
+    anomaly_rate: float = Field(0.03, ge=0, le=0.5, validation_alias=_env("ANOMALY_RATE"))
+    """Share of synthetic samples with injected, labelled anomalies."""
+    sample_interval: int = Field(300, validation_alias=_env("SAMPLE_INTERVAL"))
+    """Anomaly-detector sample interval in seconds (5 minutes)."""
+
+    # --- Prometheus access ------------------------------------------------
+    prometheus_token_file: Path | None = Field(None, validation_alias=_env("PROMETHEUS_TOKEN_FILE"))
+    """Bearer token file (OpenShift: the service account token)."""
+    prometheus_ca_file: Path | None = Field(None, validation_alias=_env("PROMETHEUS_CA_FILE"))
+    """CA bundle for the Prometheus URL (OpenShift: the service CA)."""
+    prometheus_timeout: float = Field(30.0, gt=0, le=600, validation_alias=_env("PROMETHEUS_TIMEOUT"))
+    """Seconds per Prometheus request (training)."""
+    prometheus_fetch_timeout: float = Field(
+        5.0, gt=0, le=120, validation_alias=_env("PROMETHEUS_FETCH_TIMEOUT")
+    )
+    """Seconds the predictor waits for Prometheus before answering 504."""
+    prometheus_cache_seconds: float = Field(30.0, ge=0, validation_alias=_env("PROMETHEUS_CACHE_SECONDS"))
+    """How long the predictor reuses a fetched window."""
+    cluster_label: str = Field("cluster", min_length=1, validation_alias=_env("CLUSTER_LABEL"))
+    """Prometheus label that names the cluster."""
+    queries_file: Path | None = Field(None, validation_alias=_env("QUERIES_FILE"))
+    """YAML file overriding the built-in PromQL queries."""
+    hybrid_real_ratio: float = Field(0.5, ge=0, le=1, validation_alias=_env("HYBRID_REAL_RATIO"))
+    """Share of real windows in hybrid mode (record phases: 0, 0.5, 0.8)."""
+    strict_source: bool = Field(False, validation_alias=_env("STRICT_SOURCE"))
+    """Fail instead of falling back to synthetic when Prometheus is unreachable."""
+
+    # --- models -------------------------------------------------------------
+    seed: int = Field(42, validation_alias=_env("SEED"))
+    """Seed of the synthetic generator and of every model."""
+    ensemble_weighting: EnsembleWeighting = Field(
+        EnsembleWeighting.backtest, validation_alias=_env("ENSEMBLE_WEIGHTING")
+    )
+    """resource-forecast combiner: equal mean, or inverse-backtest-error weights."""
+    forecast_components: str = Field("prophet,arima,lstm", validation_alias=_env("FORECAST_COMPONENTS"))
+    """Components resource-forecast must train; leaving one out is explicit."""
+    disk_threshold: float = Field(90.0, gt=0, le=100, validation_alias=_env("DISK_THRESHOLD"))
+    """Used percent at which a filesystem counts as full."""
+    io_wait_threshold: float = Field(0.30, gt=0, le=1, validation_alias=_env("IO_WAIT_THRESHOLD"))
+    """io_wait ratio crisis threshold."""
+    net_threshold: float = Field(9.5e8, gt=0, validation_alias=_env("NET_THRESHOLD"))
+    """net_rx / net_tx bytes/s crisis threshold."""
+
+    # --- lifecycle ----------------------------------------------------------
+    keep_versions: int = Field(5, ge=1, le=100, validation_alias=_env("KEEP_VERSIONS"))
+    """Published versions kept per model."""
+    gate_margin: float = Field(0.10, ge=0, le=10, validation_alias=_env("GATE_MARGIN"))
+    """A new version may be at most this much worse than the current one."""
+    reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
+    """Seconds between manifest polls in the predictor (0: never)."""
+    ray_address: str | None = Field(None, validation_alias=_env("RAY_ADDRESS"))
+    """Fan per-series fits out to this Ray cluster when set."""
+    workers: int = Field(0, ge=0, le=256, validation_alias=_env("WORKERS"))
+    """Local worker processes for per-series fits (0: one per core)."""
+
+    @field_validator("step", "sample_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return parse_duration_seconds(value)
+
+    @field_validator("forecast_components")
+    @classmethod
+    def _components(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = sorted(set(names) - {"prophet", "arima", "lstm"})
+        if unknown or not names:
+            raise ValueError(f"expected a subset of prophet,arima,lstm, got {value!r}")
+        return ",".join(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.data_source in (DataSource.prometheus,) and not self.prometheus_url:
+            raise ValueError("DATA_SOURCE=prometheus needs PROMETHEUS_URL")
+        return self
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Forecast components as a tuple, in canonical order."""
+        return tuple(self.forecast_components.split(","))
+
+    @property
+    def horizon_points(self) -> int:
+        """Forecast horizon in points at the training STEP."""
+        return max(1, (self.horizon_min * 60) // self.step)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read Settings from the environment once, with explicit overrides (CLI flags) on top.
+
+    Unknown ``METRICS_AI_*`` names raise, so a typo in a deployment fails at start.
+    """
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    typos = sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+    if typos:
+        raise ValueError(f"unknown setting(s): {', '.join(typos)}")
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

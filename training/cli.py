@@ -1,0 +1,123 @@
+"""``python -m training run | rollback | versions``: the training job's command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from metrics_ai.artifacts import ModelStore
+from metrics_ai.errors import MetricsAIError
+from metrics_ai.settings import DataSource, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, publish and roll back metrics-ai models.")
+console = Console(stderr=True)
+
+#: exit status when a family failed to train or a version was rejected (CronJob shows it)
+EXIT_REJECTED = 3
+EXIT_FAILED = 1
+
+
+@app.command()
+def run(
+    out: Annotated[Path, typer.Option(help="Model root (e.g. /mnt/models).")],
+    source: Annotated[DataSource | None, typer.Option(help="Data source (default: DATA_SOURCE).")] = None,
+    data: Annotated[Path | None, typer.Option(help="CSV/Parquet file or folder for --source files.")] = None,
+    models: Annotated[str, typer.Option(help="'all' or a comma list of model names.")] = "all",
+    profile: Annotated[str, typer.Option(help="Synthetic profile: demo, cluster-100, tiny.")] = "demo",
+    dry_run: Annotated[bool, typer.Option(help="Validate settings and arguments, then stop.")] = False,
+) -> None:
+    """Train, backtest and publish; print a summary table; write a report beside the artifacts."""
+    from training.pipeline import parse_models, run_training
+    from training.report import summary_rows, write_report
+    from training.sources import load_data
+    from training.sources.profiles import get_profile
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(data_source=source)
+        names = parse_models(models)
+        get_profile(profile)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if dry_run:
+        console.print(f"dry run: source={settings.data_source.value} models={','.join(names)} out={out}")
+        return
+    console.print(f"reading data: source={settings.data_source.value} profile={profile}")
+    frame, window = load_data(settings, settings.data_source, data, profile)
+    console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress_for(model: str):  # type: ignore[no-untyped-def]
+            def advance(done: int, total: int | None, description: str) -> None:
+                if description not in tasks:
+                    tasks[description] = bar.add_task(description, total=total)
+                bar.update(tasks[description], advance=done, total=total)
+
+            return advance
+
+        runs = run_training(frame, window, settings, out, names, progress_for)
+    table = Table(title="metrics-ai training")
+    for column in ("model", "status", "version", "entities", "metrics", "seconds"):
+        table.add_column(column)
+    rows = summary_rows(runs)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("model", "status", "version", "entities", "metrics", "seconds")))
+    Console().print(table)
+    report = write_report(out, runs, window)
+    console.print(f"report: {report / 'report.md'}")
+    if any(r.error for r in runs):
+        raise typer.Exit(EXIT_FAILED)
+    if any(r.published is not None and not r.published.accepted for r in runs):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command()
+def rollback(
+    out: Annotated[Path, typer.Option(help="Model root.")],
+    model: Annotated[str, typer.Option(help="Served model name.")],
+    version: Annotated[str | None, typer.Option(help="Version to make current (default: the one before).")] = None,
+) -> None:
+    """Make an earlier published version current again (the predictor follows)."""
+    store = ModelStore(out, model)
+    try:
+        current = store.current_version()
+        accepted = [e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")]
+        candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
+        target = version or (candidates[0] if candidates else None)
+        if target is None:
+            raise MetricsAIError(f"{model}: no earlier version to roll back to (versions: {store.versions()})")
+        if target not in store.versions():
+            raise MetricsAIError(f"{model}: no version {target!r}; have {store.versions()}")
+        store.promote(target, event="rollback", previous=current)
+    except MetricsAIError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"{model}: current version is now {target} (was {current})")
+
+
+@app.command()
+def versions(
+    out: Annotated[Path, typer.Option(help="Model root.")],
+    model: Annotated[str, typer.Option(help="Served model name.")],
+) -> None:
+    """List a model's versions, which is current, and which were rejected and why."""
+    store = ModelStore(out, model)
+    current, rejected = store.current_version(), store.rejected()
+    for v in store.versions():
+        mark = "current" if v == current else ("rejected: " + rejected[v] if v in rejected else "")
+        print(f"{v}  {mark}")
+
+
+def main() -> None:
+    """Entry point."""
+    app()

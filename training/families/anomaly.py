@@ -1,0 +1,84 @@
+"""Train the anomaly-detector (decision record): IsolationForest on rolling features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import precision_recall_fscore_support
+
+from metrics_ai.errors import TrainingError
+from metrics_ai.families.anomaly import METRIC_SIGNALS, AnomalyConfig, AnomalyPredictor
+from metrics_ai.features import rolling_features
+from metrics_ai.forest import CompiledForest
+from training.families.base import Progress, Trainer, TrainOutcome, no_progress
+from training.frames import entity_key, wide_by_entity
+
+
+class AnomalyTrainer(Trainer):
+    """Per-node timelines of the five metrics, resampled to SAMPLE_INTERVAL."""
+
+    model_name: ClassVar[str] = "anomaly-detector"
+    signals: ClassVar[tuple[str, ...]] = tuple(METRIC_SIGNALS.values())
+
+    def config(self) -> AnomalyConfig:
+        """Hyper-parameters from settings (contamination is ANOMALY_RATE's default 0.03)."""
+        return AnomalyConfig(sample_interval=self.settings.sample_interval, random_state=self.settings.seed)
+
+    def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
+        """Features per entity, first TRAIN_FRACTION of each to fit, the tail to score."""
+        cfg = self.config()
+        signals = [METRIC_SIGNALS[m] for m in cfg.metrics]
+        wides = wide_by_entity(frame, signals, cfg.sample_interval, labels=("cluster", "node"))
+        if not wides:
+            raise TrainingError(f"anomaly-detector: no entity has all of {signals}")
+        train_x, test_x, test_y, entities = [], [], [], []
+        for key, wide in wides.items():
+            feats = rolling_features(wide[signals].to_numpy(), cfg.spec)
+            cut = int(len(wide) * self.settings.train_fraction)
+            train_x.append(feats[:cut])
+            test_x.append(feats[cut:])
+            test_y.append(wide["anomaly"].to_numpy()[cut:])
+            entities.append(entity_key(*key))
+            progress(1, len(wides), "anomaly-detector features")
+        x_train, x_test, y_test = np.vstack(train_x), np.vstack(test_x), np.concatenate(test_y)
+        forest = IsolationForest(
+            n_estimators=cfg.n_estimators,
+            contamination=cfg.contamination,
+            random_state=cfg.random_state,
+            n_jobs=-1,
+        ).fit(x_train)
+        compiled = CompiledForest.from_sklearn(forest)
+        predicted = compiled.is_anomaly(compiled.score(x_test))
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_test, predicted, average="binary", zero_division=0
+        )
+        centre = np.median(x_train, axis=0)
+        mad = np.median(np.abs(x_train - centre), axis=0) * 1.4826
+        scale = np.where(mad > 1e-12, mad, np.maximum(x_train.std(axis=0), 1e-9))
+        predictor = AnomalyPredictor(cfg, compiled, centre, scale)
+        metrics = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "test_rows": int(len(y_test)),
+            "test_anomalies": int(y_test.sum()),
+            "alarms": int(predicted.sum()),
+            "train_rows": int(len(x_train)),
+            "gate": {"one_minus_f1": float(1.0 - f1)},
+        }
+
+        def write_pickle(path: Path) -> None:
+            joblib.dump({"model": forest, "config": cfg.model_dump(mode="json")}, path)
+
+        return TrainOutcome(
+            predictor=predictor,
+            config=cfg,
+            metrics=metrics,
+            entities=entities,
+            extra_files={"model.pkl": write_pickle},
+        )

@@ -1,0 +1,67 @@
+"""What a family's training half provides to the pipeline."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.settings import Settings
+
+#: progress callback: (units done since last call, total units or None, description)
+Progress = Callable[[int, int | None, str], None]
+
+
+def no_progress(done: int, total: int | None, description: str) -> None:
+    """A progress callback that reports nothing."""
+
+
+@dataclass
+class TrainOutcome:
+    """A fitted, backtested family ready to publish.
+
+    Attributes:
+        predictor: the serving-side state (saved into the version folder).
+        config: hyper-parameters (the manifest's ``config``).
+        metrics: backtest figures (the manifest's ``metrics``; the quality gate reads
+            ``metrics["gate"]``: {name: value, lower is better}).
+        entities: what the model knows (clusters, nodes, series ids).
+        components: which components took part (resource-forecast), else None.
+        skipped: entity -> reason it got no model (e.g. single-node cluster).
+        extra_files: name -> writer(path) for files beyond ``predictor.save``
+            (model.pkl, report plots go to the report, not here).
+        figures: name -> matplotlib Figure for the run's report.
+    """
+
+    predictor: Predictor
+    config: FamilyConfig
+    metrics: dict[str, Any]
+    entities: list[str]
+    components: list[str] | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    extra_files: dict[str, Callable[[Path], None]] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class Trainer(ABC):
+    """Fits one family on the canonical long frame, with a chronological backtest."""
+
+    model_name: ClassVar[str]
+    signals: ClassVar[tuple[str, ...]]
+    """The canonical signals this family reads (the pipeline checks they exist)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
+        """Train on ``frame`` (split chronologically), backtest on its tail.
+
+        Raises:
+            TrainingError: when the data cannot give this family a model.
+        """

@@ -1,0 +1,75 @@
+"""The training run: for each requested family, fit, backtest and publish."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metrics_ai import MODEL_NAMES
+from metrics_ai.artifacts import DataWindow, ModelStore
+from metrics_ai.settings import Settings
+from training.families import trainer_class
+from training.families.base import Progress, TrainOutcome
+from training.publish import PublishResult, publish
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FamilyRun:
+    """The outcome of one family in a run."""
+
+    model: str
+    seconds: float
+    outcome: TrainOutcome | None = None
+    published: PublishResult | None = None
+    error: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Trained and made current."""
+        return self.error is None and self.published is not None and self.published.accepted
+
+
+def parse_models(spec: str) -> list[str]:
+    """``all`` or a comma list of served model names, validated."""
+    if spec.strip() == "all":
+        return list(MODEL_NAMES)
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown or not names:
+        raise ValueError(f"unknown model(s) {unknown}; expected 'all' or names from {list(MODEL_NAMES)}")
+    return names
+
+
+def run_training(
+    frame: pd.DataFrame,
+    data: DataWindow,
+    settings: Settings,
+    out: Path,
+    models: list[str],
+    progress_for: Callable[[str], Progress],
+) -> list[FamilyRun]:
+    """Train and publish each model; one family's failure does not stop the others."""
+    runs = []
+    for model in models:
+        start = time.perf_counter()
+        try:
+            trainer = trainer_class(model)(settings)
+            outcome = trainer.fit(frame, progress_for(model))
+            result = publish(ModelStore(out, model), outcome, data, settings)
+        except Exception as exc:
+            log.exception("%s: training failed", model)
+            runs.append(FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        if not result.accepted:
+            log.error("%s: version %s rejected: %s", model, result.version, result.reason)
+        runs.append(FamilyRun(model, time.perf_counter() - start, outcome, result, figures=outcome.figures))
+    return runs

@@ -1,0 +1,89 @@
+"""Publish a trained family: write, verify, smoke-test, gate, switch, prune."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from metrics_ai.artifacts import DataWindow, Manifest, ModelStore
+from metrics_ai.errors import MetricsAIError
+from metrics_ai.families import predictor_class
+from metrics_ai.settings import Settings
+from training.families.base import TrainOutcome
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What happened to a new version."""
+
+    model: str
+    version: str
+    accepted: bool
+    reason: str = ""
+    previous: str | None = None
+
+
+def gate_reason(current: dict[str, Any] | None, candidate: dict[str, Any], margin: float) -> str:
+    """Why a candidate is worse than current by more than ``margin`` ('' if it is not).
+
+    Both are the manifests' ``metrics["gate"]``: name -> value, lower is better.
+    """
+    if not current:
+        return ""
+    worse = []
+    for name, old in current.items():
+        new = candidate.get(name)
+        if new is None or old is None:
+            continue
+        if float(new) > float(old) * (1.0 + margin) + 1e-9:
+            worse.append(f"{name} {float(new):.4g} > {float(old):.4g} x (1 + {margin:g})")
+    return "; ".join(worse)
+
+
+def smoke_test(store: ModelStore, version: str) -> Manifest:
+    """Load a version from disk exactly as the predictor will, and answer its smoke request."""
+    manifest, folder = store.verify(version)
+    predictor = predictor_class(store.model).load(folder, manifest)
+    instances = predictor.smoke_instances()
+    predictions = predictor.predict_v1(instances)
+    if len(predictions) != len(instances):
+        raise MetricsAIError(f"smoke request: {len(instances)} instances but {len(predictions)} predictions")
+    return manifest
+
+
+def publish(store: ModelStore, outcome: TrainOutcome, data: DataWindow, settings: Settings) -> PublishResult:
+    """Write a complete immutable version; make it current only if it loads, answers and passes the gate."""
+    with store.stage() as staging:
+        outcome.predictor.save(staging)
+        for name, write in outcome.extra_files.items():
+            write(staging / name)
+        manifest = store.commit(
+            staging,
+            family=type(outcome.predictor).__name__,
+            data=data,
+            config=outcome.config.model_dump(mode="json"),
+            metrics={**outcome.metrics, "skipped": outcome.skipped},
+            entities=outcome.entities,
+            components=outcome.components,
+            aliases=list(type(outcome.predictor).aliases),
+        )
+    previous = store.current_version()
+    try:
+        smoke_test(store, manifest.version)
+    except Exception as exc:  # a version that cannot serve must never become current
+        reason = f"smoke test failed: {type(exc).__name__}: {exc}"
+        store.reject(manifest.version, reason)
+        return PublishResult(store.model, manifest.version, False, reason, previous)
+    current_gate = None
+    if previous is not None:
+        try:
+            current_gate = store.current().metrics.get("gate")
+        except MetricsAIError:
+            current_gate = None  # a corrupt current version never blocks its replacement
+    reason = gate_reason(current_gate, outcome.metrics.get("gate", {}), settings.gate_margin)
+    if reason:
+        store.reject(manifest.version, f"quality gate: {reason}")
+        return PublishResult(store.model, manifest.version, False, f"quality gate: {reason}", previous)
+    store.promote(manifest.version, event="published-current")
+    store.prune(settings.keep_versions)
+    return PublishResult(store.model, manifest.version, True, "", previous)
