@@ -1,0 +1,151 @@
+"""Fit Prophet quietly and export the fit as a NumPy-evaluable ProphetState.
+
+Used by every family that fits Prophet (resource-forecast, disk-eta, io-crisis): the
+training image imports prophet, the predictor image only evaluates the exported
+:class:`metrics_ai.prophet_numpy.ProphetState`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from prophet import Prophet
+
+from metrics_ai.errors import TrainingError
+from metrics_ai.prophet_numpy import ProphetState, Regressor, Seasonality
+
+_QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.plot")
+
+
+def _quiet() -> None:
+    """Silence cmdstanpy/prophet INFO chatter (idempotent; sets logger levels only)."""
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def to_ds(t: np.ndarray) -> pd.Series:
+    """Unix seconds -> the timezone-naive UTC datetimes Prophet expects in ``ds``."""
+    return pd.Series(pd.to_datetime(np.asarray(t, dtype=np.float64), unit="s"))
+
+
+def fit_prophet(
+    t: np.ndarray,
+    y: np.ndarray,
+    regressors: Mapping[str, np.ndarray] | None = None,
+    *,
+    algorithm: str = "LBFGS",
+    **prophet_kwargs: Any,
+) -> Prophet:
+    """Fit Prophet (MAP, no uncertainty sampling) quietly on one series.
+
+    Args:
+        t: unix seconds [T]; y: values [T] (NaN rows are dropped by Prophet).
+        regressors: extra additive regressors by name, each [T] (e.g. from
+            :func:`metrics_ai.prophet_numpy.calendar_regressors`).
+        algorithm: the Stan optimiser (LBFGS is fast and the Prophet default).
+        **prophet_kwargs: passed to ``Prophet(...)``; ``uncertainty_samples``
+            defaults to 0 and unspecified seasonalities are switched off.
+
+    Returns:
+        The fitted model.
+    """
+    _quiet()
+    kwargs: dict[str, Any] = {
+        "uncertainty_samples": 0,
+        "yearly_seasonality": False,
+        "weekly_seasonality": False,
+        "daily_seasonality": False,
+    }
+    kwargs.update(prophet_kwargs)
+    model = Prophet(**kwargs)
+    df = pd.DataFrame({"ds": to_ds(t), "y": np.asarray(y, dtype=np.float64)})
+    for name, values in (regressors or {}).items():
+        model.add_regressor(name, mode="additive")
+        df[name] = np.asarray(values, dtype=np.float64)
+    model.fit(df, algorithm=algorithm)
+    return model
+
+
+def _unix(ts: pd.Timestamp) -> float:
+    return float((pd.Timestamp(ts) - pd.Timestamp(0)).total_seconds())
+
+
+def export_prophet(model: Prophet) -> ProphetState:
+    """Export a fitted Prophet model's MAP point forecast to a :class:`ProphetState`.
+
+    Raises:
+        TrainingError: the model is unfitted or uses what the evaluator does not
+            support (logistic growth, holidays, MCMC samples).
+    """
+    if model.history is None or not model.params:
+        raise TrainingError("export_prophet: the model has not been fitted")
+    if model.growth not in ("linear", "flat") or model.logistic_floor:
+        raise TrainingError(f"export_prophet: growth {model.growth!r} is not supported")
+    if model.train_holiday_names is not None:
+        raise TrainingError("export_prophet: holidays are not supported")
+    if model.mcmc_samples:
+        raise TrainingError("export_prophet: MCMC fits are not supported (use MAP)")
+    # Prophet averages the samples; a MAP fit has exactly one.
+    k = float(np.nanmean(model.params["k"]))
+    m = float(np.nanmean(model.params["m"]))
+    delta = np.nanmean(np.atleast_2d(model.params["delta"]), axis=0).astype(np.float64)
+    beta = np.nanmean(np.atleast_2d(model.params["beta"]), axis=0).astype(np.float64)
+    col = 0
+    seasonalities = []
+    for name, props in model.seasonalities.items():
+        n = 2 * int(props["fourier_order"])
+        seasonalities.append(
+            Seasonality(
+                name=name,
+                period=float(props["period"]),
+                fourier_order=int(props["fourier_order"]),
+                mode=str(props["mode"]),
+                beta=beta[col : col + n].copy(),
+                condition_name=props["condition_name"],
+            )
+        )
+        col += n
+    regressors = []
+    for name, props in model.extra_regressors.items():
+        regressors.append(
+            Regressor(
+                name, float(props["mu"]), float(props["std"]), str(props["mode"]), float(beta[col])
+            )
+        )
+        col += 1
+    changepoints_t = np.asarray(
+        model.changepoints_t if model.changepoints_t is not None else [], dtype=np.float64
+    )
+    state = ProphetState(
+        growth=str(model.growth),
+        k=k,
+        m=m,
+        delta=delta if model.growth == "linear" else np.zeros_like(changepoints_t),
+        changepoints_t=changepoints_t,
+        start=_unix(model.start),
+        t_scale=float(pd.Timedelta(model.t_scale).total_seconds()),
+        y_scale=float(model.y_scale),
+        floor=float(model.y_min) if model.scaling == "minmax" else 0.0,
+        seasonalities=seasonalities,
+        regressors=regressors,
+    )
+    state.residual_std = _residual_std(model, state)
+    return state
+
+
+def _residual_std(model: Prophet, state: ProphetState) -> float:
+    """Std of in-sample residuals, evaluated with the exported state itself."""
+    hist = model.history
+    t = (hist["ds"] - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=np.float64)
+    inputs: dict[str, np.ndarray] = {}
+    for r in state.regressors:  # history holds standardised regressors
+        inputs[r.name] = hist[r.name].to_numpy(dtype=np.float64) * r.std + r.mu
+    for s in state.seasonalities:
+        if s.condition_name:
+            inputs[s.condition_name] = hist[s.condition_name].to_numpy(dtype=bool)
+    resid = hist["y"].to_numpy(dtype=np.float64) - state.predict(t, inputs)
+    return float(np.std(resid)) if resid.size else 0.0
