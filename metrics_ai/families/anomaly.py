@@ -83,7 +83,12 @@ class AnomalyPredictor(Predictor):
         m = len(self.config.metrics)
         if isinstance(instances[0], Mapping):
             return np.stack([self._row_from_mapping(row, i) for i, row in enumerate(instances)])
-        arr = np.asarray(instances) if all(isinstance(r, list) for r in instances) else None
+        arr = None
+        if all(isinstance(r, list) and len(r) == m for r in instances):
+            try:
+                arr = np.asarray(instances)
+            except (ValueError, TypeError, OverflowError):
+                arr = None
         if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != 2 or arr.shape[1] != m:
             self._explain_bad_rows(instances)
         assert arr is not None

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from metrics_ai.artifacts import Manifest
+from metrics_ai.series import History
+
+
+class HistoryFetcher(Protocol):
+    """Fetches the latest window of one series for requests that bring no history.
+
+    The predictor sets one (Prometheus, when PROMETHEUS_URL is configured) on every
+    loaded Predictor as ``predictor.fetcher``; families that accept requests without
+    history call it first and fall back to their training-time state.
+    """
+
+    def fetch(self, signal: str, labels: Mapping[str, str], seconds: float, step: int) -> History | None:
+        """The last ``seconds`` of ``signal`` for the entity ``labels`` at ``step`` s.
+
+        Returns None when no source is configured or the series is unknown to it.
+
+        Raises:
+            UpstreamTimeoutError: the source did not answer in time (504).
+            UpstreamUnavailableError: the source cannot be reached (503).
+        """
 
 
 class FamilyConfig(BaseModel):
@@ -26,6 +47,8 @@ class Predictor(ABC):
     """
 
     model_name: ClassVar[str]
+    fetcher: HistoryFetcher | None = None
+    """Set by the predictor process after load; None means "no live source"."""
 
     @abstractmethod
     def save(self, folder: Path) -> None:

@@ -54,8 +54,10 @@ class ClusterModel:
 def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Peer comparison without a model: max robust z across features, squashed to [0, 1)."""
     median = np.median(x, axis=0)
-    mad = np.median(np.abs(x - median), axis=0) * 1.4826
-    spread = np.where(mad > 1e-12, mad, np.maximum(x.std(axis=0), 1e-9))
+    deviation = np.abs(x - median)
+    mad = np.median(deviation, axis=0) * 1.4826
+    # Identical peers give MAD 0: fall back to the mean absolute deviation (x 1.2533, normal-consistent).
+    spread = np.where(mad > 1e-12, mad, np.maximum(deviation.mean(axis=0) * 1.2533, 1e-9))
     z = (np.abs(x - median) / spread).max(axis=1)
     return z / (z + threshold), z > threshold
 

@@ -1,0 +1,40 @@
+# metrics-ai: `make run` (train the demo profile and serve it) and `make test` (the whole suite).
+# Both set themselves up from nothing: a venv in .venv with the pinned versions of constraints.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MODELS ?= ./models
+PORT   ?= 8080
+
+.PHONY: setup test test-deps run train serve lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project with the serve, train and dev extras
+
+test-deps: ## system packages the tests use (Debian's prometheus + promtool)
+	bash scripts/install-test-deps.sh
+
+test: setup test-deps ## run the whole suite (real KServe server, real Prometheus, real Helm engine)
+	$(PY) -m pytest -q
+
+train: setup ## train the demo profile on synthetic data into ./models
+	$(PY) -m training run --source synthetic --profile demo --out $(MODELS)
+
+serve: setup ## serve ./models on :8080 (REST) and :8081 (gRPC)
+	$(PY) -m serving --model-dir $(MODELS) --http-port $(PORT) --grpc-port $$(( $(PORT) + 1 ))
+
+run: train ## train the demo profile, serve it on :8080 and print example calls
+	bash scripts/run-demo.sh $(PY) $(MODELS) $(PORT)
+
+lint: setup
+	$(PY) -m ruff check metrics_ai training serving tests bench
+
+clean:
+	rm -rf $(VENV) $(MODELS) .pytest_cache .hypothesis

@@ -1,0 +1,172 @@
+"""The thin KServe adapter: load a verified version, answer V1 and V2, hot-swap on change."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import kserve
+import orjson
+from kserve import InferRequest, InferResponse
+from kserve.errors import InvalidInput, ModelNotReady, ServerNotReady
+
+from metrics_ai.artifacts import Manifest, ModelStore
+from metrics_ai.errors import InvalidInputError, MetricsAIError
+from metrics_ai.families import predictor_class
+from metrics_ai.families.base import HistoryFetcher, Predictor
+from serving.metrics import ServingMetrics
+from serving.v2 import decode_inputs, encode_outputs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded version: swapped as one reference, so a request sees one consistent pair."""
+
+    predictor: Predictor
+    manifest: Manifest
+
+
+class ServedModel(kserve.Model):
+    """Serves the current version of one model from ``<model-dir>/<name>/``.
+
+    Readiness tells the truth: ``ready`` is True only once a version has been verified
+    (sha256 of every file), loaded and has answered its smoke request. A newer version
+    that fails any of that is reported and the old one keeps serving.
+    """
+
+    model_name: ClassVar[str]
+
+    def __init__(self, store: ModelStore, metrics: ServingMetrics, fetcher: HistoryFetcher | None = None) -> None:
+        super().__init__(self.model_name)
+        self.store = store
+        self.metrics = metrics
+        self.fetcher = fetcher
+        self.ready = False
+        self.last_error: str | None = None
+        self._loaded: Loaded | None = None
+        self._failed_version: str | None = None
+        self._lock = threading.Lock()
+        metrics.ready.labels(self.name).set(0)
+
+    @property
+    def version(self) -> str | None:
+        """The version now answering, if any."""
+        loaded = self._loaded
+        return loaded.manifest.version if loaded else None
+
+    # --- lifecycle ----------------------------------------------------------
+    def load(self) -> bool:
+        """Load the current version if there is a new one; never raises."""
+        self.refresh()
+        return self.ready
+
+    def refresh(self) -> bool:
+        """Pick up a newly current version (publish or rollback). True if it switched."""
+        if not self._lock.acquire(blocking=False):
+            return False  # a reload is already running
+        try:
+            return self._refresh()
+        finally:
+            self._lock.release()
+
+    def _refresh(self) -> bool:
+        try:
+            wanted = self.store.current()
+        except MetricsAIError as exc:
+            self._note_failure(None, exc)
+            return False
+        if wanted.version == self.version or wanted.version == self._failed_version:
+            return False
+        start = time.perf_counter()
+        try:
+            manifest, folder = self.store.verify(wanted.version)
+            predictor = predictor_class(self.name).load(folder, manifest)
+            predictor.fetcher = self.fetcher
+            instances = predictor.smoke_instances()
+            if len(predictor.predict_v1(instances)) != len(instances):
+                raise MetricsAIError("smoke request answered the wrong number of predictions")
+        except Exception as exc:  # any failure keeps the old version serving
+            self._note_failure(wanted.version, exc)
+            return False
+        previous = self.version
+        self._loaded = Loaded(predictor, manifest)
+        self.ready = True
+        self.last_error = None
+        self.metrics.reload_seconds.labels(self.name).observe(time.perf_counter() - start)
+        if previous is not None:
+            self.metrics.version_info.remove(self.name, previous)
+            self.metrics.reloads.labels(self.name).inc()
+        self.metrics.version_info.labels(self.name, manifest.version).set(1)
+        self.metrics.artifact_created.labels(self.name).set(manifest.created_at.timestamp())
+        self.metrics.ready.labels(self.name).set(1)
+        log.info("%s: serving version %s (was %s)", self.name, manifest.version, previous)
+        return True
+
+    def _note_failure(self, version: str | None, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        if version is not None and version != self._failed_version:
+            self.metrics.reload_failures.labels(self.name).inc()
+            log.error("%s: version %s failed to load, %s: %s", self.name, version,
+                      f"still serving {self.version}" if self._loaded else "not ready", message)
+        self._failed_version = version or self._failed_version
+        self.last_error = message
+        if self._loaded is None:
+            self.ready = False
+
+    # --- inference ------------------------------------------------------------
+    async def predict(
+        self, payload: dict[str, Any] | InferRequest, headers: dict[str, str] | None = None
+    ) -> dict[str, Any] | InferResponse:
+        """V1 ``{"instances": [...]}`` or a V2 InferRequest (REST or gRPC)."""
+        loaded = self._loaded
+        grpc = isinstance(payload, InferRequest) and payload.from_grpc
+        if loaded is None:
+            self.metrics.predictions.labels(self.name, "not_ready").inc()
+            raise ModelNotReady(self.name, self.last_error)
+        try:
+            if isinstance(payload, InferRequest):
+                result: dict[str, Any] | InferResponse = self._infer_v2(loaded, payload)
+            else:
+                result = self._predict_v1(loaded, payload)
+        except MetricsAIError as exc:
+            self.metrics.predictions.labels(self.name, f"error_{int(exc.status)}").inc()
+            if grpc:  # the gRPC interceptor knows KServe's errors only
+                raise (InvalidInput(exc.message) if exc.status < 500 else ServerNotReady(exc.message)) from None
+            raise
+        self.metrics.predictions.labels(self.name, "ok").inc()
+        return result
+
+    def _predict_v1(self, loaded: Loaded, payload: Any) -> dict[str, Any]:
+        if isinstance(payload, bytes | str):  # a JSON body sent without a JSON content type
+            try:
+                payload = orjson.loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidInputError("body", f"not valid JSON: {exc}") from None
+        if not isinstance(payload, dict) or "instances" not in payload:
+            raise InvalidInputError("instances", 'expected a JSON object {"instances": [...]}')
+        instances = payload["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInputError("instances", "expected a non-empty list")
+        predictions = loaded.predictor.predict_v1(instances)
+        version = loaded.manifest.version
+        positives = 0
+        for prediction in predictions:
+            prediction["model_version"] = version
+            positives += self.positive(prediction)
+        if positives:
+            self.metrics.positives.labels(self.name).inc(positives)
+        return {"predictions": predictions}
+
+    def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:
+        inputs = decode_inputs(request, type(loaded.predictor).v2_inputs)
+        outputs = loaded.predictor.infer_v2(inputs)
+        return encode_outputs(request, self.name, loaded.manifest.version, outputs)
+
+    def positive(self, prediction: dict[str, Any]) -> bool:
+        """Whether a V1 prediction raises an alarm (counted in the positives metric)."""
+        return False

@@ -1,0 +1,71 @@
+"""V2 (Open Inference Protocol) tensors <-> the NumPy arrays families take and give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from kserve import InferOutput, InferRequest, InferResponse
+from kserve.utils.numpy_codec import from_np_dtype
+
+from metrics_ai.errors import InvalidInputError
+
+#: a family's declared datatype -> the request datatypes accepted for it
+_ACCEPTED: dict[str, frozenset[str]] = {
+    "FP32": frozenset({"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}),
+    "INT64": frozenset({"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP64"}),
+    "BYTES": frozenset({"BYTES"}),
+}
+
+
+def decode_inputs(request: InferRequest, spec: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
+    """Check names, datatypes and ranks of a request's inputs and decode them.
+
+    Args:
+        request: the KServe request (REST or gRPC).
+        spec: input name -> (datatype, number of dimensions) that the family declares.
+    """
+    given = {tensor.name: tensor for tensor in request.inputs}
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise InvalidInputError("inputs", f"unknown input(s) {unknown}; expected {sorted(spec)}")
+    out: dict[str, np.ndarray] = {}
+    for name, (datatype, ndim) in spec.items():
+        tensor = given.get(name)
+        if tensor is None:
+            raise InvalidInputError(f"inputs.{name}", f"missing; expected a {datatype} tensor of rank {ndim}")
+        if tensor.datatype not in _ACCEPTED.get(datatype, frozenset({datatype})):
+            raise InvalidInputError(f"inputs.{name}", f"datatype {tensor.datatype} given; expected {datatype}")
+        if len(tensor.shape) != ndim or any(int(d) < 0 for d in tensor.shape):
+            raise InvalidInputError(f"inputs.{name}", f"shape {list(tensor.shape)} given; expected rank {ndim}")
+        try:
+            array = tensor.as_numpy()
+        except Exception as exc:  # kserve raises assorted errors for data that does not fit the shape
+            raise InvalidInputError(f"inputs.{name}", f"data does not match shape {list(tensor.shape)}: {exc}") from None
+        if array.shape != tuple(int(d) for d in tensor.shape):
+            raise InvalidInputError(f"inputs.{name}", f"data has shape {list(array.shape)}, header says {list(tensor.shape)}")
+        out[name] = array
+    return out
+
+
+def encode_outputs(request: InferRequest, model: str, version: str, outputs: dict[str, np.ndarray]) -> InferResponse:
+    """Named arrays -> an InferResponse that answers ``request`` (REST JSON or gRPC)."""
+    tensors = []
+    for name, array in outputs.items():
+        array = np.asarray(array)
+        if array.dtype.kind in "OUS":
+            array = np.asarray([_to_bytes(v) for v in array.reshape(-1)], dtype=object).reshape(array.shape)
+        tensor = InferOutput(name=name, shape=list(array.shape), datatype=from_np_dtype(array.dtype))
+        tensor.set_data_from_numpy(array, binary_data=bool(request.use_binary_outputs))
+        tensors.append(tensor)
+    return InferResponse(
+        response_id=request.id or "",
+        model_name=model,
+        model_version=version,
+        infer_outputs=tensors,
+        from_grpc=request.from_grpc,
+    )
+
+
+def _to_bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
