@@ -23,6 +23,9 @@ _QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.plot")
 
 def _quiet() -> None:
     """Silence cmdstanpy/prophet INFO chatter (idempotent; sets logger levels only)."""
+    from cmdstanpy.utils import get_logger
+
+    get_logger()  # cmdstanpy configures its logger on first use: do it now, then quieten it
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
