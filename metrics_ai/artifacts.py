@@ -97,9 +97,9 @@ def library_versions() -> dict[str, str]:
 
 
 def new_version_id(now: datetime | None = None) -> str:
-    """Sortable, unique version id: ``20261123T020000Z-1a2b3c``."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+    """Unique id that sorts by creation time: ``20261123T020000.123456Z-1a2b``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{stamp}-{uuid.uuid4().hex[:4]}"
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -159,6 +159,18 @@ class ModelStore:
             return self.current().version
         except ArtifactError:
             return None
+
+    def current_pointer(self) -> str | None:
+        """The version ``manifest.json`` names, read without validation (None if unreadable).
+
+        Lets a reader tell "a new, broken version was switched in" from "nothing changed".
+        """
+        try:
+            raw = json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        version = raw.get("version") if isinstance(raw, dict) else None
+        return str(version) if version is not None else None
 
     def version_dir(self, version: str) -> Path:
         """Folder of one version."""

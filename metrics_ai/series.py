@@ -56,7 +56,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "data") -> pd.DataFrame:
         raise InvalidInputError(where, f"missing column(s) {missing}; expected {list(COLUMNS)}")
     out = pd.DataFrame(index=frame.index)
     out["timestamp"] = _parse_timestamps(frame["timestamp"], f"{where}.timestamp")
-    out["signal"] = frame["signal"].astype(str)
+    out["signal"] = frame["signal"].astype(object).astype(str)
     unknown = sorted(set(out["signal"].unique()) - set(SIGNALS))
     if unknown:
         raise InvalidInputError(f"{where}.signal", f"unknown signal(s) {unknown}; expected {list(SIGNALS)}")
@@ -67,7 +67,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "data") -> pd.DataFrame:
         raise InvalidInputError(f"{where}.value", f"row {row} is not a number: {frame['value'].iloc[row]!r}")
     out["value"] = values
     for label in LABELS:
-        out[label] = frame[label].fillna("").astype(str) if label in frame.columns else ""
+        out[label] = frame[label].astype(object).fillna("").astype(str) if label in frame.columns else ""
     out["anomaly"] = frame["anomaly"].fillna(False).astype(bool) if "anomaly" in frame.columns else False
     out = out.dropna(subset=["value"])
     out = out[np.isfinite(out["value"].to_numpy())]

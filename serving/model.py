@@ -78,7 +78,9 @@ class ServedModel(kserve.Model):
         try:
             wanted = self.store.current()
         except MetricsAIError as exc:
-            self._note_failure(None, exc)
+            pointer = self.store.current_pointer()
+            if pointer != self.version:
+                self._note_failure(pointer, exc)
             return False
         if wanted.version == self.version or wanted.version == self._failed_version:
             return False

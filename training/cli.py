@@ -50,7 +50,11 @@ def run(
         console.print(f"dry run: source={settings.data_source.value} models={','.join(names)} out={out}")
         return
     console.print(f"reading data: source={settings.data_source.value} profile={profile}")
-    frame, window = load_data(settings, settings.data_source, data, profile)
+    try:
+        frame, window = load_data(settings, settings.data_source, data, profile)
+    except (MetricsAIError, ValueError, OSError) as exc:
+        console.print(f"[red]error reading data:[/red] {exc}")
+        raise typer.Exit(2) from None
     console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -72,7 +76,10 @@ def run(
     rows = summary_rows(runs)
     for row in rows:
         table.add_row(*(str(row[c]) for c in ("model", "status", "version", "entities", "metrics", "seconds")))
-    Console().print(table)
+    out_console = Console()
+    if not out_console.is_terminal:  # logs and CronJob output: don't squeeze the table to 80 columns
+        out_console = Console(width=200)
+    out_console.print(table)
     report = write_report(out, runs, window)
     console.print(f"report: {report / 'report.md'}")
     if any(r.error for r in runs):

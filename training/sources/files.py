@@ -22,5 +22,5 @@ def read_files(path: Path) -> pd.DataFrame:
         if not file.exists():
             raise FileNotFoundError(f"{file}: no such file")
         raw = pd.read_parquet(file) if file.suffix in (".parquet", ".pq") else pd.read_csv(file)
-        frames.append(validate_frame(raw, where=str(file)).astype({c: str for c in ("signal", "cluster", "node", "mountpoint")}))
+        frames.append(validate_frame(raw, where=str(file)))
     return validate_frame(pd.concat(frames, ignore_index=True), where=str(path))
