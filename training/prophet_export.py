@@ -152,3 +152,21 @@ def _residual_std(model: Prophet, state: ProphetState) -> float:
             inputs[s.condition_name] = hist[s.condition_name].to_numpy(dtype=bool)
     resid = hist["y"].to_numpy(dtype=np.float64) - state.predict(t, inputs)
     return float(np.std(resid)) if resid.size else 0.0
+
+
+def fit_coarse(
+    t: np.ndarray, v: np.ndarray, width: float = 3600.0, min_bins: int = 48, **prophet_kwargs: Any
+) -> ProphetState:
+    """Fit Prophet on ``width``-second means (hourly by default) and export it.
+
+    Hourly means keep every daily/weekly shape and cut a week at 1-minute resolution
+    from 10,080 rows to 168, so a fit takes ~30 ms. A series too short to give
+    ``min_bins`` bins is fitted on its raw points (at most 2,000, evenly thinned).
+    """
+    from metrics_ai.crossing import bin_means
+
+    tb, vb = bin_means(t, v, width)
+    if tb.size < min_bins:
+        idx = np.unique(np.linspace(0, len(t) - 1, min(len(t), 2000)).round().astype(int))
+        tb, vb = np.asarray(t, dtype=np.float64)[idx], np.asarray(v, dtype=np.float64)[idx]
+    return export_prophet(fit_prophet(tb, vb, **prophet_kwargs))

@@ -1,0 +1,315 @@
+"""disk-eta: in how many days does this filesystem reach the threshold (90 %)?
+
+Two estimates per disk, the earlier wins (original system):
+
+* linear: the latest usage plus a robust recent trend
+  (:func:`metrics_ai.crossing.robust_slope`: day-over-day differences of hourly
+  means over the last 48 h, immune to nightly log rotation and noise);
+* prophet: the disk's Prophet fit (daily + weekly seasonality, changepoint prior
+  0.05; weekly only from two weeks of history, see ``weekly_min_days``), exported
+  at training time and evaluated here in NumPy on an hourly grid over the next
+  30 days (the SOON grade reaches that far), the crossing refined
+  between the two grid points that straddle it. The fit is shifted by the median
+  residual of the last 6 h of the data at hand (the level correction), so fresh
+  history moves the curve without refitting.
+
+ETAs count days from the last sample. ``null`` means the threshold is not reached
+(linear: not within a year; prophet: not within 30 days). Nothing is fitted on the
+request path. A disk the model does not know, sent with history, gets the linear
+estimate only (``"note"`` says so); under 50 points there is no estimate at all
+(``"reason"`` says so, severity stays within the contract's grades: OK unless the
+disk is already at the threshold).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from metrics_ai.artifacts import Manifest
+from metrics_ai.crossing import (
+    DAY,
+    HOUR,
+    curve_crossing,
+    earliest,
+    level_offset,
+    linear_eta_seconds,
+    load_recent,
+    robust_slope,
+    save_recent,
+    severity,
+    to_days,
+)
+from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
+from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.prophet_numpy import ProphetState
+from metrics_ai.series import History, parse_history
+from metrics_ai.v2rows import padded_histories, text_column
+
+SIGNAL = "disk_used_pct"
+
+
+class DiskEtaConfig(FamilyConfig):
+    """Hyper-parameters (original system where it had them)."""
+
+    threshold: float = Field(90.0, gt=0, le=100)
+    min_points: int = Field(50, ge=2)
+    slope_window_hours: float = Field(48.0, gt=0)
+    level_hours: float = Field(6.0, gt=0)
+    horizon_days: float = Field(7.0, gt=0)
+    """Prophet forecast horizon of the original system (the usage backtest's horizon)."""
+    search_days: float = Field(30.0, gt=0)
+    """How far ahead the Prophet curve is searched for a crossing."""
+    max_linear_days: float = Field(365.0, gt=0)
+    grid_seconds: float = Field(HOUR, gt=0)
+    changepoint_prior_scale: float = Field(0.05, gt=0)
+    changepoint_range: float = Field(0.9, gt=0, le=1)
+    """Share of the history that may hold trend changes (Prophet's 0.8 reacts a day later)."""
+    weekly_min_days: float = Field(14.0, gt=0)
+    """Weekly seasonality only with this much history (Prophet's own "auto" rule)."""
+    recent_hours: float = Field(72.0, gt=0)
+    """History kept per disk (and fetched) for requests that bring none."""
+    recent_step: int = Field(300, ge=1)
+
+
+@dataclass
+class DiskState:
+    """What the model keeps about one disk."""
+
+    prophet: ProphetState | None
+    recent: History
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Eta:
+    """One disk's estimate."""
+
+    current: float | None
+    linear: float | None
+    prophet: float | None
+    reason: str | None = None
+
+    @property
+    def ensemble(self) -> float | None:
+        """The earlier of the two (None = never)."""
+        return None if self.reason else earliest(self.linear, self.prophet)
+
+    @property
+    def severity(self) -> str:
+        """The contract's grade of the ensemble."""
+        return severity(self.ensemble)
+
+
+def estimate(history: History, prophet: ProphetState | None, cfg: DiskEtaConfig) -> Eta:
+    """Linear, Prophet and ensemble ETAs (days) for one disk's history."""
+    t, v = history.timestamps, history.values
+    current = float(v[-1])
+    if current >= cfg.threshold:
+        return Eta(current, 0.0, 0.0 if prophet is not None else None)
+    if len(history) < cfg.min_points:
+        reason = f"only {len(history)} points; an estimate needs at least {cfg.min_points}"
+        return Eta(current, None, None, reason)
+    slope = robust_slope(t, v, window=cfg.slope_window_hours * HOUR)
+    linear = to_days(linear_eta_seconds(current, slope, cfg.threshold))
+    if linear is not None and linear > cfg.max_linear_days:
+        linear = None
+    return Eta(current, linear, prophet_eta(t, v, prophet, cfg) if prophet is not None else None)
+
+
+def prophet_eta(
+    t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig
+) -> float | None:
+    """Days until the level-corrected Prophet curve reaches the threshold (None: not in time)."""
+    offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
+    seconds, _ = curve_crossing(
+        lambda g: prophet.predict(g) + offset,
+        float(t[-1]),
+        cfg.search_days * DAY,
+        cfg.threshold,
+        cfg.grid_seconds,
+    )
+    return to_days(seconds)
+
+
+class DiskEtaPredictor(Predictor):
+    """Per-disk Prophet states plus recent usage, answered in NumPy."""
+
+    model_name: ClassVar[str] = "disk-eta"
+    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
+        "node": ("BYTES", 1),
+        "mountpoint": ("BYTES", 1),
+        "timestamps": ("INT64", 2),
+        "values": ("FP32", 2),
+    }
+
+    def __init__(self, config: DiskEtaConfig, disks: dict[tuple[str, str], DiskState]) -> None:
+        self.config = config
+        self.disks = disks
+
+    def answer(
+        self, node: str, mountpoint: str, history: History | None, field: str
+    ) -> tuple[Eta, str, str | None]:
+        """(estimate, source, note) for one disk; ``field`` names the instance in errors."""
+        disk = self.disks.get((node, mountpoint))
+        source = "request"
+        if history is None:
+            history, source = self._latest(node, mountpoint, disk)
+        if history is None:
+            raise UnknownEntityError(
+                f"{field}: disk node={node!r} mountpoint={mountpoint!r} is unknown to this model "
+                "and no live source has it; send its history"
+            )
+        note = None
+        if disk is None:
+            note = "disk unknown to this model: linear trend only"
+        elif disk.prophet is None:
+            note = f"no Prophet model for this disk ({disk.reason}): linear trend only"
+        return estimate(history, disk.prophet if disk else None, self.config), source, note
+
+    def _latest(
+        self, node: str, mountpoint: str, disk: DiskState | None
+    ) -> tuple[History | None, str]:
+        """The fetcher's window when it has enough points, else the training-time state."""
+        if self.fetcher is not None:
+            fetched = self.fetcher.fetch(
+                SIGNAL,
+                {"node": node, "mountpoint": mountpoint},
+                self.config.recent_hours * HOUR,
+                self.config.recent_step,
+            )
+            if (
+                fetched is not None
+                and len(fetched)
+                and (disk is None or len(fetched) >= self.config.min_points)
+            ):
+                return fetched, "prometheus"
+        if disk is not None and len(disk.recent):
+            return disk.recent, "training-state"
+        return None, ""
+
+    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
+        """One ETA answer per ``{"node", "mountpoint", "history"?}``."""
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInputError(
+                "instances", 'expected a non-empty list of {"node", "mountpoint", "history"?}'
+            )
+        parsed = [self._parse_v1(i, inst) for i, inst in enumerate(instances)]
+        out = []
+        for i, (node, mountpoint, history) in enumerate(parsed):
+            eta, source, note = self.answer(node, mountpoint, history, f"instances[{i}]")
+            pred: dict[str, Any] = {
+                "node": node,
+                "mountpoint": mountpoint,
+                "current_usage": eta.current,
+                "threshold": self.config.threshold,
+                "eta_days": {
+                    "linear": eta.linear,
+                    "prophet": eta.prophet,
+                    "ensemble": eta.ensemble,
+                },
+                "severity": eta.severity,
+                "source": source,
+            }
+            if eta.reason:
+                pred["reason"] = eta.reason
+            elif note:
+                pred["note"] = note
+            out.append(pred)
+        return out
+
+    def _parse_v1(self, i: int, inst: Any) -> tuple[str, str, History | None]:
+        field = f"instances[{i}]"
+        if not isinstance(inst, Mapping):
+            raise InvalidInputError(field, 'expected an object {"node", "mountpoint", "history"?}')
+        extra = sorted(set(inst) - {"node", "mountpoint", "history"})
+        if extra:
+            raise InvalidInputError(
+                field, f"unknown key(s) {extra}; expected node, mountpoint, history"
+            )
+        for key in ("node", "mountpoint"):
+            if not isinstance(inst.get(key), str) or not inst.get(key):
+                raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")
+        history = None
+        if inst.get("history") is not None:
+            history = parse_history(inst["history"], f"{field}.history")
+            check_percent(history.values, f"{field}.history.values")
+        return inst["node"], inst["mountpoint"], history
+
+    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """node, mountpoint BYTES [N], timestamps INT64 [N, T], values FP32 [N, T] (NaN-padded).
+
+        Returns eta_days FP32 [N] (+inf: never; NaN: too few points to say) and
+        severity BYTES [N].
+        """
+        histories = padded_histories(inputs["timestamps"], inputs["values"])
+        n = len(histories)
+        nodes = text_column(inputs["node"], "node", n)
+        mounts = text_column(inputs["mountpoint"], "mountpoint", n)
+        for i, h in enumerate(histories):
+            if h is not None:
+                check_percent(h.values, f"values[{i}]")
+        eta_days = np.empty(n, dtype=np.float32)
+        grades = np.empty(n, dtype=object)
+        for i in range(n):
+            eta, _, _ = self.answer(nodes[i], mounts[i], histories[i], f"node[{i}]")
+            value = eta.ensemble
+            eta_days[i] = np.nan if eta.reason else (np.inf if value is None else value)
+            grades[i] = eta.severity.encode()
+        return {"eta_days": eta_days, "severity": grades}
+
+    def smoke_instances(self) -> list[Any]:
+        """The first disk with state, without history, and with its own recent history."""
+        node, mount = next(k for k, d in self.disks.items() if len(d.recent))
+        recent = self.disks[(node, mount)].recent
+        history = {"timestamps": recent.timestamps.tolist(), "values": recent.values.tolist()}
+        return [
+            {"node": node, "mountpoint": mount},
+            {"node": node, "mountpoint": mount, "history": history},
+        ]
+
+    def save(self, folder: Path) -> None:
+        """``disks.json`` (config, Prophet states) and ``recent.npz`` (recent usage)."""
+        keys = sorted(self.disks)
+        meta = []
+        for node, mount in keys:
+            disk = self.disks[(node, mount)]
+            prophet = None if disk.prophet is None else disk.prophet.to_dict()
+            meta.append(
+                {"node": node, "mountpoint": mount, "prophet": prophet, "reason": disk.reason}
+            )
+        state = {"config": self.config.model_dump(mode="json"), "disks": meta}
+        (folder / "disks.json").write_text(json.dumps(state), encoding="utf-8")
+        save_recent(folder / "recent.npz", [self.disks[k].recent for k in keys])
+
+    @classmethod
+    def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
+        """Read what :meth:`save` wrote."""
+        try:
+            state = json.loads((folder / "disks.json").read_text(encoding="utf-8"))
+            recents = load_recent(folder / "recent.npz")
+            disks = {
+                (d["node"], d["mountpoint"]): DiskState(
+                    None if d["prophet"] is None else ProphetState.from_dict(d["prophet"]),
+                    recent,
+                    d["reason"],
+                )
+                for d, recent in zip(state["disks"], recents, strict=True)
+            }
+            return cls(DiskEtaConfig.model_validate(state["config"]), disks)
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"disk-eta state in {folder} is unreadable: {exc}") from exc
+
+
+def check_percent(values: np.ndarray, field: str) -> None:
+    """Used percent must lie in [0, 100]."""
+    bad = (values < 0) | (values > 100)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not a used percent in [0, 100]")

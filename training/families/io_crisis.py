@@ -1,0 +1,167 @@
+"""Train io-crisis: one Prophet fit per node and signal, a crisis replay on the held-out tail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window
+from metrics_ai.errors import TrainingError
+from metrics_ai.families.io_crisis import (
+    SIGNALS,
+    IoCrisisConfig,
+    IoCrisisPredictor,
+    SeriesState,
+    forecast_crisis,
+)
+from metrics_ai.prophet_numpy import ProphetState
+from metrics_ai.series import History
+from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
+from training.families.base import Progress, Trainer, TrainOutcome, no_progress
+from training.prophet_export import fit_coarse
+
+
+def fit_series_prophet(t: np.ndarray, v: np.ndarray, cfg: IoCrisisConfig) -> ProphetState:
+    """The original system's crisis Prophet: n_changepoints 10, automatic seasonalities."""
+    return fit_coarse(
+        t, v, n_changepoints=cfg.n_changepoints, daily_seasonality="auto", weekly_seasonality="auto"
+    )
+
+
+@dataclass
+class SeriesBacktest:
+    """The tail of one series, its forecast and the replayed crisis calls."""
+
+    tail_t: np.ndarray
+    actual: np.ndarray
+    forecast: np.ndarray
+    threshold: float
+    detection: DetectionCounts
+
+
+def backtest_series(
+    t: np.ndarray, v: np.ndarray, split: int, threshold: float, cfg: IoCrisisConfig
+) -> SeriesBacktest:
+    """Fit on ``[:split]``; forecast the tail's hourly means; replay crisis calls on the tail."""
+    state = fit_series_prophet(t[:split], v[:split], cfg)
+    tail_t, actual = bin_means(t[split:], v[split:], HOUR)
+    keep = tail_t <= t[split - 1] + cfg.horizon_days * DAY
+    tail_t, actual = tail_t[keep], actual[keep]
+    offset = level_offset(t[:split], v[:split], state.predict, cfg.level_hours * HOUR)
+
+    def call(ht: np.ndarray, hv: np.ndarray, window: float) -> float | None:
+        days = forecast_crisis(History(ht, hv), state, threshold, cfg).days
+        return None if days is None else days * DAY
+
+    detection = replay_tail(t, v, split, threshold, cfg.horizon_days * DAY, call)
+    return SeriesBacktest(tail_t, actual, state.predict(tail_t) + offset, threshold, detection)
+
+
+class IoCrisisTrainer(Trainer):
+    """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
+
+    model_name: ClassVar[str] = "io-crisis"
+    signals: ClassVar[tuple[str, ...]] = SIGNALS
+
+    def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
+        """Backtest on the chronological tail, then refit each series on all its data."""
+        s = self.settings
+        cfg = IoCrisisConfig(
+            thresholds={
+                "io_wait": s.io_wait_threshold,
+                "net_rx": s.net_threshold,
+                "net_tx": s.net_threshold,
+            }
+        )
+        work = [
+            ((node, signal), tv)
+            for signal in SIGNALS
+            for (node,), tv in series_by(frame, signal, ("node",)).items()
+        ]
+        if not work:
+            raise TrainingError(f"io-crisis: no {list(SIGNALS)} series in the data")
+        states: dict[tuple[str, str], SeriesState] = {}
+        skipped: dict[str, str] = {}
+        backtests: dict[str, SeriesBacktest] = {}
+        for (node, signal), (t, v) in work:
+            progress(1, len(work), "io-crisis series")
+            name = f"{node}/{signal}"
+            recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
+            if len(t) < cfg.min_points:
+                reason = f"{len(t)} points; a model needs at least {cfg.min_points}"
+                states[(node, signal)] = SeriesState(None, recent, reason)
+                skipped[name] = reason
+                continue
+            split = int(len(t) * s.train_fraction)
+            try:
+                if cfg.min_points <= split < len(t) - 1:
+                    backtests[name] = backtest_series(t, v, split, cfg.thresholds[signal], cfg)
+                states[(node, signal)] = SeriesState(fit_series_prophet(t, v, cfg), recent)
+            except (
+                Exception
+            ) as exc:  # a failed fit leaves that series on the drift forecast, loudly
+                reason = f"Prophet fit failed: {type(exc).__name__}: {exc}"
+                states[(node, signal)] = SeriesState(None, recent, reason)
+                skipped[name] = reason
+        if not any(st.prophet for st in states.values()):
+            raise TrainingError(f"io-crisis: no series could be modelled ({skipped})")
+        return TrainOutcome(
+            predictor=IoCrisisPredictor(cfg, states),
+            config=cfg,
+            metrics=crisis_metrics(backtests),
+            entities=sorted({node for node, _ in states}),
+            skipped=skipped,
+            figures={"backtest": backtest_figure(backtests)} if backtests else {},
+        )
+
+
+def crisis_metrics(backtests: dict[str, SeriesBacktest]) -> dict[str, Any]:
+    """Detection counts (total and per signal), forecast MAE/RMSE per signal, gate."""
+    if not backtests:
+        return {"series": 0, "note": "no series is long enough for a backtest"}
+    total = DetectionCounts()
+    by_signal: dict[str, DetectionCounts] = {sig: DetectionCounts() for sig in SIGNALS}
+    mae: dict[str, list[float]] = {sig: [] for sig in SIGNALS}
+    rmse: dict[str, list[float]] = {sig: [] for sig in SIGNALS}
+    rel: list[float] = []
+    for name, b in backtests.items():
+        signal = name.rsplit("/", 1)[1]
+        total += b.detection
+        by_signal[signal] += b.detection
+        e = errors(b.actual, b.forecast)
+        mae[signal].append(e[0])
+        rmse[signal].append(e[1])
+        rel.append(e[0] / b.threshold)
+    return {
+        "series": len(backtests),
+        "detection": total.as_dict(),
+        "detection_by_signal": {sig: c.as_dict() for sig, c in by_signal.items() if c.cases},
+        "mae": {sig: float(np.mean(x)) for sig, x in mae.items() if x},
+        "rmse": {sig: float(np.mean(x)) for sig, x in rmse.items() if x},
+        "gate": {"crisis_error_rate": total.error_rate, "mae_over_threshold": float(np.mean(rel))},
+    }
+
+
+def backtest_figure(backtests: dict[str, SeriesBacktest], limit: int = 4) -> Any:
+    """Tail forecasts against what happened, for the series that came closest to their threshold."""
+    from matplotlib.figure import Figure
+
+    closest = sorted(
+        backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold
+    )[:limit]
+    fig = Figure(figsize=(10, 2.4 * len(closest)))
+    for i, name in enumerate(closest):
+        b = backtests[name]
+        ax = fig.add_subplot(len(closest), 1, i + 1)
+        hours = (b.tail_t - b.tail_t[0]) / HOUR
+        ax.plot(hours, b.actual, color="black", label="actual (hourly mean)")
+        ax.plot(hours, b.forecast, linestyle="--", label="prophet")
+        ax.axhline(b.threshold, color="red", linewidth=0.8, label="threshold")
+        ax.set_title(name, fontsize=9)
+    fig.axes[0].legend(fontsize=7, loc="upper left")
+    fig.axes[-1].set_xlabel("hours into the held-out tail")
+    fig.tight_layout()
+    return fig
