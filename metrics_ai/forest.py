@@ -57,9 +57,25 @@ class CompiledForest:
     node_counts: np.ndarray | None = None  # int64 [trees]
     _trees: list[Any] | None = field(default=None, repr=False, compare=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False, compare=False)
+    _walk: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
 
     #: Below this many rows x trees the vectorised NumPy walk is faster than per-tree calls.
     compiled_threshold: int = 32 * 100
+
+    def __post_init__(self) -> None:
+        # Walk state is p = 2 * node: feature/threshold/path repeated at even slots and
+        # children pre-doubled, so one level is p = kids[p + (x[feat[p]] > thr[p])].
+        object.__setattr__(
+            self,
+            "_walk",
+            (
+                np.repeat(self.feature, 2),
+                np.repeat(self.threshold, 2),
+                (2 * self.children).astype(np.int32),
+                np.repeat(self.path, 2),
+                (2 * self.roots).astype(np.int32),
+            ),
+        )
 
     @classmethod
     def from_sklearn(cls, forest: Any) -> CompiledForest:
@@ -156,15 +172,20 @@ class CompiledForest:
         return np.exp2(-mean_path / self.normaliser)
 
     def _score_chunk(self, x: np.ndarray) -> np.ndarray:
-        rows, trees = x.shape[0], self.roots.shape[0]
+        feat, thr, kids, path, roots = self._walk
+        if x.shape[0] == 1:  # the single-row request: decide every node once, then hop
+            left, right = self.children[0::2], self.children[1::2]
+            hop = np.where(x[0].take(self.feature) > self.threshold, right, left)
+            nodes = self.roots
+            for _ in range(self.depth):
+                nodes = hop.take(nodes)
+            return np.exp2(-np.atleast_1d(self.path.take(nodes).sum()) / self.normaliser)
         flat = x.reshape(-1)
-        row_base = (np.arange(rows, dtype=np.int64) * x.shape[1])[:, None]
-        nodes = np.broadcast_to(self.roots, (rows, trees)).copy()
+        offsets = (np.arange(x.shape[0], dtype=np.int64) * x.shape[1])[:, None]
+        p = np.broadcast_to(roots, (x.shape[0], roots.shape[0]))
         for _ in range(self.depth):
-            go_right = flat[row_base + self.feature[nodes]] > self.threshold[nodes]
-            nodes = self.children[2 * nodes + go_right]
-        mean_path = self.path[nodes].sum(axis=1)
-        return np.exp2(-mean_path / self.normaliser)
+            p = kids.take(p + (flat.take(offsets + feat.take(p)) > thr.take(p)))
+        return np.exp2(-path.take(p).sum(axis=1) / self.normaliser)
 
     def is_anomaly(self, scores: np.ndarray) -> np.ndarray:
         """sklearn's ``predict`` == -1, from scores."""

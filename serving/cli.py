@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import copy
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,7 @@ def main(
     from metrics_ai.settings import load_settings
     from serving.server import build_models, discover_models, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         settings = load_settings()
         names = discover_models(model_dir, models)
@@ -40,6 +40,17 @@ def main(
             typer.echo(f"{model.name}: {state}")
         raise typer.Exit(0 if all(m.ready for m in loaded) else 1)
     serve(model_dir, names, settings, http_port, grpc_port)
+
+
+def configure_logging() -> None:
+    """KServe's own logging configuration, with this project's loggers on KServe's handler."""
+    from kserve.logging import KSERVE_LOG_CONFIG
+    from kserve.logging import configure_logging as kserve_configure
+
+    config = copy.deepcopy(KSERVE_LOG_CONFIG)
+    for name in ("serving", "metrics_ai"):
+        config["loggers"][name] = {"handlers": ["kserve"], "level": "INFO", "propagate": False}
+    kserve_configure(config)
 
 
 def run() -> None:

@@ -51,6 +51,7 @@ class ServedModel(kserve.Model):
         self._loaded: Loaded | None = None
         self._failed_version: str | None = None
         self._lock = threading.Lock()
+        self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
 
     @property
@@ -140,7 +141,7 @@ class ServedModel(kserve.Model):
             if grpc:  # the gRPC interceptor knows KServe's errors only
                 raise (InvalidInput(exc.message) if exc.status < 500 else ServerNotReady(exc.message)) from None
             raise
-        self.metrics.predictions.labels(self.name, "ok").inc()
+        self._ok.inc()
         return result
 
     def _predict_v1(self, loaded: Loaded, payload: Any) -> dict[str, Any]:

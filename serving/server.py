@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -67,6 +68,10 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
         server.register_model(model)
     watcher = ReloadWatcher(models, settings.reload_interval)
     watcher.start()
+    # Everything loaded so far (libraries, model state) lives for the whole process: move it
+    # out of the cyclic GC's reach so collections triggered by requests stay cheap.
+    gc.collect()
+    gc.freeze()
     try:
         server.start([])
     finally:

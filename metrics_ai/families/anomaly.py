@@ -133,18 +133,15 @@ class AnomalyPredictor(Predictor):
         rows = self.rows_from_instances(instances)
         scores, flags, per_metric = self.score(rows)
         names = self.config.metrics
-        order = np.argsort(-per_metric, axis=1, kind="stable")
         hot = per_metric >= self.config.top_z
-        out = []
-        for i in range(rows.shape[0]):
-            if hot[i].any():
-                top = [names[j] for j in order[i] if hot[i, j]]
-            else:
-                top = [names[order[i, 0]]] if flags[i] else []
-            out.append(
-                {"label": -1 if flags[i] else 1, "is_anomaly": bool(flags[i]), "score": float(scores[i]), "top_metrics": top}
-            )
-        return out
+        tops: list[list[str]] = [[] for _ in range(rows.shape[0])]
+        for i in np.flatnonzero(hot.any(axis=1) | flags).tolist():  # usually few rows
+            order = np.argsort(-per_metric[i], kind="stable")
+            tops[i] = [names[j] for j in order if hot[i, j]] or [names[order[0]]]
+        return [
+            {"label": -1 if flag else 1, "is_anomaly": flag, "score": score, "top_metrics": top}
+            for flag, score, top in zip(flags.tolist(), scores.tolist(), tops, strict=True)
+        ]
 
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``metrics`` FP32 [N, M] -> ``label`` INT32 [N], ``score`` FP32 [N]."""

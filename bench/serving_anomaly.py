@@ -1,0 +1,94 @@
+"""anomaly-detector vs a no-op KServe model and the stock scikit-learn way, in one run.
+
+Prints single-row V1 throughput and latency at 8 keep-alive clients (wrk) for the three
+models, repeated and interleaved (medians), the ratio to the no-op, and the model time
+for 10,000 rows in one request.
+
+Run: ``.venv/bin/python bench/serving_anomaly.py [--models DIR] [--seconds 8] [--rounds 3]``
+(trains the demo anomaly-detector into a temp dir when --models is not given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import free_port, median_of, python, start, stop, wrk
+from metrics_ai.artifacts import ModelStore
+from metrics_ai.families.anomaly import AnomalyPredictor
+
+ROW = [0.5, 0.6, 0.4, 100, 80]
+
+
+def model_time_10k(root: Path, repeats: int = 15) -> dict[str, float]:
+    """Median ms for predict_v1 (full V1 answer) and score() on 10,000 consecutive rows."""
+    manifest, folder = ModelStore(root, "anomaly-detector").verify()
+    predictor = AnomalyPredictor.load(folder, manifest)
+    rng = np.random.default_rng(0)
+    rows = rng.normal(ROW, np.abs(ROW) * 0.1, size=(10_000, 5))
+    as_lists = rows.tolist()
+    score, full = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        predictor.score(rows)
+        score.append((time.perf_counter() - t) * 1e3)
+        t = time.perf_counter()
+        predictor.predict_v1(as_lists)
+        full.append((time.perf_counter() - t) * 1e3)
+    return {"score_ms": statistics.median(score), "predict_v1_ms": statistics.median(full)}
+
+
+def main() -> None:
+    """Run the comparison and print the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", type=Path)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    root = args.models
+    if root is None:
+        root = Path(tempfile.mkdtemp()) / "models"
+        subprocess.run([python(), "-m", "training", "run", "--out", str(root), "--models", "anomaly-detector"],
+                       check=True, capture_output=True)
+    ours_port, base_port = free_port(), free_port()
+    ours, _ = start([python(), "-m", "serving", "--model-dir", str(root), "--models", "anomaly-detector",
+                     "--http-port", str(ours_port), "--grpc-port", str(free_port())],
+                    f"http://127.0.0.1:{ours_port}", "/v1/models/anomaly-detector")
+    base, _ = start([python(), "bench/baselines.py", "--port", str(base_port),
+                     "--model-pkl", str(root / "anomaly-detector" / "model.pkl")],
+                    f"http://127.0.0.1:{base_port}", "/v1/models/noop")
+    targets = {
+        "noop (kserve.Model)": f"http://127.0.0.1:{base_port}/v1/models/noop:predict",
+        "stock sklearn IsolationForest": f"http://127.0.0.1:{base_port}/v1/models/sklearn-iforest:predict",
+        "metrics-ai anomaly-detector": f"http://127.0.0.1:{ours_port}/v1/models/anomaly-detector:predict",
+    }
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+    try:
+        for url in targets.values():  # warm up
+            wrk(url, {"instances": [ROW]}, args.connections, 1)
+        for _ in range(args.rounds):
+            for name, url in targets.items():
+                runs[name].append(wrk(url, {"instances": [ROW]}, args.connections, args.seconds))
+    finally:
+        stop(ours)
+        stop(base)
+    noop = median_of(runs["noop (kserve.Model)"])["rps"]
+    print(f"single-row V1, {args.connections} keep-alive clients, {args.rounds} x {args.seconds:g} s (medians)")
+    print(f"{'model':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs no-op':>9}")
+    for name in targets:
+        m = median_of(runs[name])
+        print(f"{name:34} {m['rps']:8.0f} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} {m['errors']:7.0f} {m['rps'] / noop:9.0%}")
+    t = model_time_10k(root)
+    print(f"10,000 rows in one request, model time (median of 15): score {t['score_ms']:.1f} ms, "
+          f"full V1 answer {t['predict_v1_ms']:.1f} ms (goal < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
