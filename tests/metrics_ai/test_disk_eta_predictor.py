@@ -1,4 +1,4 @@
-"""disk-eta's request path with hand-built Prophet states: ETAs, sources, fallbacks, 4xx, V2, save/load."""
+"""disk-eta request path on hand-made Prophet states: ETAs, sources, fallbacks, 4xx, V2, I/O."""
 
 from __future__ import annotations
 

@@ -81,6 +81,15 @@ def backtest_disk(
     return result, state
 
 
+def fit_disk(
+    job: tuple[np.ndarray, np.ndarray, int, DiskEtaConfig],
+) -> tuple[ProphetState, DiskBacktest | None]:
+    """One disk's work (picklable for a process pool): backtest if the split allows, final fit."""
+    t, v, split, cfg = job
+    backtest = backtest_disk(t, v, split, cfg)[0] if cfg.min_points <= split < len(t) - 1 else None
+    return fit_disk_prophet(t, v, cfg), backtest
+
+
 class DiskEtaTrainer(Trainer):
     """Disks with under ``min_points`` samples get no model (listed in ``skipped``)."""
 
@@ -102,21 +111,18 @@ class DiskEtaTrainer(Trainer):
             name = f"{node}:{mount}"
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             if len(t) < cfg.min_points:
-                reason = f"{len(t)} points; a model needs at least {cfg.min_points}"
-                disks[(node, mount)] = DiskState(None, recent, reason)
-                skipped[name] = reason
+                skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
+                disks[(node, mount)] = DiskState(None, recent, skipped[name])
                 continue
-            split = int(len(t) * self.settings.train_fraction)
             try:
-                if cfg.min_points <= split < len(t) - 1:
-                    backtests[name], _ = backtest_disk(t, v, split, cfg)
-                    detection += backtests[name].detection
-                state = fit_disk_prophet(t, v, cfg)
+                state, backtest = fit_disk((t, v, int(len(t) * self.settings.train_fraction), cfg))
             except Exception as exc:  # a failed fit leaves that disk on the linear estimate, loudly
-                reason = f"Prophet fit failed: {type(exc).__name__}: {exc}"
-                disks[(node, mount)] = DiskState(None, recent, reason)
-                skipped[name] = reason
+                skipped[name] = f"Prophet fit failed: {type(exc).__name__}: {exc}"
+                disks[(node, mount)] = DiskState(None, recent, skipped[name])
                 continue
+            if backtest is not None:
+                backtests[name] = backtest
+                detection += backtest.detection
             disks[(node, mount)] = DiskState(state, recent)
         if not any(d.prophet for d in disks.values()):
             raise TrainingError(f"disk-eta: no disk could be modelled ({skipped})")

@@ -60,6 +60,19 @@ def backtest_series(
     return SeriesBacktest(tail_t, actual, state.predict(tail_t) + offset, threshold, detection)
 
 
+def fit_series(
+    job: tuple[np.ndarray, np.ndarray, int, float, IoCrisisConfig],
+) -> tuple[ProphetState, SeriesBacktest | None]:
+    """One series' work (picklable for a process pool): backtest if the split allows, final fit."""
+    t, v, split, threshold, cfg = job
+    backtest = (
+        backtest_series(t, v, split, threshold, cfg)
+        if cfg.min_points <= split < len(t) - 1
+        else None
+    )
+    return fit_series_prophet(t, v, cfg), backtest
+
+
 class IoCrisisTrainer(Trainer):
     """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
 
@@ -77,9 +90,9 @@ class IoCrisisTrainer(Trainer):
             }
         )
         work = [
-            ((node, signal), tv)
-            for signal in SIGNALS
-            for (node,), tv in series_by(frame, signal, ("node",)).items()
+            ((node, sig), tv)
+            for sig in SIGNALS
+            for (node,), tv in series_by(frame, sig, ("node",)).items()
         ]
         if not work:
             raise TrainingError(f"io-crisis: no {list(SIGNALS)} series in the data")
@@ -91,21 +104,21 @@ class IoCrisisTrainer(Trainer):
             name = f"{node}/{signal}"
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             if len(t) < cfg.min_points:
-                reason = f"{len(t)} points; a model needs at least {cfg.min_points}"
-                states[(node, signal)] = SeriesState(None, recent, reason)
-                skipped[name] = reason
+                skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
+                states[(node, signal)] = SeriesState(None, recent, skipped[name])
                 continue
-            split = int(len(t) * s.train_fraction)
             try:
-                if cfg.min_points <= split < len(t) - 1:
-                    backtests[name] = backtest_series(t, v, split, cfg.thresholds[signal], cfg)
-                states[(node, signal)] = SeriesState(fit_series_prophet(t, v, cfg), recent)
+                job = (t, v, int(len(t) * s.train_fraction), cfg.thresholds[signal], cfg)
+                state, backtest = fit_series(job)
             except (
                 Exception
             ) as exc:  # a failed fit leaves that series on the drift forecast, loudly
-                reason = f"Prophet fit failed: {type(exc).__name__}: {exc}"
-                states[(node, signal)] = SeriesState(None, recent, reason)
-                skipped[name] = reason
+                skipped[name] = f"Prophet fit failed: {type(exc).__name__}: {exc}"
+                states[(node, signal)] = SeriesState(None, recent, skipped[name])
+                continue
+            if backtest is not None:
+                backtests[name] = backtest
+            states[(node, signal)] = SeriesState(state, recent)
         if not any(st.prophet for st in states.values()):
             raise TrainingError(f"io-crisis: no series could be modelled ({skipped})")
         return TrainOutcome(
