@@ -136,3 +136,15 @@ def test_rollback_and_predictor_follows(tmp_path, basic_models, tiny_frame, sett
     assert (root / "anomaly-detector" / "model.pkl").resolve().parent.name == first
 
 
+
+
+def test_operational_metrics_on_metrics_endpoint(basic_server) -> None:
+    version = served_version(basic_server)
+    basic_server.client.post("/v1/models/anomaly-detector:predict", json={"instances": [[0.5, 0.6, "x", 100, 80]]})
+    text = basic_server.client.get("/metrics").text
+    assert f'metrics_ai_model_version_info{{model="anomaly-detector",version="{version}"}} 1.0' in text
+    assert metric_value(basic_server, 'metrics_ai_predictions_total{model="anomaly-detector",outcome="ok"', "anomaly-detector") >= 1
+    assert 'outcome="error_400"' in text
+    assert metric_value(basic_server, "metrics_ai_artifact_created_timestamp_seconds", "anomaly-detector") > 1.7e9
+    assert metric_value(basic_server, "metrics_ai_model_ready", "node-outliers") == 1.0
+    assert "request_predict_seconds" in text  # KServe's own metrics alongside
