@@ -20,6 +20,7 @@ from metrics_ai.families.disk_eta import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
+from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.prophet_export import fit_coarse
 
@@ -106,20 +107,24 @@ class DiskEtaTrainer(Trainer):
         skipped: dict[str, str] = {}
         backtests: dict[str, DiskBacktest] = {}
         detection = DetectionCounts()
+        jobs = []
         for (node, mount), (t, v) in series.items():
-            progress(1, len(series), "disk-eta disks")
             name = f"{node}:{mount}"
-            recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             if len(t) < cfg.min_points:
                 skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
+            else:
+                jobs.append((name, (t, v, int(len(t) * self.settings.train_fraction), cfg)))
+        results = make_executor(self.settings).map(fit_disk, jobs, "disk-eta disks", progress)
+        for (node, mount), (t, v) in series.items():
+            name = f"{node}:{mount}"
+            recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
+            result = results.get(name)
+            if result is None or result.value is None:  # too short, or the fit failed: linear only
+                if result is not None:
+                    skipped[name] = f"Prophet fit failed: {result.error}"
                 disks[(node, mount)] = DiskState(None, recent, skipped[name])
                 continue
-            try:
-                state, backtest = fit_disk((t, v, int(len(t) * self.settings.train_fraction), cfg))
-            except Exception as exc:  # a failed fit leaves that disk on the linear estimate, loudly
-                skipped[name] = f"Prophet fit failed: {type(exc).__name__}: {exc}"
-                disks[(node, mount)] = DiskState(None, recent, skipped[name])
-                continue
+            state, backtest = result.value
             if backtest is not None:
                 backtests[name] = backtest
                 detection += backtest.detection

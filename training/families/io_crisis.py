@@ -20,6 +20,7 @@ from metrics_ai.families.io_crisis import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
+from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.prophet_export import fit_coarse
 
@@ -99,23 +100,26 @@ class IoCrisisTrainer(Trainer):
         states: dict[tuple[str, str], SeriesState] = {}
         skipped: dict[str, str] = {}
         backtests: dict[str, SeriesBacktest] = {}
+        jobs = []
         for (node, signal), (t, v) in work:
-            progress(1, len(work), "io-crisis series")
+            if len(t) < cfg.min_points:
+                skipped[f"{node}/{signal}"] = (
+                    f"{len(t)} points; a model needs at least {cfg.min_points}"
+                )
+            else:
+                split = int(len(t) * s.train_fraction)
+                jobs.append((f"{node}/{signal}", (t, v, split, cfg.thresholds[signal], cfg)))
+        results = make_executor(s).map(fit_series, jobs, "io-crisis series", progress)
+        for (node, signal), (t, v) in work:
             name = f"{node}/{signal}"
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
-            if len(t) < cfg.min_points:
-                skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
+            result = results.get(name)
+            if result is None or result.value is None:  # too short, or the fit failed: drift only
+                if result is not None:
+                    skipped[name] = f"Prophet fit failed: {result.error}"
                 states[(node, signal)] = SeriesState(None, recent, skipped[name])
                 continue
-            try:
-                job = (t, v, int(len(t) * s.train_fraction), cfg.thresholds[signal], cfg)
-                state, backtest = fit_series(job)
-            except (
-                Exception
-            ) as exc:  # a failed fit leaves that series on the drift forecast, loudly
-                skipped[name] = f"Prophet fit failed: {type(exc).__name__}: {exc}"
-                states[(node, signal)] = SeriesState(None, recent, skipped[name])
-                continue
+            state, backtest = result.value
             if backtest is not None:
                 backtests[name] = backtest
             states[(node, signal)] = SeriesState(state, recent)
