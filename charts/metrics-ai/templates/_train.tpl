@@ -1,0 +1,116 @@
+{{/*
+Job template of the training CronJobs. Call with
+(dict "root" $ "component" "train" "args" (list "run" ...) "deadline" 7200 "gpu" true).
+"gpu" adds the nvidia.com/gpu request and the GPU tolerations when train.gpu.enabled.
+*/}}
+{{- define "metrics-ai.trainJobTemplate" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+metadata:
+  labels:
+    {{- include "metrics-ai.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  backoffLimit: {{ $v.train.backoffLimit }}
+  activeDeadlineSeconds: {{ .deadline }}
+  template:
+    metadata:
+      labels:
+        {{- include "metrics-ai.selectorLabels" $root | nindent 8 }}
+        app.kubernetes.io/component: {{ .component }}
+      {{- with $v.commonAnnotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    spec:
+      restartPolicy: Never
+      serviceAccountName: {{ include "metrics-ai.trainServiceAccountName" $root }}
+      # The bearer token for thanos-querier (PROMETHEUS_TOKEN_FILE); kubelet rotates it.
+      automountServiceAccountToken: true
+      securityContext:
+        {{- include "metrics-ai.podSecurityContext" $root | nindent 8 }}
+      {{- with $v.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.train.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- $tolerations := $v.train.tolerations | default list }}
+      {{- if and .gpu $v.train.gpu.enabled }}
+      {{- $tolerations = concat $tolerations ($v.train.gpu.tolerations | default list) }}
+      {{- end }}
+      {{- with $tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.train.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "metrics-ai.image" (dict "image" $v.train.image "root" $root) | quote }}
+          imagePullPolicy: {{ $v.train.image.pullPolicy }}
+          command: ["python", "-m", "training"]
+          args:
+            {{- toYaml .args | nindent 12 }}
+          env:
+            {{- include "metrics-ai.tmpEnv" $root | nindent 12 }}
+            - name: DATA_SOURCE
+              value: {{ $v.train.dataSource | quote }}
+            {{- include "metrics-ai.prometheusEnv" $root | nindent 12 }}
+            - name: PROMETHEUS_TIMEOUT
+              value: {{ $v.prometheus.timeout | quote }}
+            - name: TRAINING_DAYS
+              value: {{ $v.train.trainingDays | quote }}
+            - name: ANOMALY_RATE
+              value: {{ $v.train.anomalyRate | quote }}
+            - name: HYBRID_REAL_RATIO
+              value: {{ $v.train.hybridRealRatio | quote }}
+            - name: STRICT_SOURCE
+              value: {{ $v.train.strictSource | quote }}
+            - name: KEEP_VERSIONS
+              value: {{ $v.train.keepVersions | quote }}
+            - name: GATE_MARGIN
+              value: {{ $v.train.gateMargin | quote }}
+            {{- with $v.ray.address }}
+            - name: RAY_ADDRESS
+              value: {{ . | quote }}
+            {{- end }}
+            {{- with $v.train.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          securityContext:
+            {{- include "metrics-ai.containerSecurityContext" $root | nindent 12 }}
+          resources:
+            {{- $res := deepCopy $v.train.resources }}
+            {{- if and .gpu $v.train.gpu.enabled }}
+            {{- $_ := set $res.requests "nvidia.com/gpu" ($v.train.gpu.count | toString) }}
+            {{- $_ := set $res.limits "nvidia.com/gpu" ($v.train.gpu.count | toString) }}
+            {{- end }}
+            {{- toYaml $res | nindent 12 }}
+          volumeMounts:
+            - name: models
+              mountPath: /mnt/models
+            - name: tmp
+              mountPath: /tmp
+            {{- if $v.prometheus.serviceCA.enabled }}
+            - name: service-ca
+              mountPath: {{ include "metrics-ai.serviceCADir" $root }}
+              readOnly: true
+            {{- end }}
+      volumes:
+        - name: models
+          persistentVolumeClaim:
+            claimName: {{ include "metrics-ai.pvcName" $root }}
+        - name: tmp
+          emptyDir:
+            sizeLimit: {{ $v.train.tmpSizeLimit }}
+        {{- if $v.prometheus.serviceCA.enabled }}
+        - name: service-ca
+          configMap:
+            name: {{ include "metrics-ai.serviceCAName" $root }}
+        {{- end }}
+{{- end -}}
