@@ -1,0 +1,349 @@
+"""OpenShift restricted-v2 compliance and the shape of what the chart deploys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+FORBIDDEN_IDS = {"runAsUser", "runAsGroup", "fsGroup"}
+
+
+def _keys(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every (path, key) in a nested document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield path, key
+            yield from _keys(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _keys(value, f"{path}[{i}]")
+
+
+# ---------------------------------------------------------------- restricted-v2
+
+
+def test_no_fixed_user_or_group_anywhere(ci_objects: list[dict[str, Any]]) -> None:
+    for obj in ci_objects:
+        fixed = [f"{p}.{k}" for p, k in _keys(obj) if k in FORBIDDEN_IDS]
+        assert not fixed, f"{obj['kind']}/{obj['metadata']['name']} pins {fixed}"
+
+
+def test_every_pod_and_container_is_restricted(ci_objects: list[dict[str, Any]], pick: Any) -> None:
+    pods = pick.pods(ci_objects)
+    assert {who.split("/")[0] for who, _, _ in pods} == {
+        "CronJob",
+        "ServingRuntime",
+        "InferenceService",
+    }
+    for who, pod, containers in pods:
+        if pod is not None:
+            assert pod["securityContext"]["runAsNonRoot"] is True, who
+            assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, who
+            assert pod.get("hostNetwork") is not True and pod.get("hostPID") is not True, who
+        for container in containers:
+            if who.startswith("InferenceService"):
+                continue  # container fields come from the ServingRuntime; checked there
+            ctx = container["securityContext"]
+            assert ctx["runAsNonRoot"] is True, who
+            assert ctx["allowPrivilegeEscalation"] is False, who
+            assert ctx["readOnlyRootFilesystem"] is True, who
+            assert ctx["capabilities"] == {"drop": ["ALL"]}, who
+            assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}, who
+            assert "privileged" not in ctx, who
+
+
+def test_every_container_has_requests_and_limits(
+    ci_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    for who, _, containers in pick.pods(ci_objects):
+        for container in containers:
+            res = container["resources"]
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(res[kind]), f"{who}: {kind} {res.get(kind)}"
+
+
+def test_tmp_is_an_emptydir_on_every_container(ci_objects: list[dict[str, Any]], pick: Any) -> None:
+    holders = pick.by_kind(ci_objects, "CronJob") + pick.by_kind(ci_objects, "ServingRuntime")
+    assert holders
+    for obj in holders:
+        spec = obj["spec"]
+        if obj["kind"] == "CronJob":
+            spec = spec["jobTemplate"]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for container in spec["containers"]:
+            tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+            assert len(tmp) == 1, obj["metadata"]["name"]
+            assert "emptyDir" in volumes[tmp[0]["name"]], obj["metadata"]["name"]
+
+
+def test_service_account_tokens_are_opt_in(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    for sa in pick.by_kind(default_objects, "ServiceAccount"):
+        assert sa["automountServiceAccountToken"] is False
+    for isvc in pick.by_kind(default_objects, "InferenceService"):
+        assert isvc["spec"]["predictor"]["automountServiceAccountToken"] is False
+
+
+# ---------------------------------------------------------------- serving
+
+
+def test_one_inference_service_per_model_named_after_it(
+    default_objects: list[dict[str, Any]], pick: Any, model_names: tuple[str, ...]
+) -> None:
+    isvcs = pick.by_kind(default_objects, "InferenceService")
+    assert [i["metadata"]["name"] for i in isvcs] == list(model_names)
+    runtime = pick.one(default_objects, "ServingRuntime")
+    pvc = pick.one(default_objects, "PersistentVolumeClaim")["metadata"]["name"]
+    for isvc in isvcs:
+        model = isvc["spec"]["predictor"]["model"]
+        assert model["runtime"] == runtime["metadata"]["name"]
+        assert model["modelFormat"]["name"] == runtime["spec"]["supportedModelFormats"][0]["name"]
+        assert model["storageUri"] == f"pvc://{pvc}/"
+        assert (
+            isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+        )
+
+
+def test_per_model_runtime_loads_only_the_named_model(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    runtime = pick.one(default_objects, "ServingRuntime")
+    spec = runtime["spec"]
+    (container,) = spec["containers"]
+    assert container["name"] == "kserve-container"
+    assert container["command"] + container["args"] == [
+        "python", "-m", "serving", "--model-dir", "/mnt/models", "--http-port", "8080",
+        "--grpc-port", "8081", "--models", "{{.Name}}",
+    ]  # fmt: skip
+    assert container["readinessProbe"]["httpGet"] == {"path": "/v1/models/{{.Name}}", "port": 8080}
+    assert {p["containerPort"] for p in container["ports"]} == {8080, 8081}
+    assert spec["protocolVersions"] == ["v1", "v2"]
+    assert spec["annotations"] == {
+        "prometheus.kserve.io/port": "8080",
+        "prometheus.kserve.io/path": "/metrics",
+    }
+
+
+def test_a_disabled_model_gets_no_inference_service(render: Any, pick: Any) -> None:
+    objects = render({"models": {"disk-eta": {"enabled": False}}})
+    names = [i["metadata"]["name"] for i in pick.by_kind(objects, "InferenceService")]
+    assert "disk-eta" not in names and len(names) == 4
+
+
+def test_combined_mode_serves_every_enabled_model_from_one_service(render: Any, pick: Any) -> None:
+    objects = render({"combined": {"enabled": True}, "models": {"io-crisis": {"enabled": False}}})
+    isvc = pick.one(objects, "InferenceService")
+    assert isvc["metadata"]["name"] == "metrics-ai"
+    assert isvc["spec"]["predictor"]["model"]["resources"]["limits"]["memory"] == "4Gi"
+    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    assert container["args"][-2:] == [
+        "--models",
+        "anomaly-detector,node-outliers,resource-forecast,disk-eta",
+    ]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v1/models/anomaly-detector"
+
+
+def test_per_model_resources_override_the_default(render: Any, pick: Any) -> None:
+    big = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "3Gi"}}
+    objects = render({"models": {"resource-forecast": {"enabled": True, "resources": big}}})
+    forecast = pick.one(objects, "InferenceService", "resource-forecast")
+    assert forecast["spec"]["predictor"]["model"]["resources"] == big
+    disk = pick.one(objects, "InferenceService", "disk-eta")
+    assert disk["spec"]["predictor"]["model"]["resources"]["limits"]["memory"] == "1Gi"
+
+
+def test_serverless_mode_declares_a_single_knative_port(render: Any, pick: Any) -> None:
+    objects = render({"predictor": {"deploymentMode": "Serverless"}})
+    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    assert [p["name"] for p in container["ports"]] == ["http1"]
+
+
+# ---------------------------------------------------------------- storage
+
+
+def test_models_pvc_is_read_write_many_and_kept(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    pvc = pick.one(default_objects, "PersistentVolumeClaim")
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+def test_existing_claim_is_used_everywhere(render: Any, pick: Any) -> None:
+    objects = render({"persistence": {"existingClaim": "shared-models"}})
+    assert not pick.by_kind(objects, "PersistentVolumeClaim")
+    for isvc in pick.by_kind(objects, "InferenceService"):
+        assert isvc["spec"]["predictor"]["model"]["storageUri"] == "pvc://shared-models/"
+    cron = pick.one(objects, "CronJob")
+    volumes = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "models", "persistentVolumeClaim": {"claimName": "shared-models"}} in volumes
+
+
+# ---------------------------------------------------------------- training
+
+
+def _train_pod(cron: dict[str, Any]) -> dict[str, Any]:
+    return cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def _env(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_weekly_retrain_cronjob(default_objects: list[dict[str, Any]], pick: Any) -> None:
+    cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
+    spec = cron["spec"]
+    assert spec["schedule"] == "0 2 * * 0"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (3, 5)
+    assert spec["jobTemplate"]["spec"]["backoffLimit"] == 0
+    pod = _train_pod(cron)
+    assert pod["restartPolicy"] == "Never"
+    (container,) = pod["containers"]
+    assert container["command"] + container["args"][:5] == [
+        "python", "-m", "training", "run", "--out", "/mnt/models", "--models", "all",
+    ]  # fmt: skip
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert not mounts["/mnt/models"].get("readOnly", False)
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+
+
+def test_training_reads_thanos_with_token_and_service_ca(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
+    pod = _train_pod(cron)
+    (container,) = pod["containers"]
+    env = _env(container)
+    assert env["DATA_SOURCE"] == "prometheus"
+    assert env["PROMETHEUS_URL"] == "https://thanos-querier.openshift-monitoring.svc:9091"
+    assert (env["TRAINING_DAYS"], env["ANOMALY_RATE"]) == ("7", "0.03")
+    assert env["PROMETHEUS_TOKEN_FILE"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert pod["automountServiceAccountToken"] is True
+    # the CA file lies in the mounted ConfigMap that OpenShift fills with the service CA
+    ca_dir, ca_key = env["PROMETHEUS_CA_FILE"].rsplit("/", 1)
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == ca_dir)
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    configmap = pick.one(default_objects, "ConfigMap", volume["configMap"]["name"])
+    assert (
+        configmap["metadata"]["annotations"]["service.beta.openshift.io/inject-cabundle"] == "true"
+    )
+    assert ca_key == "service-ca.crt" and "data" not in configmap
+    # and the pod's service account may read cluster metrics, nothing more
+    binding = pick.one(default_objects, "ClusterRoleBinding")
+    assert binding["roleRef"]["kind"] == "ClusterRole"
+    assert binding["roleRef"]["name"] == "cluster-monitoring-view"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": "metrics-ai"}
+    ]
+    assert not pick.by_kind(default_objects, "ClusterRole") and not pick.by_kind(
+        default_objects, "Role"
+    )
+
+
+def test_gpu_request_when_enabled(render: Any, pick: Any) -> None:
+    objects = render({"train": {"gpu": {"enabled": True, "count": 2}}, "update": {"enabled": True}})
+    train = _train_pod(pick.one(objects, "CronJob", "metrics-ai-train"))
+    resources = train["containers"][0]["resources"]
+    assert resources["requests"]["nvidia.com/gpu"] == resources["limits"]["nvidia.com/gpu"] == "2"
+    assert any(t["key"] == "nvidia.com/gpu" for t in train["tolerations"])
+    update = _train_pod(pick.one(objects, "CronJob", "metrics-ai-update"))
+    assert "nvidia.com/gpu" not in update["containers"][0]["resources"]["limits"]
+
+
+def test_update_cronjob_and_ray_address(
+    render: Any, pick: Any, default_objects: list[dict[str, Any]]
+) -> None:
+    assert [c["metadata"]["name"] for c in pick.by_kind(default_objects, "CronJob")] == [
+        "metrics-ai-train"
+    ]
+    default_train = _train_pod(pick.one(default_objects, "CronJob", "metrics-ai-train"))
+    assert "RAY_ADDRESS" not in _env(default_train["containers"][0])
+    ray = "ray://raycluster-head-svc.ray.svc:10001"
+    objects = render({"update": {"enabled": True}, "ray": {"address": ray}})
+    update = pick.one(objects, "CronJob", "metrics-ai-update")
+    assert update["spec"]["schedule"] == "0 * * * *"
+    assert update["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = _train_pod(update)["containers"]
+    assert container["args"] == ["update", "--out", "/mnt/models", "--models", "all"]
+    for cron in pick.by_kind(objects, "CronJob"):
+        assert _env(_train_pod(cron)["containers"][0])["RAY_ADDRESS"] == ray
+
+
+# ---------------------------------------------------------------- network and monitoring
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Kubernetes LabelSelector semantics: matchLabels and In/NotIn/Exists/DoesNotExist."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        value, values = labels.get(expr["key"]), expr.get("values", [])
+        ok = {
+            "In": value in values,
+            "NotIn": value not in values,
+            "Exists": value is not None,
+            "DoesNotExist": value is None,
+        }[expr["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def test_network_policies_select_the_pods_they_guard(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    policies = {
+        p["metadata"]["name"]: p["spec"] for p in pick.by_kind(default_objects, "NetworkPolicy")
+    }
+    predictor = policies["metrics-ai-predictor"]
+    for isvc in pick.by_kind(default_objects, "InferenceService"):
+        assert _selects(predictor["podSelector"], isvc["spec"]["predictor"]["labels"])
+    (rule,) = predictor["ingress"]
+    assert sorted(p["port"] for p in rule["ports"]) == [8080, 8081]
+    sources = [f.get("namespaceSelector", {}).get("matchLabels", {}) for f in rule["from"]]
+    assert {"kubernetes.io/metadata.name": "openshift-monitoring"} in sources
+    assert {"podSelector": {}} in rule["from"]
+    train = policies["metrics-ai-train"]
+    cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
+    assert _selects(
+        train["podSelector"], cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    )
+    assert train["policyTypes"] == ["Ingress"] and train["ingress"] == []
+
+
+def test_service_monitor_scrapes_the_predictor_metrics(
+    default_objects: list[dict[str, Any]], pick: Any
+) -> None:
+    monitor = pick.one(default_objects, "ServiceMonitor")
+    service = pick.one(default_objects, "Service")
+    assert _selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    (endpoint,) = monitor["spec"]["endpoints"]
+    (port,) = service["spec"]["ports"]
+    assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
+    runtime = pick.one(default_objects, "ServingRuntime")
+    assert port["targetPort"] == int(runtime["spec"]["annotations"]["prometheus.kserve.io/port"])
+    for isvc in pick.by_kind(default_objects, "InferenceService"):
+        assert _selects(
+            {"matchLabels": service["spec"]["selector"]}, isvc["spec"]["predictor"]["labels"]
+        )
+
+
+def test_service_monitor_can_be_switched_off(render: Any, pick: Any) -> None:
+    objects = render({"serviceMonitor": {"enabled": False}})
+    assert not pick.by_kind(objects, "ServiceMonitor") and not pick.by_kind(objects, "Service")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_predictor_prometheus_access_is_opt_in(render: Any, pick: Any, enabled: bool) -> None:
+    objects = render({"predictor": {"prometheus": {"enabled": enabled}}})
+    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    assert ("PROMETHEUS_URL" in _env(container)) is enabled
+    subjects = pick.one(objects, "ClusterRoleBinding")["subjects"]
+    assert any(s["name"] == "metrics-ai-predictor" for s in subjects) is enabled
+    for isvc in pick.by_kind(objects, "InferenceService"):
+        assert isvc["spec"]["predictor"]["automountServiceAccountToken"] is enabled
