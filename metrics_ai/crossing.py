@@ -105,6 +105,52 @@ def robust_slope(
     return theil_sen(t, v)
 
 
+def without_one_off_jump(
+    t: np.ndarray,
+    v: np.ndarray,
+    window: float = 2 * DAY,
+    width: float = 900.0,
+    min_jump: float = 1.0,
+    k: float = 8.0,
+) -> np.ndarray:
+    """``v`` with a single one-off upward jump in the last ``window`` taken out of the trend.
+
+    A deploy that lands a container image, or a one-off copy, lifts a disk in minutes
+    and then nothing changes: a trend over a window that holds the jump reads it as
+    growth and raises a false alarm for as long as the jump stays in the window. Here
+    the last ``window`` is reduced to ``width`` (15-minute) means; a rise between two
+    consecutive means above ``max(min_jump, k * robust spread of those rises)`` is a
+    jump (adjacent ones merge). When there is exactly one, everything before it is
+    raised by its height (less the normal growth over those bins), so the series keeps
+    today's level and loses the step. Two or more jumps (a daily backup dump that is
+    never deleted) are growth and are left alone, and so are drops (nightly rotation).
+
+    Returns:
+        A new array (or ``v`` itself when there is nothing to take out).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    recent = t >= t[-1] - window
+    tb, vb = bin_means(t[recent], np.asarray(v, dtype=np.float64)[recent], width)
+    d = np.diff(vb)
+    if d.size < 8:
+        return v
+    centre = float(np.median(d))
+    spread = 1.4826 * float(np.median(np.abs(d - centre)))
+    big = d - centre > max(min_jump, k * spread)
+    starts = np.flatnonzero(big & ~np.concatenate(([False], big[:-1])))
+    if starts.size != 1:
+        return v
+    first = int(starts[0])
+    last = first + int(np.argmin(np.concatenate((big[first:], [False])))) - 1
+    height = float(np.sum(d[first : last + 1]) - centre * (last - first + 1))
+    before = (
+        t < np.floor(tb[first] / width) * width + width
+    )  # up to the end of the bin before the jump
+    out = np.array(v, dtype=np.float64)
+    out[before] += height
+    return out
+
+
 def linear_eta_seconds(level: float, slope: float, threshold: float) -> float | None:
     """Seconds until ``level + slope * dt`` reaches ``threshold`` (0: already; None: never)."""
     if level >= threshold:

@@ -13,6 +13,11 @@ Two estimates per disk, the earlier wins (original system):
   residual of the last 6 h of the data at hand (the level correction), so fresh
   history moves the curve without refitting.
 
+A one-off upward jump within the last 48 h (a deploy landing an image) is taken
+out of both trends (:func:`metrics_ai.crossing.without_one_off_jump`), at training
+time as on the request path: the disk keeps its new level, the step is not read as
+growth. Repeated jumps (a daily dump that is never deleted) remain growth.
+
 ETAs count days from the last sample. ``null`` means the threshold is not reached
 (linear: not within a year; prophet: not within 30 days). Nothing is fitted on the
 request path. A disk the model does not know, sent with history, gets the linear
@@ -45,6 +50,7 @@ from metrics_ai.crossing import (
     save_recent,
     severity,
     to_days,
+    without_one_off_jump,
 )
 from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import FamilyConfig, Predictor
@@ -116,11 +122,19 @@ def estimate(history: History, prophet: ProphetState | None, cfg: DiskEtaConfig)
     if len(history) < cfg.min_points:
         reason = f"only {len(history)} points; an estimate needs at least {cfg.min_points}"
         return Eta(current, None, None, reason)
-    slope = robust_slope(t, v, window=cfg.slope_window_hours * HOUR)
+    trend = trend_series(t, v, cfg)
+    slope = robust_slope(t, trend, window=cfg.slope_window_hours * HOUR)
     linear = to_days(linear_eta_seconds(current, slope, cfg.threshold))
     if linear is not None and linear > cfg.max_linear_days:
         linear = None
-    return Eta(current, linear, prophet_eta(t, v, prophet, cfg) if prophet is not None else None)
+    return Eta(
+        current, linear, prophet_eta(t, trend, prophet, cfg) if prophet is not None else None
+    )
+
+
+def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray:
+    """Usage with a one-off jump of the last 48 h taken out (what trends are read from)."""
+    return without_one_off_jump(t, v, window=cfg.slope_window_hours * HOUR)
 
 
 def prophet_eta(

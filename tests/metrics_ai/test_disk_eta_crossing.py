@@ -21,6 +21,7 @@ from metrics_ai.crossing import (
     robust_slope,
     save_recent,
     severity,
+    without_one_off_jump,
 )
 from metrics_ai.series import History
 
@@ -131,3 +132,27 @@ def test_drift_curve_repeats_the_daily_profile_with_trend() -> None:
     assert curve(np.array([one_day_later]))[0] == pytest.approx(v[-1] + 1.0, abs=0.5)
     short = drift_curve(t[-30:], v[-30:])  # under a day: level + trend
     assert short(np.array([t[-1]]))[0] == pytest.approx(np.median(v[-12:]), abs=0.5)
+
+
+def _week(step: float = 300) -> np.ndarray:
+    return T0 + np.arange(int(7 * DAY / step)) * step
+
+
+@pytest.mark.parametrize("hours_ago", [6, 20, 30, 47])
+def test_one_off_jump_is_taken_out_of_the_trend(hours_ago: float) -> None:
+    t = _week()
+    v = 50 + 2.0 * (t - T0) / DAY + np.where(t > t[-1] - hours_ago * HOUR, 15.0, 0.0)
+    v = v + 0.05 * np.random.default_rng(1).normal(size=t.size)
+    out = without_one_off_jump(t, v)
+    assert out[-1] == v[-1]  # today's level is kept
+    assert robust_slope(t, out) * DAY == pytest.approx(2.0, abs=0.1)
+
+
+def test_repeated_jumps_and_rotation_drops_stay() -> None:
+    t = _week()
+    dumps = 50 + 3.0 * np.floor((t - 2 * HOUR) / DAY)  # a daily dump nobody deletes
+    assert without_one_off_jump(t, dumps) is dumps
+    t, saw = _sawtooth(trend=0.5, amp=8.0)
+    assert without_one_off_jump(t, saw) is saw
+    noisy = 60 + 1.5 * np.random.default_rng(2).normal(size=t.size)
+    assert without_one_off_jump(t, noisy) is noisy

@@ -53,8 +53,11 @@ def test_nightly_log_rotation_sawtooth() -> None:
     assert pred["severity"] == "WARNING"
 
 
-def test_step_after_deploy_then_flat_is_no_alarm() -> None:
-    case = disk_case("step_flat", seed=3)
+@pytest.mark.parametrize("step_days", [3.0, 1.25, 0.5])
+def test_step_after_deploy_then_flat_is_no_alarm(step_days: float) -> None:
+    # 3 d: the step is history; 1.25 d and 12 h: inside the 48 h trend window, where
+    # it would read as 10-20 %/day of growth unless taken out as a one-off jump
+    case = disk_case("step_flat", seed=3, step_days=step_days)
     pred = answer(case)
     assert case.eta_days is None
     assert pred["eta_days"]["ensemble"] is None and pred["severity"] == "OK"

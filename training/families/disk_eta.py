@@ -16,6 +16,7 @@ from metrics_ai.families.disk_eta import (
     DiskEtaPredictor,
     DiskState,
     estimate,
+    trend_series,
 )
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
@@ -33,11 +34,11 @@ def fit_disk_prophet(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> Prophe
     Weekly seasonality needs ``cfg.weekly_min_days`` (two weeks) of history, Prophet's
     own "auto" rule: from a single week a weekly term cannot be told apart from the
     trend, and it replays a one-off event (a deploy's step) one week later as a
-    false alarm.
+    false alarm. A one-off jump of the last 48 h is taken out first (``trend_series``).
     """
     return fit_coarse(
         t,
-        v,
+        trend_series(t, v, cfg),
         daily_seasonality=True,
         weekly_seasonality=bool(t[-1] - t[0] >= cfg.weekly_min_days * DAY),
         changepoint_prior_scale=cfg.changepoint_prior_scale,
@@ -64,9 +65,10 @@ def backtest_disk(
     keep = tail_t <= t[split - 1] + cfg.horizon_days * DAY
     tail_t, actual = tail_t[keep], actual[keep]
     head_t, head_v = t[:split], v[:split]
-    slope = robust_slope(head_t, head_v, window=cfg.slope_window_hours * HOUR)
+    head_trend = trend_series(head_t, head_v, cfg)
+    slope = robust_slope(head_t, head_trend, window=cfg.slope_window_hours * HOUR)
     linear = head_v[-1] + slope * (tail_t - head_t[-1])
-    offset = level_offset(head_t, head_v, state.predict, cfg.level_hours * HOUR)
+    offset = level_offset(head_t, head_trend, state.predict, cfg.level_hours * HOUR)
     prophet = state.predict(tail_t) + offset
     result = DiskBacktest(
         tail_t,

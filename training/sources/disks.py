@@ -45,7 +45,13 @@ class DiskCase:
 
 
 def _curve(
-    shape: str, end: float, days: float, threshold: float, eta_days: float, rng: np.random.Generator
+    shape: str,
+    end: float,
+    days: float,
+    threshold: float,
+    eta_days: float,
+    step_days: float,
+    rng: np.random.Generator,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The clean usage curve of a shape; ``eta_days`` tunes the ones that cross."""
     if shape == "steady":
@@ -58,9 +64,9 @@ def _curve(
         # peak just before midnight reaches the threshold after ~eta_days
         base = threshold - amp - trend * eta_days
         return lambda t: base + trend * (t - end) / DAY + amp * ((t % DAY) / DAY)
-    if shape == "step_flat":  # a deploy lands a big image 3 days before the end, then nothing
-        level, step = rng.uniform(40, 55), rng.uniform(10, 20)
-        return lambda t: level + np.where(t > end - 3 * DAY, step, 0.0)
+    if shape == "step_flat":  # a deploy lands a big image step_days before the end, then nothing
+        level, jump = rng.uniform(40, 55), rng.uniform(10, 20)
+        return lambda t: level + np.where(t > end - step_days * DAY, jump, 0.0)
     if shape == "accelerating":  # u(s) = L + r s + acc s^2 / 2, s in days from the end
         # growth doubled over the window: the rate at its start is half of today's, r = 2 acc days
         level = rng.uniform(55, 62)
@@ -87,6 +93,7 @@ def disk_case(
     eta_days: float = 5.0,
     seed: int = 0,
     end: pd.Timestamp = DEFAULT_END,
+    step_days: float = 3.0,
 ) -> DiskCase:
     """Sample one disk of ``shape`` over ``days`` at ``step`` seconds, ending at ``end``.
 
@@ -94,10 +101,11 @@ def disk_case(
         eta_days: where the shape crosses (steady, sawtooth, accelerating), the days
             from the last sample to the crossing of the clean curve.
         seed: noise and shape parameters.
+        step_days: step_flat only, how long before the end the deploy's step lands.
     """
     rng = np.random.default_rng(seed)
     t_end = float(end.timestamp())
-    curve = _curve(shape, t_end, days, threshold, eta_days, rng)
+    curve = _curve(shape, t_end, days, threshold, eta_days, step_days, rng)
     t = t_end - np.arange(int(days * DAY / step))[::-1] * float(step)
     noise_sd = 1.5 if shape == "noisy_flat" else 0.05
     values = np.clip(curve(t) + noise_sd * rng.normal(size=t.size), 0.0, 100.0)
