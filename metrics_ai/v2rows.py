@@ -48,8 +48,9 @@ def padded_histories(timestamps: Any, values: Any) -> list[History | None]:
         raise InvalidInputError(
             "values", f"shape {list(vs.shape)} differs from timestamps {list(ts.shape)}"
         )
-    if vs.dtype.kind not in "iuf" or ts.dtype.kind not in "iuf":
-        raise InvalidInputError("values", "expected numeric timestamps and values")
+    for name, arr in (("timestamps", ts), ("values", vs)):
+        if arr.dtype.kind not in "iuf":
+            raise InvalidInputError(name, f"expected numbers, got {arr.dtype}")
     vs = vs.astype(np.float64)
     ts = ts.astype(np.float64)
     out: list[History | None] = []

@@ -189,6 +189,7 @@ def test_v2_outputs(predictor: IoCrisisPredictor) -> None:
         (lambda d: d.update(entity=np.array([b"n1"], dtype=object)), "entity"),
         (lambda d: d["values"].__setitem__((0, 1), 2.0), "values[0][1]"),
         (lambda d: d.update(values=d["values"].astype(object)), "values"),
+        (lambda d: d.update(timestamps=d["timestamps"].astype(str)), "timestamps"),
     ],
 )
 def test_malformed_v2_is_400_naming_the_field(

@@ -159,7 +159,7 @@ def disk_metrics(backtests: dict[str, DiskBacktest], detection: DetectionCounts)
             name: round(e[0], 4) for name, e in zip(backtests, per["ensemble"], strict=True)
         },
         "detection": detection.as_dict(),
-        "gate": {"disk_mae": mae["ensemble"], "disk_alarm_error_rate": detection.error_rate},
+        "gate": {"disk_mae": mae["ensemble"]},
     }
 
 
