@@ -23,10 +23,16 @@ class PublishResult:
     previous: str | None = None
 
 
+#: absolute slack added to every gate figure, so a perfect current version (0 errors)
+#: does not block every successor that makes one small mistake
+GATE_SLACK = 0.01
+
+
 def gate_reason(current: dict[str, Any] | None, candidate: dict[str, Any], margin: float) -> str:
     """Why a candidate is worse than current by more than ``margin`` ('' if it is not).
 
-    Both are the manifests' ``metrics["gate"]``: name -> value, lower is better.
+    Both are the manifests' ``metrics["gate"]``: name -> value, lower is better, on a
+    scale where 0.01 is a negligible difference (rates, relative errors).
     """
     if not current:
         return ""
@@ -35,8 +41,8 @@ def gate_reason(current: dict[str, Any] | None, candidate: dict[str, Any], margi
         new = candidate.get(name)
         if new is None or old is None:
             continue
-        if float(new) > float(old) * (1.0 + margin) + 1e-9:
-            worse.append(f"{name} {float(new):.4g} > {float(old):.4g} x (1 + {margin:g})")
+        if float(new) > float(old) * (1.0 + margin) + GATE_SLACK:
+            worse.append(f"{name} {float(new):.4g} > {float(old):.4g} x (1 + {margin:g}) + {GATE_SLACK:g}")
     return "; ".join(worse)
 
 

@@ -76,7 +76,8 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("current", "candidate", "rejected"),
     [(None, {"mae": 5.0}, False), ({"mae": 1.0}, {"mae": 1.09}, False), ({"mae": 1.0}, {"mae": 1.2}, True),
-     ({"mae": 1.0, "rmse": 2.0}, {"mae": 0.5, "rmse": 2.5}, True), ({"mae": 1.0}, {}, False)],
+     ({"mae": 1.0, "rmse": 2.0}, {"mae": 0.5, "rmse": 2.5}, True), ({"mae": 1.0}, {}, False),
+     ({"errors": 0.0}, {"errors": 0.005}, False), ({"errors": 0.0}, {"errors": 0.05}, True)],
 )
 def test_gate(current, candidate, rejected: bool) -> None:
     assert bool(gate_reason(current, candidate, 0.10)) is rejected

@@ -29,7 +29,8 @@ class TrainOutcome:
         predictor: the serving-side state (saved into the version folder).
         config: hyper-parameters (the manifest's ``config``).
         metrics: backtest figures (the manifest's ``metrics``; the quality gate reads
-            ``metrics["gate"]``: {name: value, lower is better}).
+            ``metrics["gate"]``: {name: value, lower is better, scale-free: rates or
+            relative errors; see ``training.publish.gate_reason``}).
         entities: what the model knows (clusters, nodes, series ids).
         components: which components took part (resource-forecast), else None.
         skipped: entity -> reason it got no model (e.g. single-node cluster).
