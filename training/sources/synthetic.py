@@ -123,7 +123,7 @@ def _node_frame(
     signals["network_in"] = np.maximum(signals["network_in"], 0.0)
     signals["network_out"] = np.maximum(signals["network_out"], 0.0)
 
-    labels = _inject_anomalies(signals, anomaly_rate, step, rng)
+    labels = inject_anomalies(signals, anomaly_rate, step, rng)
     parts = []
     for name, values in signals.items():
         parts.append(
@@ -157,10 +157,14 @@ def _node_frame(
     return pd.concat(parts, ignore_index=True)
 
 
-def _inject_anomalies(
+def inject_anomalies(
     signals: dict[str, np.ndarray], rate: float, step: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Spikes, drops and bursts on 1-3 of the anomaly-detector metrics; returns labels."""
+    """Spikes, drops and bursts on 1-3 of the anomaly-detector metrics; returns labels.
+
+    Modifies ``signals`` (equal-length arrays keyed by :data:`ANOMALY_SIGNALS`) in place;
+    also used on real windows by the hybrid source.
+    """
     n = len(signals["cpu"])
     labels = np.zeros(n, dtype=bool)
     target = int(rate * n)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install what the test suite needs outside Python: Prometheus and promtool.
+#
+# Idempotent: does nothing when both are already on PATH. Runs unattended as root
+# on a fresh Debian/Ubuntu machine (as another user it uses sudo when available).
+# The package's service is never started: tests run their own Prometheus.
+set -euo pipefail
+
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+  echo "install-test-deps: prometheus and promtool already installed ($(command -v prometheus))"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    echo "install-test-deps: need root (or sudo) to apt-get install prometheus" >&2
+    exit 1
+  fi
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: no apt-get; install prometheus and promtool (>= 2.24) yourself" >&2
+  exit 1
+fi
+
+# Keep the package's postinst from starting a Prometheus daemon (tests start their own).
+POLICY=/usr/sbin/policy-rc.d
+CREATED_POLICY=0
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
+  CREATED_POLICY=1
+fi
+cleanup() { if [ "$CREATED_POLICY" = 1 ]; then $SUDO rm -f "$POLICY"; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
+
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || {
+  echo "install-test-deps: prometheus/promtool still missing after apt-get install" >&2
+  exit 1
+}
+echo "install-test-deps: installed $(prometheus --version 2>&1 | head -n1)"

@@ -1,0 +1,427 @@
+"""A real Prometheus for tests, and small fake Prometheus servers.
+
+``prometheus_data`` (session scope; import it into a conftest): 16 days of
+node-exporter, cAdvisor and kube-state-metrics series generated from the synthetic
+generator (counters integrated from its rates), with the data-hygiene cases below,
+written as OpenMetrics, loaded with ``promtool tsdb create-blocks-from openmetrics``
+and served by a real ``prometheus`` on a free loopback port. Missing binaries make the
+tests fail (never skip): ``scripts/install-test-deps.sh`` installs them.
+
+Hygiene cases (node -> what happens to it), all in cluster ``prod-east``:
+    worker-0  scraped by two node-exporter jobs and seen by two kube-state-metrics
+              replicas (duplicate series); extra tmpfs, overlay and read-only
+              filesystems; a veth interface; a pod-level cAdvisor series (container="")
+    worker-1  node-exporter gaps: one of LONG_GAP_MIN and one of SHORT_GAP_MIN minutes
+    worker-2  counter reset (reboot) RESET_DAYS before the end; MemAvailable NaN
+              for NAN_MIN minutes NAN_DAYS before the end
+    worker-3  vanishes VANISH_HOURS before the end
+    worker-4  appears NEW_DAYS before the end
+    worker-5  stale: its series end STALE_DAYS before the end
+Exporters are scraped every SCRAPE (120) seconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.sources.profiles import SyntheticProfile
+from training.sources.synthetic import generate
+
+REPO = Path(__file__).resolve().parents[1]
+DAYS = 16
+SCRAPE = 120
+CLUSTER = "prod-east"
+PROFILE = SyntheticProfile(
+    name="prom-fixture", clusters=1, nodes_per_cluster=6, standalone_nodes=1, mountpoints=("/", "/var/log")
+)
+DUPLICATE, GAPS, RESET, VANISHED, NEW, STALE = (f"{CLUSTER}-worker-{i}" for i in range(6))
+STANDALONE = "standalone-0"
+LONG_GAP_DAYS, LONG_GAP_MIN = 4.0, 60
+SHORT_GAP_DAYS, SHORT_GAP_MIN = 3.0, 6
+RESET_DAYS = 5.0
+NAN_DAYS, NAN_MIN = 2.0, 20
+VANISH_HOURS, NEW_DAYS, STALE_DAYS = 6, 3, 10
+GIB = 1024.0**3
+CPUS = 4
+
+
+@dataclass(frozen=True)
+class PromData:
+    """A running Prometheus loaded with the fixture's data."""
+
+    url: str
+    end: pd.Timestamp
+    """Last generated sample (the window end the truth frame ends at)."""
+    truth: pd.DataFrame = field(repr=False)
+    """The synthetic canonical frame the exporter series were generated from."""
+
+
+@dataclass
+class _Series:
+    labels: dict[str, str]
+    index: np.ndarray  # positions into the time grid
+    values: np.ndarray
+
+
+def _counter(rate: np.ndarray, alive: np.ndarray, reset_at: int | None = None, start: float = 0.0) -> np.ndarray:
+    """A counter integrated from a per-second rate from the first alive sample, optionally reset."""
+    first = int(np.argmax(alive))
+    inc = np.where(np.arange(len(rate)) > first, rate * SCRAPE, 0.0)
+    total = start + np.cumsum(inc)
+    if reset_at is not None:
+        total[reset_at:] -= total[reset_at] - rate[reset_at] * SCRAPE
+    return total
+
+
+def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, tuple[str, list[_Series]]]:
+    """metric name -> (type, series) for every node of the fixture."""
+    n = len(grid)
+    minutes_before_end = (grid[-1] - grid).total_seconds().to_numpy() / 60.0
+    families: dict[str, tuple[str, list[_Series]]] = {}
+
+    def add(name: str, kind: str, labels: dict[str, str], mask: np.ndarray, values: np.ndarray) -> None:
+        idx = np.flatnonzero(mask)
+        families.setdefault(name, (kind, []))[1].append(_Series(labels, idx, np.asarray(values)[idx]))
+
+    def ago(days: float = 0, hours: float = 0, minutes: float = 0) -> np.ndarray:
+        return minutes_before_end <= days * 1440 + hours * 60 + minutes
+
+    wide = truth.pivot_table(index=["node", "timestamp"], columns="signal", values="value", observed=True)
+    disks = truth[truth["signal"] == "disk_used_pct"]
+    nodes = sorted(truth["node"].astype(str).unique())
+    for i, node in enumerate(nodes):
+        w = wide.loc[node].reindex(grid)
+        cluster = "" if node == STANDALONE else CLUSTER
+        base = {"cluster": cluster} if cluster else {}
+        alive = np.ones(n, dtype=bool)
+        if node == VANISHED:
+            alive = ~ago(hours=VANISH_HOURS)
+        elif node == NEW:
+            alive = ago(days=NEW_DAYS)
+        elif node == STALE:
+            alive = ~ago(days=STALE_DAYS)
+        scraped = alive.copy()
+        if node == GAPS:
+            for days, length in ((LONG_GAP_DAYS, LONG_GAP_MIN), (SHORT_GAP_DAYS, SHORT_GAP_MIN)):
+                scraped &= ~(ago(days=days) & ~ago(days=days, minutes=-length))
+        reset = int(np.argmax(ago(days=RESET_DAYS))) if node == RESET else None
+        jobs = ["node-exporter", "node-exporter-federated"] if node == DUPLICATE else ["node-exporter"]
+        for job in jobs:
+            ne = {**base, "instance": f"{node}:9100", "job": job}
+            for cpu, factor in (("0", 1.1), ("1", 0.9)):
+                for mode, signal_name in (("user", "cpu"), ("iowait", "io_wait")):
+                    rate = np.clip(w[signal_name].to_numpy() * factor, 0, 1)
+                    add("node_cpu_seconds_total", "counter", {**ne, "cpu": cpu, "mode": mode}, scraped,
+                        _counter(rate, alive, reset, start=1e5))
+            available = (1 - w["memory"].to_numpy()) * 16 * GIB
+            if node == RESET:
+                available = np.where(ago(days=NAN_DAYS) & ~ago(days=NAN_DAYS, minutes=-NAN_MIN), np.nan, available)
+            add("node_memory_MemTotal_bytes", "gauge", ne, scraped, np.full(n, 16 * GIB))
+            add("node_memory_MemAvailable_bytes", "gauge", ne, scraped, available)
+            devices = {"eth0": (w["net_rx"].to_numpy(), w["net_tx"].to_numpy()), "lo": (np.full(n, 2e4),) * 2}
+            if node == DUPLICATE:
+                devices["veth1a2b3c"] = (np.full(n, 5e5),) * 2
+            for device, (rx, tx) in devices.items():
+                add("node_network_receive_bytes_total", "counter", {**ne, "device": device}, scraped,
+                    _counter(rx, alive, reset, start=1e9))
+                add("node_network_transmit_bytes_total", "counter", {**ne, "device": device}, scraped,
+                    _counter(tx, alive, reset, start=1e9))
+            filesystems = []
+            for k, (mount, group) in enumerate(disks[disks["node"] == node].groupby("mountpoint", observed=True)):
+                pct = group.set_index("timestamp")["value"].reindex(grid).to_numpy()
+                filesystems.append((f"/dev/sd{'ab'[k]}1", "xfs", str(mount), 100 * GIB, pct, 0))
+            if node == DUPLICATE:
+                filesystems += [
+                    ("tmpfs", "tmpfs", "/run", GIB, np.full(n, 40.0), 0),
+                    ("overlay", "overlay", "/var/lib/containers/storage/overlay/1f2e/merged", 100 * GIB,
+                     np.full(n, 55.0), 0),
+                    ("/dev/sr0", "ext4", "/mnt/iso", GIB, np.full(n, 100.0), 1),
+                ]
+            for device, fstype, mount, size, pct, readonly in filesystems:
+                fs = {**ne, "device": device, "fstype": fstype, "mountpoint": mount}
+                add("node_filesystem_size_bytes", "gauge", fs, scraped, np.full(n, size))
+                add("node_filesystem_avail_bytes", "gauge", fs, scraped, (1 - pct / 100) * size)
+                add("node_filesystem_readonly", "gauge", fs, scraped, np.full(n, float(readonly)))
+        if node == STANDALONE:
+            continue
+        kubelet = {**base, "instance": f"10.0.0.{i + 10}:10250", "job": "kubelet",
+                   "metrics_path": "/metrics/cadvisor", "node": node, "namespace": "apps"}
+        shares = (0.6, 0.4) if node == DUPLICATE else (1.0,)
+        pod_cpu, pod_mem = w["pod_cpu"].to_numpy() * CPUS, w["pod_mem"].to_numpy() * 16 * GIB
+        pods = [f"app-{i}-{p}" for p in range(len(shares))]
+        for pod, share in zip(pods, shares, strict=True):
+            labels = {**kubelet, "pod": pod, "container": "app"}
+            add("container_cpu_usage_seconds_total", "counter", labels, alive,
+                _counter(pod_cpu * share, alive, reset, start=10.0))
+            add("container_memory_working_set_bytes", "gauge", labels, alive, pod_mem * share)
+        if node == DUPLICATE:  # the pod-level cgroup (container="") repeats the sum: must not count twice
+            total = {**kubelet, "pod": pods[0], "container": ""}
+            add("container_cpu_usage_seconds_total", "counter", total, alive, _counter(pod_cpu, alive, reset))
+            add("container_memory_working_set_bytes", "gauge", total, alive, pod_mem)
+        restarts = np.floor(_counter(w["pod_restarts"].to_numpy() / 300.0, alive))
+        replicas = ("10.128.0.5:8443", "10.128.0.6:8443") if node == DUPLICATE else ("10.128.0.5:8443",)
+        for replica in replicas:
+            ksm = {**base, "instance": replica, "job": "kube-state-metrics"}
+            add("kube_node_status_capacity", "gauge", {**ksm, "node": node, "resource": "cpu", "unit": "core"},
+                alive, np.full(n, float(CPUS)))
+            add("kube_node_status_capacity", "gauge", {**ksm, "node": node, "resource": "memory", "unit": "byte"},
+                alive, np.full(n, 16 * GIB))
+            for pod in pods:
+                add("kube_pod_info", "gauge", {**ksm, "namespace": "apps", "pod": pod, "node": node}, alive,
+                    np.ones(n))
+            add("kube_pod_container_status_restarts_total", "counter",
+                {**ksm, "namespace": "apps", "pod": pods[0], "container": "app"}, alive, restarts)
+    return families
+
+
+def write_openmetrics(path: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex) -> int:
+    """Write the exporters' series as OpenMetrics text; returns the number of samples."""
+    stamps = [str(int(t)) for t in grid.asi8 // 10**9]
+    samples = 0
+    with path.open("w", encoding="utf-8") as out:
+        for name, (kind, series) in sorted(_exporter_series(truth, grid).items()):
+            family = name.removesuffix("_total") if kind == "counter" else name
+            out.write(f"# TYPE {family} {kind}\n")
+            for s in series:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+                prefix = f"{name}{{{labels}}} "
+                values = ["NaN" if v != v else f"{v:.15g}" for v in s.values.tolist()]
+                lines = [f"{prefix}{v} {stamps[j]}\n" for v, j in zip(values, s.index.tolist(), strict=True)]
+                out.write("".join(lines))
+                samples += len(values)
+        out.write("# EOF\n")
+    return samples
+
+
+def free_port() -> int:
+    """An unused loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prometheus_binaries() -> tuple[str, str]:
+    """Paths of prometheus and promtool; installs them once if missing, else fails the test."""
+    found = shutil.which("prometheus"), shutil.which("promtool")
+    if all(found):
+        return found  # type: ignore[return-value]
+    script = REPO / "scripts" / "install-test-deps.sh"
+    run = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600, check=False)
+    found = shutil.which("prometheus"), shutil.which("promtool")
+    if not all(found):
+        pytest.fail(
+            "prometheus and promtool are required by the Prometheus tests and could not be installed "
+            f"({script} exited {run.returncode}):\n{(run.stdout + run.stderr)[-2000:]}\n"
+            "Install them (Debian/Ubuntu: apt-get install prometheus) and run the tests again.",
+            pytrace=False,
+        )
+    return found  # type: ignore[return-value]
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, so no Prometheus outlives it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_prometheus(prometheus: str, datadir: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """Start ``prometheus`` on a free loopback port over ``datadir``; returns (process, url, log)."""
+    config = workdir / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n", encoding="utf-8")
+    port = free_port()
+    logfile = workdir / "prometheus.log"
+    cmd = [prometheus, f"--config.file={config}", f"--storage.tsdb.path={datadir}",
+           f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d"]
+    with logfile.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)  # noqa: PLW1509
+    return proc, f"http://127.0.0.1:{port}", logfile
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, logfile: Path, timeout: float = 60) -> None:
+    """Block until Prometheus answers /-/ready, or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"prometheus exited {proc.returncode}:\n{logfile.read_text()[-3000:]}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"prometheus not ready after {timeout}s:\n{logfile.read_text()[-3000:]}", pytrace=False)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill if it does not stop; always reaped."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+_RUNNING = pytest.StashKey[PromData]()
+
+
+@pytest.fixture(scope="session")
+def prometheus_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PromData:
+    """A real Prometheus serving 16 days of realistic exporter data (see the module docstring).
+
+    One per test session even when several conftests or modules import this fixture
+    (kept in the config stash); stopped when the session ends.
+    """
+    stash = request.config.stash
+    if _RUNNING not in stash:
+        stash[_RUNNING] = _start(request.config, tmp_path_factory)
+    return stash[_RUNNING]
+
+
+def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> PromData:
+    prometheus, promtool = prometheus_binaries()
+    workdir = tmp_path_factory.mktemp("prometheus")
+    end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
+    truth = generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
+    grid = pd.date_range(end=end, periods=int(DAYS * 86400 // SCRAPE), freq=f"{SCRAPE}s")
+    text, datadir = workdir / "exporters.om.txt", workdir / "tsdb"
+    write_openmetrics(text, truth, grid)
+    load = subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=504h", "-q",
+         str(text), str(datadir)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    if load.returncode:
+        pytest.fail(f"promtool could not load the fixture:\n{load.stdout}{load.stderr}", pytrace=False)
+    text.unlink()
+    proc, url, logfile = start_prometheus(prometheus, datadir, workdir)
+    config.add_cleanup(lambda: stop_process(proc))
+    wait_ready(proc, url, logfile)
+    return PromData(url=url, end=end, truth=truth)
+
+
+# --- fake Prometheus servers -------------------------------------------------------------
+
+
+def matrix(series: list[tuple[dict[str, str], list[tuple[float, float]]]]) -> dict[str, Any]:
+    """A query_range success body."""
+    result = [{"metric": labels, "values": [[t, repr(float(v))] for t, v in points]} for labels, points in series]
+    return {"status": "success", "data": {"resultType": "matrix", "result": result}}
+
+
+@dataclass
+class Request:
+    """What a fake server received."""
+
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+Responder = Callable[[Request, threading.Event], tuple[int, dict[str, Any]]]
+
+
+class FakePrometheus:
+    """A stdlib HTTP server on 127.0.0.1 (threads) answering with ``respond(request, stopping)``.
+
+    Use as a context manager; ``requests`` lists what it received.
+    """
+
+    def __init__(self, respond: Responder) -> None:
+        self.requests: list[Request] = []
+        self.stopping = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                parsed = urllib.parse.urlsplit(self.path)
+                request = Request(parsed.path, dict(urllib.parse.parse_qsl(parsed.query)), dict(self.headers))
+                fake.requests.append(request)
+                status, body = respond(request, fake.stopping)
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> FakePrometheus:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+def grid_answer(labels: dict[str, str], value: float = 0.5) -> Responder:
+    """A responder returning one series with ``labels`` on the request's time grid."""
+
+    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
+        start, end, step = (float(request.params[k]) for k in ("start", "end", "step"))
+        points = [(t, value) for t in np.arange(start, end + 1, step).tolist()]
+        return 200, matrix([(labels, points)])
+
+    return respond
+
+
+def slow_prometheus(delay: float) -> FakePrometheus:
+    """Answers (empty) only after ``delay`` seconds (or when stopped)."""
+
+    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
+        stopping.wait(delay)
+        return 200, matrix([])
+
+    return FakePrometheus(respond)
+
+
+def token_prometheus(token: str, labels: dict[str, str]) -> FakePrometheus:
+    """401 unless ``Authorization: Bearer <token>``; then one series with ``labels``."""
+    ok = grid_answer(labels)
+
+    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return 401, {"status": "error", "errorType": "unauthorized", "error": "missing or bad token"}
+        return ok(request, stopping)
+
+    return FakePrometheus(respond)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}"
