@@ -1,0 +1,285 @@
+"""resource-forecast: the next HORIZON_MIN minutes of a signal, and is the latest value deviating?
+
+Ensemble of Prophet + ARIMA(2,1,0) + LSTM (original system), evaluated in NumPy from
+state fitted at training time; nothing is fitted on the request path. Fresh history
+updates the state cheaply: ARIMA is filtered forward with its fitted parameters,
+Prophet's fitted curve is corrected by its recent residuals, and the LSTM reads the
+last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`).
+
+Entities: the cluster name for cluster series (cpu, memory: mean over its nodes),
+the node name for node series (io_wait, net_rx, net_tx) and for standalone nodes.
+An entity the model has never seen, with history, gets the signal's pooled state
+(``"model": "pooled"``, see :mod:`metrics_ai.forecast_engine`). A request without
+history uses, in order, the fetcher (``"source": "prometheus"``) or the latest
+points kept at training time (``"source": "training-state"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from metrics_ai.artifacts import Manifest
+from metrics_ai.errors import InvalidInputError, UnknownEntityError
+from metrics_ai.families.base import Predictor
+from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
+from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
+from metrics_ai.series import History, parse_history
+
+SIGNALS: tuple[str, ...] = (*CLUSTER_SIGNALS, *NODE_SIGNALS)
+MAX_HORIZON = 1440
+_KEYS = {"entity", "signal", "history"}
+
+
+def rfc3339(t: float) -> str:
+    """Unix seconds -> ``2026-11-16T12:00:00Z``."""
+    return datetime.fromtimestamp(float(t), UTC).isoformat().replace("+00:00", "Z")
+
+
+class ForecastPredictor(Predictor):
+    """Per-series fitted state, per-signal pools, NumPy LSTMs."""
+
+    model_name: ClassVar[str] = "resource-forecast"
+    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
+        "entity": ("BYTES", 1),
+        "signal": ("BYTES", 1),
+        "timestamps": ("INT64", 2),
+        "values": ("FP32", 2),
+    }
+
+    def __init__(self, config: ForecastConfig, state: ForecastState) -> None:
+        self.config = config
+        self.state = state
+        self.engine = Engine(state, config)
+
+    @property
+    def min_points(self) -> int:
+        """Shortest history the components can use, plus one for the deviation check."""
+        need = 3 if "arima" in self.config.components else 2
+        if "lstm" in self.config.components:
+            need = max(need, self.config.seq_len)
+        return need + 1
+
+    # --- requests -> jobs ---------------------------------------------------
+    def _job(
+        self,
+        entity: str,
+        signal: str,
+        field: str,
+        history: History | None,
+        history_fields: tuple[str, str],
+    ) -> Job:
+        """Resolve one instance; ``history_fields`` name its values and timestamps in errors."""
+        if signal not in SIGNALS:
+            raise InvalidInputError(
+                f"{field}.signal", f"unknown signal {signal!r}; expected one of {list(SIGNALS)}"
+            )
+        if signal not in self.state.pools:
+            raise InvalidInputError(
+                f"{field}.signal",
+                f"this model was trained without {signal!r}; it knows {sorted(self.state.pools)}",
+            )
+        series = self.state.series.get((entity, signal))
+        pool = self.state.pools[signal]
+        source = "request"
+        if history is None:
+            history, source = self._latest(entity, signal, series)
+            if history is None:
+                raise UnknownEntityError(
+                    f"{field}.entity: no {signal} state for {entity!r} "
+                    "and no history in the request; "
+                    f"send history with at least {self.min_points} points"
+                )
+        else:
+            self._check_history(history, *history_fields)
+        if series is None and not {"arima", "lstm"} & set(self.config.components):
+            raise UnknownEntityError(
+                f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve"
+            )
+        return Job(entity, signal, series, pool, history.timestamps, history.values, source)
+
+    def _check_history(self, history: History, values_field: str, timestamps_field: str) -> None:
+        if len(history) < self.min_points:
+            raise InvalidInputError(
+                values_field,
+                f"needs at least {self.min_points} points for {','.join(self.config.components)} "
+                f"(lstm reads the last {self.config.seq_len}, plus one for the deviation check); "
+                f"got {len(history)}",
+            )
+        step = history_step(history.timestamps)
+        if self.config.horizon_min * 60 / step > MAX_HORIZON:
+            raise InvalidInputError(
+                timestamps_field,
+                f"a {step:g} s step gives more than {MAX_HORIZON} horizon points; "
+                "send data at least "
+                f"{self.config.horizon_min * 60 / MAX_HORIZON:g} s apart",
+            )
+
+    def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
+        """Fetcher first (when set and it has enough data), else the training-time state."""
+        step = int(series.step) if series else self.config.step
+        if self.fetcher is not None:
+            labels = (
+                series.labels
+                if series
+                else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
+            )
+            fetched = self.fetcher.fetch(signal, labels, (self.min_points + 10) * step, step)
+            if fetched is not None and len(fetched) >= self.min_points:
+                return fetched, "prometheus"
+        if series is not None and series.last_y.size >= self.min_points:
+            return History(series.last_t, series.last_y), "training-state"
+        return None, ""
+
+    def _parse_instance(self, raw: Any, i: int) -> Job:
+        field = f"instances[{i}]"
+        if not isinstance(raw, Mapping):
+            raise InvalidInputError(field, 'expected an object {"entity", "signal", "history"?}')
+        extra = sorted(set(raw) - _KEYS)
+        if extra:
+            raise InvalidInputError(field, f"unexpected key(s) {extra}; expected {sorted(_KEYS)}")
+        for key in ("entity", "signal"):
+            if not isinstance(raw.get(key), str) or not raw[key]:
+                raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")
+        history = None
+        if raw.get("history") is not None:
+            history = parse_history(raw["history"], f"{field}.history", min_points=1)
+        return self._job(
+            raw["entity"],
+            raw["signal"],
+            field,
+            history,
+            (f"{field}.history.values", f"{field}.history.timestamps"),
+        )
+
+    # --- protocol -------------------------------------------------------
+    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
+        """One forecast per instance (DESIGN.md shape)."""
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInputError(
+                "instances", "expected a non-empty list of {entity, signal, history?}"
+            )
+        jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
+        return [self._v1(job, out) for job, out in zip(jobs, self.engine.run(jobs), strict=True)]
+
+    def _v1(self, job: Job, out: Outcome) -> dict[str, Any]:
+        def floats(a: np.ndarray | None) -> list[float] | None:
+            return None if a is None else [float(x) for x in a]
+
+        return {
+            "entity": job.entity,
+            "signal": job.signal,
+            "timestamps": [rfc3339(t) for t in out.times],
+            "ensemble": floats(out.ensemble),
+            "components": {k: floats(v) for k, v in out.components.items()},
+            "lower": floats(out.lower),
+            "upper": floats(out.upper),
+            "deviation": out.deviation,
+            "backtest": out.backtest,
+            "source": job.source,
+            "model": out.model,
+            "step_seconds": out.step,
+            "notes": out.notes,
+        }
+
+    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """entity, signal [N]; timestamps INT64, values FP32 [N, T] -> forecast, lower, upper,
+        forecast_timestamps [N, H].
+
+        ``T = 0`` means no history: every row uses the fetcher or the training-time state.
+        """
+        entities = _strings(inputs["entity"], "entity")
+        signals = _strings(inputs["signal"], "signal")
+        ts, vals = np.asarray(inputs["timestamps"]), np.asarray(inputs["values"])
+        n = len(entities)
+        if n == 0 or len(signals) != n or ts.shape[0] != n or vals.shape != ts.shape:
+            raise InvalidInputError(
+                "inputs",
+                f"entity {[n]}, signal {[len(signals)]}, timestamps {list(ts.shape)} and values "
+                f"{list(vals.shape)} must be [N], [N], [N, T], [N, T] with N >= 1",
+            )
+        jobs = []
+        for i in range(n):
+            history = None
+            if ts.shape[1] > 0:
+                history = _history_row(ts[i], vals[i], i)
+            jobs.append(
+                self._job(
+                    entities[i],
+                    signals[i],
+                    f"inputs[{i}]",
+                    history,
+                    (f"values[{i}]", f"timestamps[{i}]"),
+                )
+            )
+        outs = self.engine.run(jobs)
+        widths = {o.ensemble.size for o in outs}
+        if len(widths) > 1:
+            raise InvalidInputError(
+                "timestamps",
+                f"rows have different steps, giving horizons {sorted(widths)}; "
+                "send one step per request",
+            )
+        return {
+            "forecast": np.stack([o.ensemble for o in outs]).astype(np.float32),
+            "lower": np.stack([o.lower for o in outs]).astype(np.float32),
+            "upper": np.stack([o.upper for o in outs]).astype(np.float32),
+            "forecast_timestamps": np.rint(np.stack([o.times for o in outs])).astype(np.int64),
+        }
+
+    def smoke_instances(self) -> list[Any]:
+        """One known series without history (training-state) and one unseen entity with history."""
+        first = next(iter(self.state.series.values()))
+        unseen = {
+            "timestamps": [float(t) for t in first.last_t],
+            "values": [float(v) for v in first.last_y],
+        }
+        return [
+            {"entity": first.entity, "signal": first.signal},
+            {"entity": "smoke-unseen-entity", "signal": first.signal, "history": unseen},
+        ]
+
+    # --- persistence ----------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """forecast.json (config, series, pools) + lstm.npz."""
+        self.state.save(folder, self.config.model_dump(mode="json"))
+
+    @classmethod
+    def load(cls, folder: Path, manifest: Manifest) -> ForecastPredictor:
+        """Read what :meth:`save` wrote."""
+        state, config = ForecastState.load(folder)
+        return cls(ForecastConfig.model_validate(config), state)
+
+
+def _strings(array: np.ndarray, field: str) -> list[str]:
+    out = []
+    for i, v in enumerate(np.asarray(array, dtype=object).reshape(-1)):
+        if isinstance(v, bytes):
+            try:
+                v = v.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInputError(f"{field}[{i}]", "not UTF-8") from None
+        if not isinstance(v, str) or not v:
+            raise InvalidInputError(f"{field}[{i}]", "expected a non-empty string")
+        out.append(v)
+    return out
+
+
+def _history_row(ts: np.ndarray, vals: np.ndarray, i: int) -> History:
+    t = ts.astype(np.float64)
+    y = vals.astype(np.float64)
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise InvalidInputError(
+            f"values[{i}][{int(np.flatnonzero(bad)[0])}]",
+            "NaN or infinity where a number is required",
+        )
+    steps = np.diff(t)
+    if steps.size and not (steps > 0).all():
+        j = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise InvalidInputError(f"timestamps[{i}][{j}]", "timestamps must increase")
+    return History(t, y)

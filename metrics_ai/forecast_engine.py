@@ -1,0 +1,217 @@
+"""Batch evaluation of resource-forecast requests from fitted state (no fitting).
+
+Each request becomes a :class:`Job` (a resolved history and the state that serves
+it). For every job the components forecast from two cut points: the end of the
+history (the answer) and one point earlier (the one-step-ahead forecast of the
+latest value, for the deviation check). LSTM windows of all jobs that share a
+network go through one forward pass, so a batch costs little more than one request.
+
+Fallbacks (documented in the family's module docstring):
+
+- unseen entity: ARIMA with the signal's median parameters, the signal's LSTM(s)
+  scaled by the request's own range, the signal's mean weights, intervals from
+  the signal's relative half-widths times the request's mean |one-step change|;
+  Prophet does not run (a fitted curve belongs to one entity);
+- history at another step than the model's: the LSTM does not run (it was trained
+  at the model's step); weights and half-widths are taken at the nearest lead time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metrics_ai.forecast_components import (
+    COMPONENTS,
+    MinMax,
+    combine,
+    horizon_index,
+    local_scale,
+    lstm_forecast,
+    prophet_forecast_at,
+    windows_at,
+)
+from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
+from metrics_ai.intervals import DeviationRule
+
+_STEP_TOLERANCE = 0.1
+
+
+@dataclass
+class Job:
+    """One instance to answer: its history (t unix seconds, y) and the state serving it."""
+
+    entity: str
+    signal: str
+    series: SeriesModel | None
+    pool: SignalPool | None
+    t: np.ndarray
+    y: np.ndarray
+    source: str
+
+
+@dataclass
+class Outcome:
+    """The forecast of one job."""
+
+    times: np.ndarray
+    ensemble: np.ndarray
+    components: dict[str, np.ndarray | None]
+    lower: np.ndarray
+    upper: np.ndarray
+    deviation: dict[str, Any]
+    backtest: dict[str, Any]
+    model: str
+    step: float
+    notes: list[str] = field(default_factory=list)
+
+
+def horizon_points(horizon_min: int, step: float) -> int:
+    """Points in the horizon at a history's step (1-minute: 15, 5-minute: 3)."""
+    return max(1, int((horizon_min * 60) // step))
+
+
+def history_step(t: np.ndarray) -> float:
+    """Median spacing of a history in seconds."""
+    return float(np.median(np.diff(t))) if t.size > 1 else 60.0
+
+
+class Engine:
+    """Evaluates jobs against one loaded :class:`ForecastState`."""
+
+    def __init__(self, state: ForecastState, config: ForecastConfig) -> None:
+        self.state = state
+        self.config = config
+        self.rule = DeviationRule(
+            config.deviation_warning_k,
+            config.deviation_critical_k,
+            config.deviation_warning_pct,
+            config.deviation_critical_pct,
+        )
+
+    def run(self, jobs: list[Job]) -> list[Outcome]:
+        """Forecast every job; LSTM windows are batched per network."""
+        partial = [self._components(job) for job in jobs]
+        self._run_lstms(jobs, partial)
+        return [self._finish(job, p) for job, p in zip(jobs, partial, strict=True)]
+
+    # --- per job --------------------------------------------------------
+    def _components(self, job: Job) -> dict[str, Any]:
+        cfg = self.config
+        step = history_step(job.t)
+        horizon = horizon_points(cfg.horizon_min, step)
+        model_step = (
+            job.series.step if job.series else (job.pool.step if job.pool else float(cfg.step))
+        )
+        same_step = abs(step - model_step) <= _STEP_TOLERANCE * model_step
+        cuts = np.asarray([job.y.size - 2, job.y.size - 1])
+        out: dict[str, Any] = {
+            "step": step,
+            "horizon": horizon,
+            "same_step": same_step,
+            "notes": [],
+            "forecasts": dict.fromkeys(COMPONENTS),
+        }
+        notes: list[str] = out["notes"]
+        for name in COMPONENTS:
+            if name not in cfg.components:
+                notes.append(f"{name}: not part of this model (FORECAST_COMPONENTS)")
+        if "prophet" in cfg.components:
+            if job.series is not None and job.series.prophet is not None:
+                out["forecasts"]["prophet"] = prophet_forecast_at(
+                    job.series.prophet,
+                    job.t,
+                    job.y,
+                    cuts,
+                    step,
+                    horizon,
+                    job.series.halflife,
+                    job.series.decay,
+                )
+            else:
+                notes.append("prophet: no fitted curve for an entity the model has not seen")
+        arima = job.series.arima if job.series else (job.pool.arima if job.pool else None)
+        if "arima" in cfg.components and arima is not None:
+            out["forecasts"]["arima"] = arima.forecast_at(job.y, cuts, horizon)
+        if "lstm" in cfg.components:
+            if not same_step:
+                notes.append(f"lstm: trained at a {model_step:g} s step, history has {step:g} s")
+            else:
+                keys = (
+                    [job.series.lstm]
+                    if job.series and job.series.lstm
+                    else (job.pool.lstms if job.pool else [])
+                )
+                scaler = None
+                if cfg.lstm_scaling == "series":
+                    scaler = (
+                        job.series.scaler if job.series and job.series.scaler else MinMax.fit(job.y)
+                    )
+                out["lstm"] = (keys, windows_at(job.y, cuts, cfg.seq_len), scaler)
+        return out
+
+    def _run_lstms(self, jobs: list[Job], partial: list[dict[str, Any]]) -> None:
+        groups: dict[str, list[tuple[int, np.ndarray, MinMax | None]]] = {}
+        for i, p in enumerate(partial):
+            if "lstm" in p:
+                keys, windows, scaler = p["lstm"]
+                for key in keys:
+                    groups.setdefault(key, []).append((i, windows, scaler))
+        sums: dict[int, list[np.ndarray]] = {}
+        for key, rows in groups.items():
+            net = self.state.lstms[key]
+            windows = np.concatenate([w for _, w, _ in rows])
+            scalers = None
+            if self.config.lstm_scaling == "series":
+                scalers = [s for _, w, s in rows for _ in range(w.shape[0]) if s is not None]
+            pred = lstm_forecast(net, windows, scalers)
+            start = 0
+            for i, w, _ in rows:
+                sums.setdefault(i, []).append(pred[start : start + w.shape[0]])
+                start += w.shape[0]
+        for i, preds in sums.items():
+            p = partial[i]
+            lead = p["step"] * np.arange(1, p["horizon"] + 1)
+            idx = horizon_index(lead, float(self.config.step), preds[0].shape[1])
+            p["forecasts"]["lstm"] = np.mean(preds, axis=0)[:, idx]
+
+    def _finish(self, job: Job, p: dict[str, Any]) -> Outcome:
+        step, horizon = p["step"], p["horizon"]
+        forecasts: dict[str, np.ndarray | None] = p["forecasts"]
+        ref = job.series or job.pool
+        assert ref is not None
+        lead = step * np.arange(1, horizon + 1)
+        idx = horizon_index(lead, ref.step, len(next(iter(ref.weights.values()))))
+        weights = {k: np.asarray(v)[idx] for k, v in ref.weights.items()}
+        for name in COMPONENTS:
+            weights.setdefault(name, np.ones(horizon))
+        ens = combine(
+            forecasts, weights, "median" if self.config.weighting == "median" else "weighted"
+        )
+        halfwidth = self._halfwidths(job, lead)  # [2, H]: before the latest point, at it
+        deviation = self.rule.check(job.y[-1], ens[0, 0], halfwidth[0, 0])
+        times = job.t[-1] + lead
+        return Outcome(
+            times=times,
+            ensemble=ens[1],
+            components={k: (None if v is None else v[1]) for k, v in forecasts.items()},
+            lower=ens[1] - halfwidth[1],
+            upper=ens[1] + halfwidth[1],
+            deviation=deviation,
+            backtest=dict(ref.backtest),
+            model="entity" if job.series else "pooled",
+            step=step,
+            notes=p["notes"],
+        )
+
+    def _halfwidths(self, job: Job, lead: np.ndarray) -> np.ndarray:
+        """Conformal half-widths ``[2, H]`` at both cuts: relative width x the local unit."""
+        ref = job.series or job.pool
+        assert ref is not None
+        rel = ref.rel_halfwidth[horizon_index(lead, ref.step, ref.rel_halfwidth.size)]
+        scale = job.series.scale if job.series else float(np.mean(np.abs(np.diff(job.y))))
+        cuts = np.asarray([job.y.size - 2, job.y.size - 1])
+        unit = local_scale(job.y, cuts, self.config.seq_len, max(0.1 * scale, 1e-12))
+        return unit[:, None] * rel[None, :]

@@ -1,0 +1,68 @@
+"""Conformal half-widths, coverage, the deviation rule and the ensemble combiner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metrics_ai.forecast_components import MinMax, combine, ewm_weights, horizon_index, local_scale
+from metrics_ai.intervals import DeviationRule, conformal_halfwidth, coverage
+
+
+def test_conformal_halfwidth_covers_the_level_on_exchangeable_errors() -> None:
+    rng = np.random.default_rng(0)
+    cal = rng.normal(0, 1, (2000, 3)) * np.array([1.0, 2.0, 3.0])
+    test = rng.normal(0, 1, (20000, 3)) * np.array([1.0, 2.0, 3.0])
+    q = conformal_halfwidth(np.abs(cal), 0.8)
+    assert q[0] < q[1] < q[2]  # per horizon step
+    assert coverage(test, q) == pytest.approx(0.8, abs=0.02)
+    assert coverage(test, np.broadcast_to(q, test.shape)) == coverage(test, q)
+
+
+def test_deviation_needs_both_absolute_and_relative_excess() -> None:
+    rule = DeviationRule(warning_k=1.5, critical_k=3.0, warning_pct=10, critical_pct=25)
+    assert rule.check(100.0, 100.5, 1.0)["severity"] == "INFO"
+    warn = rule.check(111.0, 100.0, 4.0)  # 11 > 1.5 * 4 and 11 %
+    assert warn["severity"] == "WARNING" and warn["is_anomaly"] and 0 < warn["score"] < 1
+    assert rule.check(140.0, 100.0, 4.0)["severity"] == "CRITICAL"
+    assert rule.check(140.0, 100.0, 4.0)["score"] == 1.0
+    big_level = rule.check(1_030_000.0, 1_000_000.0, 100.0)  # far outside the band, only 3 %
+    assert big_level["severity"] == "INFO"
+    tiny_level = rule.check(0.011, 0.010, 0.01)  # 10 % but inside the band
+    assert tiny_level["severity"] == "INFO"
+
+
+def test_combine_weighted_median_and_missing_components() -> None:
+    f = {
+        "prophet": np.array([[1.0, 1.0]]),
+        "arima": np.array([[2.0, 2.0]]),
+        "lstm": np.array([[9.0, 9.0]]),
+    }
+    w = {
+        "prophet": np.array([1.0, 0.0]),
+        "arima": np.array([1.0, 0.0]),
+        "lstm": np.array([2.0, 0.0]),
+    }
+    np.testing.assert_allclose(combine(f, w), [[5.25, 4.0]])  # all-zero step: plain mean
+    np.testing.assert_allclose(combine(f, w, "median"), [[2.0, 2.0]])
+    np.testing.assert_allclose(combine({**f, "lstm": None}, w, "median"), [[1.5, 1.5]])
+    np.testing.assert_allclose(combine({**f, "prophet": None}, w), [[20 / 3, 5.5]])
+    with pytest.raises(ValueError):
+        combine(dict.fromkeys(f), w)
+
+
+def test_helpers() -> None:
+    y = np.array([0.0, 1.0, 3.0, 6.0, 10.0, 15.0])
+    np.testing.assert_allclose(local_scale(y, np.array([1, 2, 5]), 2, 0.0), [1.0, 1.5, 4.5])
+    assert local_scale(np.zeros(10), np.array([9]), 5, 0.25)[0] == 0.25
+    w = ewm_weights(2.0)
+    assert w.size == 8 and w[0] > w[-1] and w.sum() == pytest.approx(1.0)
+    assert ewm_weights(None).size == 0
+    np.testing.assert_array_equal(
+        horizon_index(np.array([300.0, 600.0, 900.0]), 60.0, 15), [4, 9, 14]
+    )
+    np.testing.assert_array_equal(horizon_index(np.array([60.0, 3600.0]), 300.0, 3), [0, 2])
+    assert MinMax(0.5, 0.5).span > 0
+    np.testing.assert_allclose(
+        MinMax(0.0, 2.0).unscale(MinMax(0.0, 2.0).scale(np.array([0.5, 1.5]))), [0.5, 1.5]
+    )

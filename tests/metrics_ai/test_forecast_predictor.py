@@ -1,0 +1,364 @@
+"""ForecastPredictor on a hand-built state: answers, sources, fallbacks, validation, V2, files.
+
+The state is built directly (a small Prophet curve, ARIMA coefficients, a random
+NumPy LSTM), so these tests need neither training nor TensorFlow; the trained path
+is covered in tests/training/test_forecast_trainer.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from metrics_ai.arima_numpy import ArimaState
+from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
+from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
+from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
+from metrics_ai.prophet_numpy import ProphetState, Seasonality
+from metrics_ai.series import History
+
+T0 = 1_794_830_400.0  # 2026-11-16T12:00:00Z
+SEQ, H = 20, 15
+
+
+def _lstm(rng: np.random.Generator) -> NumpyLSTM:
+    def layer(inputs: int) -> LstmLayer:
+        return LstmLayer(
+            rng.normal(0, 0.3, (inputs, 32)), rng.normal(0, 0.3, (8, 32)), rng.normal(0, 0.1, 32)
+        )
+
+    return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, H)), np.full(H, 0.5))
+
+
+def _history(
+    n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = end - step * np.arange(n)[::-1]
+    return t, 0.5 + 0.05 * np.sin(2 * np.pi * t / 86400) + rng.normal(0, 0.005, n)
+
+
+def _state() -> ForecastState:
+    rng = np.random.default_rng(0)
+    prophet = ProphetState(
+        growth="linear",
+        k=0.0,
+        m=0.5,
+        delta=np.zeros(0),
+        changepoints_t=np.zeros(0),
+        start=T0 - 7 * 86400,
+        t_scale=7 * 86400.0,
+        y_scale=1.0,
+        seasonalities=[Seasonality("daily", 1.0, 1, "additive", np.array([0.05, 0.0]))],
+    )
+    t, y = _history()
+    ones = {c: np.ones(H) for c in ("prophet", "arima", "lstm")}
+    series = {}
+    for entity, signal, labels in (
+        ("prod-east", "cpu", {"cluster": "prod-east"}),
+        ("prod-east-worker-0", "io_wait", {"cluster": "prod-east", "node": "prod-east-worker-0"}),
+    ):
+        key = "series/cpu/prod-east" if signal == "cpu" else "pooled/io_wait"
+        series[(entity, signal)] = SeriesModel(
+            entity=entity,
+            signal=signal,
+            labels=labels,
+            step=60.0,
+            prophet=prophet,
+            halflife=2.0,
+            decay=0.9,
+            arima=ArimaState((0.2, -0.1)),
+            lstm=key,
+            scaler=None,
+            weights=ones,
+            rel_halfwidth=np.linspace(1, 3, H),
+            scale=0.005,
+            backtest={"mae_ensemble": 0.01, "mae_naive": 0.012},
+            last_t=t,
+            last_y=y,
+        )
+    pools = {
+        s: SignalPool(
+            signal=s,
+            step=60.0,
+            arima=ArimaState((0.1, 0.0)),
+            lstms=[k],
+            weights={"arima": np.ones(H), "lstm": np.ones(H)},
+            rel_halfwidth=np.linspace(1, 3, H),
+            backtest={"mae_ensemble": 0.02},
+        )
+        for s, k in (("cpu", "series/cpu/prod-east"), ("io_wait", "pooled/io_wait"))
+    }
+    return ForecastState(
+        series, pools, {"series/cpu/prod-east": _lstm(rng), "pooled/io_wait": _lstm(rng)}
+    )
+
+
+@pytest.fixture
+def predictor() -> ForecastPredictor:
+    return ForecastPredictor(ForecastConfig(seq_len=SEQ), _state())
+
+
+def _hist(n: int = 120, step: float = 60.0, **kw: Any) -> dict[str, list[float]]:
+    t, y = _history(n, step, **kw)
+    return {"timestamps": t.tolist(), "values": y.tolist()}
+
+
+class FakeFetcher:
+    def __init__(self, history: History | None) -> None:
+        self.history, self.calls = history, []
+
+    def fetch(
+        self, signal: str, labels: Mapping[str, str], seconds: float, step: int
+    ) -> History | None:
+        self.calls.append((signal, dict(labels), seconds, step))
+        return self.history
+
+
+def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
+    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
+    assert out["source"] == "request" and out["model"] == "entity"
+    assert (
+        out["timestamps"][0] == "2026-11-16T12:01:00Z"
+        and out["timestamps"][-1] == "2026-11-16T12:15:00Z"
+    )
+    comps = out["components"]
+    assert set(comps) == {"prophet", "arima", "lstm"} and all(len(v) == H for v in comps.values())
+    np.testing.assert_allclose(out["ensemble"], np.median([comps[c] for c in comps], axis=0))
+    assert all(
+        lo < e < up for lo, e, up in zip(out["lower"], out["ensemble"], out["upper"], strict=True)
+    )
+    widths = np.subtract(out["upper"], out["lower"])
+    assert widths[-1] > widths[0]  # calibrated per horizon step
+    assert (
+        set(out["deviation"]) >= {"is_anomaly", "score", "severity"}
+        and out["deviation"]["severity"] == "INFO"
+    )
+    assert out["backtest"]["mae_ensemble"] == 0.01
+
+
+def test_spike_in_latest_value_is_a_deviation(predictor: ForecastPredictor) -> None:
+    hist = _hist()
+    hist["values"][-1] *= 2.0
+    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": hist}])
+    assert out["deviation"]["is_anomaly"] and out["deviation"]["severity"] == "CRITICAL"
+
+
+def test_sources_without_history(predictor: ForecastPredictor) -> None:
+    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])
+    assert out["source"] == "training-state"
+    predictor.fetcher = FakeFetcher(None)
+    assert (
+        predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])[0]["source"]
+        == "training-state"
+    )
+    t, y = _history(100, end=T0 + 3600)
+    fetcher = FakeFetcher(History(t, y))
+    predictor.fetcher = fetcher
+    [out] = predictor.predict_v1([{"entity": "prod-east-worker-0", "signal": "io_wait"}])
+    assert out["source"] == "prometheus" and out["timestamps"][0] == "2026-11-16T13:01:00Z"
+    assert fetcher.calls[0][:2] == (
+        "io_wait",
+        {"cluster": "prod-east", "node": "prod-east-worker-0"},
+    )
+    [out] = predictor.predict_v1(
+        [{"entity": "never-seen", "signal": "io_wait"}]
+    )  # fetcher knows it
+    assert out["source"] == "prometheus" and out["model"] == "pooled"
+    predictor.fetcher = None
+    with pytest.raises(UnknownEntityError, match="never-seen"):
+        predictor.predict_v1([{"entity": "never-seen", "signal": "io_wait"}])
+
+
+def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: ForecastPredictor) -> None:
+    [out] = predictor.predict_v1([{"entity": "new-cluster", "signal": "cpu", "history": _hist()}])
+    assert out["model"] == "pooled" and out["components"]["prophet"] is None
+    assert out["components"]["arima"] is not None and out["components"]["lstm"] is not None
+    assert any("prophet" in n for n in out["notes"]) and out["backtest"] == {"mae_ensemble": 0.02}
+    assert all(np.isfinite(out["lower"])) and out["lower"][0] < out["upper"][0]
+
+
+def test_five_minute_history_has_a_three_point_horizon_without_lstm(
+    predictor: ForecastPredictor,
+) -> None:
+    [out] = predictor.predict_v1(
+        [{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}]
+    )
+    assert len(out["ensemble"]) == 3 and out["step_seconds"] == 300.0
+    assert out["components"]["lstm"] is None and any("300 s" in n for n in out["notes"])
+    assert out["timestamps"][0] == "2026-11-16T12:05:00Z"
+
+
+def test_batch_equals_single_requests(predictor: ForecastPredictor) -> None:
+    instances = [
+        {"entity": e, "signal": s, "history": _hist(seed=i)}
+        for i, (e, s) in enumerate(
+            [("prod-east", "cpu"), ("x", "io_wait"), ("prod-east-worker-0", "io_wait")] * 3
+        )
+    ]
+    batch = predictor.predict_v1(instances)
+    for inst, out in zip(instances, batch, strict=True):
+        np.testing.assert_allclose(
+            out["ensemble"], predictor.predict_v1([inst])[0]["ensemble"], rtol=1e-6
+        )
+
+
+def _bad(**history: Any) -> dict[str, Any]:
+    return {"entity": "prod-east", "signal": "cpu", "history": {**_hist(), **history}}
+
+
+@pytest.mark.parametrize(
+    ("instances", "field", "says"),
+    [
+        ([], "instances", "non-empty"),
+        ("nope", "instances", "non-empty"),
+        (["nope"], "instances[0]", "object"),
+        ([{"signal": "cpu"}], "instances[0].entity", "string"),
+        ([{"entity": 3, "signal": "cpu"}], "instances[0].entity", "string"),
+        ([{"entity": "a", "signal": "disk"}], "instances[0].signal", "unknown signal"),
+        (
+            [{"entity": "a", "signal": "memory", "history": _hist()}],
+            "instances[0].signal",
+            "trained without",
+        ),
+        ([{"entity": "a", "signal": "cpu", "extra": 1}], "instances[0]", "unexpected"),
+        ([{"entity": "a", "signal": "cpu", "history": [1, 2]}], "instances[0].history", "object"),
+        ([_bad(values=[0.5] * 119)], "instances[0].history", "must match"),
+        ([_bad(timestamps=[], values=[])], "instances[0].history.values", "at least"),
+        (
+            [_bad(timestamps=_hist()["timestamps"][::-1])],
+            "instances[0].history.timestamps[1]",
+            "increase",
+        ),
+        (
+            [_bad(timestamps=["2026-11-16T10:00:00Z", "yesterday"] + _hist()["timestamps"][2:])],
+            "instances[0].history.timestamps[1]",
+            "RFC 3339",
+        ),
+        (
+            [_bad(values=[*_hist()["values"][:5], float("nan"), *_hist()["values"][6:]])],
+            "instances[0].history.values[5]",
+            "NaN",
+        ),
+        (
+            [_bad(values=[*_hist()["values"][:5], "x", *_hist()["values"][6:]])],
+            "instances[0].history.values[5]",
+            "number",
+        ),
+        (
+            [{"entity": "a", "signal": "cpu", "history": _hist(n=10)}],
+            "instances[0].history.values",
+            "at least 21",
+        ),
+        (
+            [{"entity": "a", "signal": "cpu", "history": _hist(step=0.5)}],
+            "instances[0].history.timestamps",
+            "step",
+        ),
+    ],
+)
+def test_malformed_requests_name_the_field(
+    predictor: ForecastPredictor, instances: Any, field: str, says: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=says) as err:
+        predictor.predict_v1(instances)
+    assert err.value.field == field
+
+
+def test_v2(predictor: ForecastPredictor) -> None:
+    t, y = _history()
+    inputs = {
+        "entity": np.array([b"prod-east", b"unseen"], dtype=object),
+        "signal": np.array([b"cpu", b"io_wait"], dtype=object),
+        "timestamps": np.stack([t, t]).astype(np.int64),
+        "values": np.stack([y, y]).astype(np.float32),
+    }
+    out = predictor.infer_v2(inputs)
+    assert {k: (v.dtype.name, v.shape) for k, v in out.items()} == {
+        "forecast": ("float32", (2, H)),
+        "lower": ("float32", (2, H)),
+        "upper": ("float32", (2, H)),
+        "forecast_timestamps": ("int64", (2, H)),
+    }
+    assert out["forecast_timestamps"][0, 0] == int(T0) + 60
+    v1 = predictor.predict_v1(
+        [
+            {
+                "entity": "prod-east",
+                "signal": "cpu",
+                "history": {
+                    "timestamps": t.astype(np.int64).tolist(),
+                    "values": y.astype(np.float32).tolist(),
+                },
+            }
+        ]
+    )
+    np.testing.assert_allclose(out["forecast"][0], v1[0]["ensemble"], rtol=1e-5)
+    no_history = predictor.infer_v2(
+        {
+            **inputs,
+            "entity": inputs["entity"][:1],
+            "signal": inputs["signal"][:1],
+            "timestamps": np.zeros((1, 0), np.int64),
+            "values": np.zeros((1, 0), np.float32),
+        }
+    )
+    assert no_history["forecast"].shape == (1, H)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"values": "nan"}, "values[0][3]"),
+        ({"timestamps": "backwards"}, "timestamps[0][3]"),
+        ({"signal": np.array([b"disk"], dtype=object)}, "inputs[0].signal"),
+        ({"entity": np.array([b""], dtype=object)}, "entity[0]"),
+        ({"values": "short"}, "inputs"),
+        ({"timestamps": "tiny"}, "values[0]"),
+    ],
+)
+def test_v2_malformed(predictor: ForecastPredictor, change: dict[str, Any], field: str) -> None:
+    t, y = _history()
+    inputs: dict[str, Any] = {
+        "entity": np.array([b"prod-east"], dtype=object),
+        "signal": np.array([b"cpu"], dtype=object),
+        "timestamps": t[None].astype(np.int64),
+        "values": y[None].astype(np.float32),
+    }
+    for key, value in change.items():
+        if value == "nan":
+            inputs["values"][0, 3] = np.nan
+        elif value == "backwards":
+            inputs["timestamps"][0, 3] = inputs["timestamps"][0, 1]
+        elif value == "short":
+            inputs["values"] = inputs["values"][:, :-1]
+        elif value == "tiny":
+            inputs["timestamps"], inputs["values"] = (
+                inputs["timestamps"][:, :5],
+                inputs["values"][:, :5],
+            )
+        else:
+            inputs[key] = value
+    with pytest.raises(InvalidInputError) as err:
+        predictor.infer_v2(inputs)
+    assert err.value.field == field
+
+
+def test_save_load_round_trip(predictor: ForecastPredictor, tmp_path: Path) -> None:
+    predictor.save(tmp_path)
+    again = ForecastPredictor.load(tmp_path, None)  # type: ignore[arg-type]
+    request = [
+        {"entity": "prod-east", "signal": "cpu", "history": _hist()},
+        {"entity": "x", "signal": "io_wait", "history": _hist()},
+        {"entity": "prod-east-worker-0", "signal": "io_wait"},
+    ]
+    assert again.predict_v1(request) == predictor.predict_v1(request)
+    assert len(again.predict_v1(again.smoke_instances())) == 2
+    (tmp_path / "forecast.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ArtifactError):
+        ForecastPredictor.load(tmp_path, None)  # type: ignore[arg-type]
