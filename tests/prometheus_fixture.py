@@ -5,7 +5,9 @@ node-exporter, cAdvisor and kube-state-metrics series generated from the synthet
 generator (counters integrated from its rates), with the data-hygiene cases below,
 written as OpenMetrics, loaded with ``promtool tsdb create-blocks-from openmetrics``
 and served by a real ``prometheus`` on a free loopback port. Missing binaries make the
-tests fail (never skip): ``scripts/install-test-deps.sh`` installs them.
+tests fail (never skip): ``scripts/install-test-deps.sh`` installs them. The data end
+when the session's first test asks for it (``PromData.end``); later queries reach "now".
+Fake servers for error paths are in tests/fake_prometheus.py.
 
 Hygiene cases (node -> what happens to it), all in cluster ``prod-east``:
     worker-0  scraped by two node-exporter jobs and seen by two kube-state-metrics
@@ -23,26 +25,20 @@ Exporters are scraped every SCRAPE (120) seconds.
 from __future__ import annotations
 
 import ctypes
-import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.fake_prometheus import free_port
 from training.sources.profiles import SyntheticProfile
 from training.sources.synthetic import generate
 
@@ -212,13 +208,6 @@ def write_openmetrics(path: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex) -
     return samples
 
 
-def free_port() -> int:
-    """An unused loopback TCP port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def prometheus_binaries() -> tuple[str, str]:
     """Paths of prometheus and promtool; installs them once if missing, else fails the test."""
     found = shutil.which("prometheus"), shutil.which("promtool")
@@ -320,108 +309,3 @@ def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> P
     config.add_cleanup(lambda: stop_process(proc))
     wait_ready(proc, url, logfile)
     return PromData(url=url, end=end, truth=truth)
-
-
-# --- fake Prometheus servers -------------------------------------------------------------
-
-
-def matrix(series: list[tuple[dict[str, str], list[tuple[float, float]]]]) -> dict[str, Any]:
-    """A query_range success body."""
-    result = [{"metric": labels, "values": [[t, repr(float(v))] for t, v in points]} for labels, points in series]
-    return {"status": "success", "data": {"resultType": "matrix", "result": result}}
-
-
-@dataclass
-class Request:
-    """What a fake server received."""
-
-    path: str
-    params: dict[str, str]
-    headers: dict[str, str]
-
-
-Responder = Callable[[Request, threading.Event], tuple[int, dict[str, Any]]]
-
-
-class FakePrometheus:
-    """A stdlib HTTP server on 127.0.0.1 (threads) answering with ``respond(request, stopping)``.
-
-    Use as a context manager; ``requests`` lists what it received.
-    """
-
-    def __init__(self, respond: Responder) -> None:
-        self.requests: list[Request] = []
-        self.stopping = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                parsed = urllib.parse.urlsplit(self.path)
-                request = Request(parsed.path, dict(urllib.parse.parse_qsl(parsed.query)), dict(self.headers))
-                fake.requests.append(request)
-                status, body = respond(request, fake.stopping)
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (timeout tests)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> FakePrometheus:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(5)
-
-
-def grid_answer(labels: dict[str, str], value: float = 0.5) -> Responder:
-    """A responder returning one series with ``labels`` on the request's time grid."""
-
-    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
-        start, end, step = (float(request.params[k]) for k in ("start", "end", "step"))
-        points = [(t, value) for t in np.arange(start, end + 1, step).tolist()]
-        return 200, matrix([(labels, points)])
-
-    return respond
-
-
-def slow_prometheus(delay: float) -> FakePrometheus:
-    """Answers (empty) only after ``delay`` seconds (or when stopped)."""
-
-    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
-        stopping.wait(delay)
-        return 200, matrix([])
-
-    return FakePrometheus(respond)
-
-
-def token_prometheus(token: str, labels: dict[str, str]) -> FakePrometheus:
-    """401 unless ``Authorization: Bearer <token>``; then one series with ``labels``."""
-    ok = grid_answer(labels)
-
-    def respond(request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
-        if request.headers.get("Authorization") != f"Bearer {token}":
-            return 401, {"status": "error", "errorType": "unauthorized", "error": "missing or bad token"}
-        return ok(request, stopping)
-
-    return FakePrometheus(respond)
-
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens (connection refused)."""
-    return f"http://127.0.0.1:{free_port()}"

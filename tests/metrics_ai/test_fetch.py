@@ -14,18 +14,14 @@ from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.fetch import PrometheusFetcher, entity_query
 from metrics_ai.prometheus import PrometheusClient, canonical_series, load_queries
 from metrics_ai.settings import Settings
-from tests.prometheus_fixture import (
-    CLUSTER,
-    DUPLICATE,
-    RESET,
-    STANDALONE,
+from tests.fake_prometheus import (
     FakePrometheus,
-    PromData,
     closed_port_url,
     grid_answer,
     slow_prometheus,
     token_prometheus,
 )
+from tests.prometheus_fixture import CLUSTER, DUPLICATE, RESET, STANDALONE, PromData
 
 LABELS = {"cluster": "c1", "instance": "w1:9100"}
 

@@ -25,7 +25,7 @@ from metrics_ai.prometheus import (
 )
 from metrics_ai.series import SIGNALS
 from metrics_ai.settings import Settings
-from tests.prometheus_fixture import (
+from tests.fake_prometheus import (
     FakePrometheus,
     Request,
     closed_port_url,

@@ -12,7 +12,8 @@ import pytest
 from metrics_ai.errors import UpstreamUnavailableError
 from metrics_ai.prometheus import PrometheusClient, PrometheusQueryError
 from metrics_ai.settings import DataSource, Settings
-from tests.prometheus_fixture import PromData, closed_port_url, slow_prometheus, token_prometheus
+from tests.fake_prometheus import closed_port_url, slow_prometheus, token_prometheus
+from tests.prometheus_fixture import PromData
 from training.sources import load_data
 from training.sources.hybrid import SYNTHETIC_PREFIX, read_hybrid
 from training.sources.profiles import get_profile
