@@ -180,7 +180,7 @@ def curve_crossing(
     """
     grid = t0 + np.arange(0.0, horizon + step / 2, step)
     y = np.asarray(curve(grid), dtype=np.float64)
-    peak = float(np.max(y))
+    peak = max(float(np.max(y)), 0.0)  # the signals counted here are never negative
     above = np.flatnonzero(y >= threshold)
     if above.size == 0:
         return None, peak

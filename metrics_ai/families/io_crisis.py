@@ -44,8 +44,9 @@ from metrics_ai.series import History, parse_history
 from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNALS: tuple[str, ...] = ("io_wait", "net_rx", "net_tx")
-#: the largest value each signal can take (io_wait is a ratio)
-UPPER: dict[str, float] = {"io_wait": 1.0, "net_rx": np.inf, "net_tx": np.inf}
+#: the largest value each signal can take (io_wait is a ratio; 1e13 B/s = 80 Tbit/s is no real NIC,
+#: and keeps trend arithmetic far from float overflow)
+UPPER: dict[str, float] = {"io_wait": 1.0, "net_rx": 1e13, "net_tx": 1e13}
 
 
 class IoCrisisConfig(FamilyConfig):
@@ -286,5 +287,5 @@ def check_range(values: np.ndarray, signal: str, field: str) -> None:
     bad = (values < 0) | (values > UPPER[signal])
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        expected = "a ratio in [0, 1]" if signal == "io_wait" else "non-negative bytes/s"
+        expected = "a ratio in [0, 1]" if signal == "io_wait" else f"bytes/s in [0, {UPPER[signal]:g}]"
         raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not {expected}")

@@ -141,3 +141,11 @@ def test_empty_model_dir_serves_nothing_ready_and_stays_up(tmp_path: Path, start
 
 def _root(server) -> Path:
     return Path(server.proc.args[server.proc.args.index("--model-dir") + 1])
+
+
+def test_v2_schema_errors_are_400_naming_the_field(basic_server) -> None:
+    r = basic_server.client.post("/v2/models/anomaly-detector/infer", json={"inputz": []})
+    assert r.status_code == 400 and r.json()["error"].startswith("inputs")
+    bad_shape = {"inputs": [{"name": "metrics", "shape": "1x5", "datatype": "FP32", "data": [1, 2, 3, 4, 5]}]}
+    r = basic_server.client.post("/v2/models/anomaly-detector/infer", json=bad_shape)
+    assert r.status_code == 400 and "shape" in r.json()["error"]

@@ -361,11 +361,6 @@ def test_v2_out_of_range_values_and_unknown_signal(disk_io_server) -> None:
     assert r.status_code == 400 and r.json()["error"].startswith("signal[0]")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io-crisis: the drift curve overflows for net values near float max (crisis false, or crisis true "
-    "with days_to_crisis NaN sent as null); bound the values in check_range or guard the overflow",
-)
 @pytest.mark.parametrize("step", [300, 0.001])
 def test_crisis_values_near_float_max_are_refused_or_answered_consistently(disk_io_server, step) -> None:
     history = {
