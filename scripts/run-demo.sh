@@ -11,7 +11,7 @@ for _ in $(seq 1 120); do
   kill -0 "$SERVER" 2>/dev/null || { echo "predictor exited" >&2; exit 1; }
   sleep 0.5
 done
-"$PY" scripts/examples.py --url "$URL" --models "$MODELS"
+PYTHONPATH="$(cd "$(dirname "$0")/.." && pwd)" "$PY" "$(dirname "$0")/examples.py" --url "$URL" --models "$MODELS"
 echo
 echo "Serving on $URL (gRPC on :$((PORT + 1))). Ctrl-C to stop."
 wait "$SERVER"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +48,9 @@ def configure_logging() -> None:
     from kserve.logging import KSERVE_LOG_CONFIG
     from kserve.logging import configure_logging as kserve_configure
 
+    # KServe 0.21's own endpoints still answer with ORJSONResponse, which FastAPI now flags
+    # on every process start; it is not actionable here.
+    warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
     config = copy.deepcopy(KSERVE_LOG_CONFIG)
     for name in ("serving", "metrics_ai"):
         config["loggers"][name] = {"handlers": ["kserve"], "level": "INFO", "propagate": False}
