@@ -57,9 +57,7 @@ class MinMax:
 
 def future_times(t: np.ndarray, cuts: np.ndarray, step: float, horizon: int) -> np.ndarray:
     """``[len(cuts), horizon]`` timestamps ``t[c] + step * (1..horizon)``."""
-    return (
-        np.asarray(t, dtype=np.float64)[cuts][:, None] + step * np.arange(1, horizon + 1)[None, :]
-    )
+    return np.asarray(t, dtype=np.float64)[cuts][:, None] + step * np.arange(1, horizon + 1)[None, :]
 
 
 def ewm_weights(halflife: float | None) -> np.ndarray:
@@ -97,13 +95,9 @@ def prophet_parts_at(
     w = ewm_weights(halflife)
     if w.size == 0:
         return curve, np.zeros(cuts.size)
-    lags = np.minimum(
-        np.arange(w.size)[None, :], cuts[:, None]
-    )  # newest first, clamped at the start
+    lags = np.minimum(np.arange(w.size)[None, :], cuts[:, None])  # newest first, clamped at the start
     idx = cuts[:, None] - lags
-    resid = np.asarray(y, dtype=np.float64)[idx] - prophet_curve(
-        state, np.asarray(t, dtype=np.float64)[idx]
-    )
+    resid = np.asarray(y, dtype=np.float64)[idx] - prophet_curve(state, np.asarray(t, dtype=np.float64)[idx])
     return curve, resid @ w
 
 
@@ -144,9 +138,7 @@ def window_ranges(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, np.maximum(hi - lo, floor)
 
 
-def lstm_forecast(
-    model: NumpyLSTM, windows: np.ndarray, scalers: list[MinMax] | None = None
-) -> np.ndarray:
+def lstm_forecast(model: NumpyLSTM, windows: np.ndarray, scalers: list[MinMax] | None = None) -> np.ndarray:
     """Scale, run the network once for all windows, unscale.
 
     Args:
@@ -183,9 +175,7 @@ def combine(
         method: ``"weighted"`` (mean with ``weights``) or ``"median"`` (per point median
             of the components; with two components, their mean).
     """
-    ran = [
-        (name, np.asarray(f, dtype=np.float64)) for name, f in forecasts.items() if f is not None
-    ]
+    ran = [(name, np.asarray(f, dtype=np.float64)) for name, f in forecasts.items() if f is not None]
     if not ran:
         raise ValueError("no component ran")
     stack = np.stack([f for _, f in ran])  # [C, N, H]
@@ -204,10 +194,18 @@ def local_scale(y: np.ndarray, cuts: np.ndarray, window: int, floor: float) -> n
     right now, so intervals calibrated in this unit keep their coverage across regimes.
     """
     y = np.asarray(y, dtype=np.float64)
-    cs = np.concatenate(
-        [[0.0, 0.0], np.cumsum(np.abs(np.diff(y)))]
-    )  # cs[i] = sum |dy| up to index i - 1
+    cs = np.concatenate([[0.0, 0.0], np.cumsum(np.abs(np.diff(y)))])  # cs[i] = sum |dy| up to index i - 1
     cuts = np.asarray(cuts)
     first = np.maximum(cuts - window, 0)
     n = np.maximum(cuts - first, 1)
     return np.maximum((cs[cuts + 1] - cs[first + 1]) / n, floor)
+
+
+def interval_unit(y: np.ndarray, cuts: np.ndarray, window: int, scale: float) -> np.ndarray:
+    """The unit of interval half-widths at each cut: :func:`local_scale` over ``window``.
+
+    Floored at a millionth of the series' typical change ``scale`` only so that a flat
+    window does not give a zero-width interval; a larger floor distorts the unit of
+    series that idle between bursts.
+    """
+    return local_scale(y, cuts, window, max(1e-6 * scale, 1e-12))

@@ -28,7 +28,7 @@ from metrics_ai.forecast_components import (
     MinMax,
     combine,
     horizon_index,
-    local_scale,
+    interval_unit,
     lstm_forecast,
     prophet_forecast_at,
     windows_at,
@@ -102,9 +102,7 @@ class Engine:
         cfg = self.config
         step = history_step(job.t)
         horizon = horizon_points(cfg.horizon_min, step)
-        model_step = (
-            job.series.step if job.series else (job.pool.step if job.pool else float(cfg.step))
-        )
+        model_step = job.series.step if job.series else (job.pool.step if job.pool else float(cfg.step))
         same_step = abs(step - model_step) <= _STEP_TOLERANCE * model_step
         cuts = np.asarray([job.y.size - 2, job.y.size - 1])
         out: dict[str, Any] = {
@@ -139,16 +137,10 @@ class Engine:
             if not same_step:
                 notes.append(f"lstm: trained at a {model_step:g} s step, history has {step:g} s")
             else:
-                keys = (
-                    [job.series.lstm]
-                    if job.series and job.series.lstm
-                    else (job.pool.lstms if job.pool else [])
-                )
+                keys = [job.series.lstm] if job.series and job.series.lstm else (job.pool.lstms if job.pool else [])
                 scaler = None
                 if cfg.lstm_scaling == "series":
-                    scaler = (
-                        job.series.scaler if job.series and job.series.scaler else MinMax.fit(job.y)
-                    )
+                    scaler = job.series.scaler if job.series and job.series.scaler else MinMax.fit(job.y)
                 out["lstm"] = (keys, windows_at(job.y, cuts, cfg.seq_len), scaler)
         return out
 
@@ -187,9 +179,7 @@ class Engine:
         weights = {k: np.asarray(v)[idx] for k, v in ref.weights.items()}
         for name in COMPONENTS:
             weights.setdefault(name, np.ones(horizon))
-        ens = combine(
-            forecasts, weights, "median" if self.config.weighting == "median" else "weighted"
-        )
+        ens = combine(forecasts, weights, "median" if self.config.weighting == "median" else "weighted")
         halfwidth = self._halfwidths(job, lead)  # [2, H]: before the latest point, at it
         deviation = self.rule.check(job.y[-1], ens[0, 0], halfwidth[0, 0])
         times = job.t[-1] + lead
@@ -213,5 +203,5 @@ class Engine:
         rel = ref.rel_halfwidth[horizon_index(lead, ref.step, ref.rel_halfwidth.size)]
         scale = job.series.scale if job.series else float(np.mean(np.abs(np.diff(job.y))))
         cuts = np.asarray([job.y.size - 2, job.y.size - 1])
-        unit = local_scale(job.y, cuts, self.config.seq_len, max(0.1 * scale, 1e-12))
+        unit = interval_unit(job.y, cuts, self.config.seq_len, scale)
         return unit[:, None] * rel[None, :]

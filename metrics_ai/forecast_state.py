@@ -44,8 +44,9 @@ class ForecastConfig(FamilyConfig):
     lstm_units: tuple[int, ...] = (50, 50)
     lstm_epochs: int = Field(10, ge=1)
     lstm_patience: int = Field(3, ge=1)
-    lstm_batch: int = Field(128, ge=1)
-    lstm_pooled_batch: int = Field(1024, ge=1)
+    lstm_batch: int = Field(32, ge=1)
+    """Per-series LSTM batch (Keras' default): a few hundred windows still give many steps."""
+    lstm_pooled_batch: int = Field(256, ge=1)
     lstm_max_windows: int = Field(512, ge=16)
     """Per-series LSTM: training windows are strided down to at most this many."""
     lstm_pooled_max_windows: int = Field(2048, ge=16)
@@ -60,11 +61,11 @@ class ForecastConfig(FamilyConfig):
     decays: tuple[float, ...] = (1.0, 0.98, 0.95, 0.9, 0.8, 0.6)
     """Candidate per-step decays of the residual correction over the horizon."""
     arima_order: tuple[int, int, int] = (2, 1, 0)
-    arima_fit_days: float = Field(1.0, gt=0)
-    """ARIMA is estimated on the last this many days of the training part."""
+    arima_fit_points: int = Field(2000, ge=50)
+    """ARIMA is estimated on the last this many points of the training part (MLE cost is per point)."""
     calibration_fraction: float = Field(0.2, gt=0, lt=0.9)
     """Tail of the training part that sets weights, half-lives and intervals (LSTM validation)."""
-    max_cuts: int = Field(600, ge=10)
+    max_cuts: int = Field(1000, ge=10)
     """Backtest cut points per series and window (strided beyond this)."""
     interval_level: float = Field(0.8, gt=0, lt=1)
     """Conformal, in units of the mean |one-step change| over the last seq_len points."""
@@ -103,7 +104,7 @@ class SeriesModel:
         weights: component -> ensemble weight per horizon step.
         rel_halfwidth: calibrated interval half-width per horizon step, in units of
             the series' recent mean |one-step change| (see ``local_scale``).
-        scale: mean |one-step change| in training (a tenth of it floors the unit).
+        scale: mean |one-step change| in training (floors the interval unit).
         backtest: MAE/RMSE per component and ensemble on the held-out tail.
         last_t, last_y: the latest points seen in training (the "training-state" source).
     """
@@ -252,9 +253,7 @@ class ForecastState:
         try:
             body = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
             if body.get("format") != FORMAT:
-                raise ArtifactError(
-                    f"{folder / STATE_FILE}: format {body.get('format')!r}, expected {FORMAT}"
-                )
+                raise ArtifactError(f"{folder / STATE_FILE}: format {body.get('format')!r}, expected {FORMAT}")
             series = [SeriesModel.from_dict(s) for s in body["series"]]
             pools = [SignalPool.from_dict(p) for p in body["pools"]]
             lstms: dict[str, NumpyLSTM] = {}

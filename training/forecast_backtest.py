@@ -27,7 +27,7 @@ from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.forecast_components import (
     MinMax,
     combine,
-    local_scale,
+    interval_unit,
     lstm_forecast,
     prophet_forecast_at,
     prophet_parts_at,
@@ -108,9 +108,7 @@ def baselines(y: np.ndarray, cuts: np.ndarray, horizon: int, season: int) -> dic
     return out
 
 
-def pick_correction(
-    fit: Fitted, cuts: np.ndarray, cfg: ForecastConfig
-) -> tuple[float | None, float]:
+def pick_correction(fit: Fitted, cuts: np.ndarray, cfg: ForecastConfig) -> tuple[float | None, float]:
     """Residual-correction half-life (or none) and its decay with the lowest calibration MAE."""
     if fit.prophet is None or cuts.size == 0:
         return None, 1.0
@@ -162,8 +160,8 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
         "median": ({k: np.ones(h) for k in cal_f}, "median"),
     }
     weights, method = schemes[cfg.weighting]
-    floor = max(0.1 * float(np.mean(np.abs(np.diff(d.y[: fit.n_train])))), 1e-12)
-    cal_unit = local_scale(d.y, cal, cfg.seq_len, floor)[:, None]
+    scale = float(np.mean(np.abs(np.diff(d.y[: fit.n_train]))))
+    cal_unit = interval_unit(d.y, cal, cfg.seq_len, scale)[:, None]
     rel_halfwidth = conformal_halfwidth(
         np.abs(combine(dict(cal_f), weights, method) - cal_y) / cal_unit, cfg.interval_level
     )
@@ -171,9 +169,7 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     for name, f in test_f.items():
         metrics.update(_scores(name, f - test_y))
     for name, (w, m) in schemes.items():
-        metrics[f"mae_ensemble_{name}"] = float(
-            np.mean(np.abs(combine(dict(test_f), w, m) - test_y))
-        )
+        metrics[f"mae_ensemble_{name}"] = float(np.mean(np.abs(combine(dict(test_f), w, m) - test_y)))
     ensemble = combine(dict(test_f), weights, method)
     metrics.update(_scores("ensemble", ensemble - test_y))
     season = int(round(86400 / d.step))
@@ -182,10 +178,8 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     level = float(np.mean(np.abs(test_y)))
     metrics["mean_abs_level"] = level
     metrics["mae_ensemble_rel"] = metrics["mae_ensemble"] / max(level, 1e-12)
-    test_halfwidth = local_scale(d.y, test, cfg.seq_len, floor)[:, None] * rel_halfwidth[None, :]
-    metrics[f"coverage_{int(round(cfg.interval_level * 100))}"] = coverage(
-        ensemble - test_y, test_halfwidth
-    )
+    test_halfwidth = interval_unit(d.y, test, cfg.seq_len, scale)[:, None] * rel_halfwidth[None, :]
+    metrics[f"coverage_{int(round(cfg.interval_level * 100))}"] = coverage(ensemble - test_y, test_halfwidth)
     metrics["halflife"], metrics["decay"] = correction
     return Backtest(
         correction,

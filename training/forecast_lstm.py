@@ -116,9 +116,7 @@ def build_windows(
         )
     x, y, xv, yv = (np.concatenate([p[k] for p in parts]) for k in range(4))
     if len(x) == 0 or len(xv) == 0:
-        raise TrainingError(
-            f"lstm: series too short for seq_len {seq_len} + horizon {horizon} windows"
-        )
+        raise TrainingError(f"lstm: series too short for seq_len {seq_len} + horizon {horizon} windows")
     return WindowSet(x, y, xv, yv)
 
 
@@ -151,6 +149,56 @@ def build_model(keras: ModuleType, seq_len: int, horizon: int, units: tuple[int,
     return model
 
 
+class LstmTrainer:
+    """Trains any number of networks of one architecture, tracing Keras' functions once.
+
+    Between fits the weights go back to the same initial values and Adam's state to
+    zero, so each network is exactly what a fresh model with ``seed`` would give,
+    in any order, without paying Keras' ~2 s of graph tracing per network.
+    """
+
+    def __init__(self, seq_len: int, horizon: int, units: tuple[int, ...], seed: int) -> None:
+        self.keras = load_keras()
+        self.seed = seed
+        self.keras.utils.set_random_seed(seed)
+        self.model = build_model(self.keras, seq_len, horizon, units)
+        self.model.optimizer.build(self.model.trainable_variables)
+        self._weights = self.model.get_weights()
+        self._optimizer = [v.numpy() for v in self.model.optimizer.variables]
+
+    def fit(self, data: WindowSet, *, epochs: int, patience: int, batch: int) -> tuple[NumpyLSTM, dict[str, Any]]:
+        """Fit one network with early stopping; the NumPy export and training figures."""
+        keras, model = self.keras, self.model
+        model.set_weights(self._weights)
+        for variable, value in zip(model.optimizer.variables, self._optimizer, strict=True):
+            variable.assign(value)
+        keras.utils.set_random_seed(self.seed)
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        start = time.perf_counter()
+        history = model.fit(
+            data.x[..., None],
+            data.y,
+            validation_data=(data.xv[..., None], data.yv),
+            epochs=epochs,
+            batch_size=batch,
+            shuffle=True,
+            verbose=0,
+            callbacks=[stop],
+        )
+        seconds = time.perf_counter() - start
+        ran = len(history.history["loss"])
+        info = {
+            "windows": int(len(data.x)),
+            "val_windows": int(len(data.xv)),
+            "epochs_run": ran,
+            "seconds": round(seconds, 2),
+            # training windows per second (the validation pass is inside the time)
+            "windows_per_s": round(ran * len(data.x) / max(seconds, 1e-9), 1),
+            "val_loss": float(min(history.history["val_loss"])),
+        }
+        return export_keras(model), info
+
+
 def train_lstm(
     data: WindowSet,
     *,
@@ -160,37 +208,6 @@ def train_lstm(
     batch: int,
     seed: int,
 ) -> tuple[NumpyLSTM, dict[str, Any]]:
-    """Fit one network with early stopping; returns the NumPy export and training figures."""
-    keras = load_keras()
-    keras.utils.set_random_seed(seed)
-    seq_len, horizon = data.x.shape[1], data.y.shape[1]
-    model = build_model(keras, seq_len, horizon, units)
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
-    )
-    start = time.perf_counter()
-    history = model.fit(
-        data.x[..., None],
-        data.y,
-        validation_data=(data.xv[..., None], data.yv),
-        epochs=epochs,
-        batch_size=batch,
-        shuffle=True,
-        verbose=0,
-        callbacks=[stop],
-    )
-    seconds = time.perf_counter() - start
-    ran = len(history.history["loss"])
-    info = {
-        "windows": int(len(data.x)),
-        "val_windows": int(len(data.xv)),
-        "epochs_run": ran,
-        "seconds": round(seconds, 2),
-        "windows_per_s": round(
-            ran * len(data.x) / max(seconds, 1e-9), 1
-        ),  # training windows (+ validation pass)
-        "val_loss": float(min(history.history["val_loss"])),
-    }
-    net = export_keras(model)
-    keras.backend.clear_session()
-    return net, info
+    """Fit one network (a one-off :class:`LstmTrainer`)."""
+    trainer = LstmTrainer(data.x.shape[1], data.y.shape[1], units, seed)
+    return trainer.fit(data, epochs=epochs, patience=patience, batch=batch)

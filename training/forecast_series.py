@@ -46,15 +46,11 @@ def regular(values: pd.Series, step: int) -> pd.Series:
     return out
 
 
-def forecast_series(
-    frame: pd.DataFrame, step: int, signals: tuple[str, ...] | None = None
-) -> list[SeriesData]:
+def forecast_series(frame: pd.DataFrame, step: int, signals: tuple[str, ...] | None = None) -> list[SeriesData]:
     """Every forecast series in ``frame`` at ``step`` seconds, in a stable order."""
     wanted = set(signals or (*CLUSTER_SIGNALS, *NODE_SIGNALS))
     out: list[SeriesData] = []
-    sub = frame[frame["signal"].isin(list(wanted))][
-        ["timestamp", "signal", "value", "cluster", "node"]
-    ]
+    sub = frame[frame["signal"].isin(list(wanted))][["timestamp", "signal", "value", "cluster", "node"]]
     if sub.empty:
         return out
     sub = sub.assign(
@@ -83,18 +79,12 @@ def forecast_series(
                 )
         else:
             for (cluster, node), group in rows.groupby(["cluster", "node"], sort=True):
-                labels = (
-                    {"cluster": str(cluster), "node": str(node)} if cluster else {"node": str(node)}
-                )
-                out.append(
-                    _make(str(node), signal, labels, group.set_index("timestamp")["value"], step)
-                )
+                labels = {"cluster": str(cluster), "node": str(node)} if cluster else {"node": str(node)}
+                out.append(_make(str(node), signal, labels, group.set_index("timestamp")["value"], step))
     return [s for s in out if s.y.size]
 
 
-def _make(
-    entity: str, signal: str, labels: dict[str, str], values: pd.Series, step: int
-) -> SeriesData:
+def _make(entity: str, signal: str, labels: dict[str, str], values: pd.Series, step: int) -> SeriesData:
     values = values.sort_index()
     values.index = (
         pd.DatetimeIndex(values.index).tz_convert("UTC")

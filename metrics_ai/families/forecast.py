@@ -75,9 +75,7 @@ class ForecastPredictor(Predictor):
     ) -> Job:
         """Resolve one instance; ``history_fields`` name its values and timestamps in errors."""
         if signal not in SIGNALS:
-            raise InvalidInputError(
-                f"{field}.signal", f"unknown signal {signal!r}; expected one of {list(SIGNALS)}"
-            )
+            raise InvalidInputError(f"{field}.signal", f"unknown signal {signal!r}; expected one of {list(SIGNALS)}")
         if signal not in self.state.pools:
             raise InvalidInputError(
                 f"{field}.signal",
@@ -97,9 +95,7 @@ class ForecastPredictor(Predictor):
         else:
             self._check_history(history, *history_fields)
         if series is None and not {"arima", "lstm"} & set(self.config.components):
-            raise UnknownEntityError(
-                f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve"
-            )
+            raise UnknownEntityError(f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve")
         return Job(entity, signal, series, pool, history.timestamps, history.values, source)
 
     def _check_history(self, history: History, values_field: str, timestamps_field: str) -> None:
@@ -124,9 +120,7 @@ class ForecastPredictor(Predictor):
         step = int(series.step) if series else self.config.step
         if self.fetcher is not None:
             labels = (
-                series.labels
-                if series
-                else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
+                series.labels if series else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
             )
             fetched = self.fetcher.fetch(signal, labels, (self.min_points + 10) * step, step)
             if fetched is not None and len(fetched) >= self.min_points:
@@ -160,9 +154,7 @@ class ForecastPredictor(Predictor):
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
         """One forecast per instance (DESIGN.md shape)."""
         if not isinstance(instances, list) or not instances:
-            raise InvalidInputError(
-                "instances", "expected a non-empty list of {entity, signal, history?}"
-            )
+            raise InvalidInputError("instances", "expected a non-empty list of {entity, signal, history?}")
         jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
         return [self._v1(job, out) for job, out in zip(jobs, self.engine.run(jobs), strict=True)]
 
@@ -221,8 +213,7 @@ class ForecastPredictor(Predictor):
         if len(widths) > 1:
             raise InvalidInputError(
                 "timestamps",
-                f"rows have different steps, giving horizons {sorted(widths)}; "
-                "send one step per request",
+                f"rows have different steps, giving horizons {sorted(widths)}; send one step per request",
             )
         return {
             "forecast": np.stack([o.ensemble for o in outs]).astype(np.float32),

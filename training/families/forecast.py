@@ -7,7 +7,7 @@ TRAIN_FRACTION; the last ``calibration_fraction`` of the training part calibrate
 - Prophet: daily + weekly seasonality, changepoint_prior_scale 0.05, regressors
   ``hour`` and ``is_weekend``, fitted on 5-minute means (Prophet is continuous in
   time, so the curve is evaluated at any step; the means sit at their bucket centre).
-- ARIMA(2,1,0) (statsmodels, MLE) on the last ``arima_fit_days`` of the training part.
+- ARIMA(2,1,0) (statsmodels, MLE) on the last ``arima_fit_points`` of the training part.
 - LSTM (50, 50, Dense(horizon)), per series for cpu/memory, one pooled network per
   node signal (io_wait, net_rx, net_tx): :mod:`training.forecast_lstm`.
 
@@ -43,7 +43,7 @@ from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.forecast_backtest import Backtest, Fitted, backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
-from training.forecast_lstm import build_windows, load_keras, train_lstm
+from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
 
 _PUBLIC = (
@@ -83,9 +83,7 @@ def fit_prophet_state(data: SeriesData, stop: int, cfg: ForecastConfig) -> Proph
     s = pd.Series(data.y[:stop], index=pd.to_datetime(data.t[:stop], unit="s", utc=True))
     if cfg.prophet_interval > data.step:
         s = regular(s, cfg.prophet_interval)
-        t = (
-            unix_seconds(pd.DatetimeIndex(s.index)) + (cfg.prophet_interval - data.step) / 2.0
-        )  # bucket centre
+        t = unix_seconds(pd.DatetimeIndex(s.index)) + (cfg.prophet_interval - data.step) / 2.0  # bucket centre
     else:
         t = data.t[:stop]
     model = fit_prophet(
@@ -107,7 +105,7 @@ def fit_components(
     prophet = fit_prophet_state(data, n_train, cfg) if "prophet" in cfg.components else None
     arima = None
     if "arima" in cfg.components:
-        first = max(0, n_train - int(cfg.arima_fit_days * 86400 / data.step))
+        first = max(0, n_train - cfg.arima_fit_points)
         arima = fit_arima_state(data.y[first:n_train], cfg.arima_order)
     return prophet, arima
 
@@ -147,17 +145,13 @@ class ForecastTrainer(Trainer):
         timing: dict[str, float] = {}
         fits, skipped = self._prepare(forecast_series(frame, cfg.step), cfg)
         if not fits:
-            raise TrainingError(
-                f"resource-forecast: no series long enough to train ({skipped or 'no data'})"
-            )
+            raise TrainingError(f"resource-forecast: no series long enough to train ({skipped or 'no data'})")
         start = time.perf_counter()
         if {"prophet", "arima"} & set(cfg.components):
             fits = self._fit_components(fits, cfg, skipped, progress)
         timing["prophet_arima_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        lstms, lstm_info = (
-            self._fit_lstms(fits, cfg, progress) if "lstm" in cfg.components else ({}, {})
-        )
+        lstms, lstm_info = self._fit_lstms(fits, cfg, progress) if "lstm" in cfg.components else ({}, {})
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
         results = {f.data.key: backtest(f, cfg) for f in fits}
@@ -178,9 +172,7 @@ class ForecastTrainer(Trainer):
             figures=figures,
         )
 
-    def _prepare(
-        self, series: list[SeriesData], cfg: ForecastConfig
-    ) -> tuple[list[Fitted], dict[str, str]]:
+    def _prepare(self, series: list[SeriesData], cfg: ForecastConfig) -> tuple[list[Fitted], dict[str, str]]:
         fits, skipped = [], {}
         h = cfg.horizon
         for d in series:
@@ -189,8 +181,7 @@ class ForecastTrainer(Trainer):
             need = cfg.seq_len + h + 16
             if cal_start < need or n_train - cal_start < h + 2 or d.y.size - n_train < h + 2:
                 skipped[d.key] = (
-                    f"{d.y.size} points: too short "
-                    f"(training part needs > {need / (1 - cfg.calibration_fraction):.0f})"
+                    f"{d.y.size} points: too short (training part needs > {need / (1 - cfg.calibration_fraction):.0f})"
                 )
                 continue
             fits.append(Fitted(d, n_train, cal_start, h))
@@ -204,9 +195,7 @@ class ForecastTrainer(Trainer):
         A series whose fit fails is skipped (and says why), never fatal for the others.
         """
         jobs = [(f.data.key, (f.data, f.n_train, cfg)) for f in fits]
-        results = make_executor(self.settings).map(
-            fit_components, jobs, "resource-forecast prophet+arima", progress
-        )
+        results = make_executor(self.settings).map(fit_components, jobs, "resource-forecast prophet+arima", progress)
         kept = []
         for f in fits:
             result = results[f.data.key]
@@ -227,38 +216,30 @@ class ForecastTrainer(Trainer):
         per_window = cfg.lstm_scaling == "window"
         for f in fits:
             f.scaler = None if per_window else MinMax.fit(f.data.y[: f.n_train])
-            key = (
-                f"pooled/{f.data.signal}"
-                if f.data.signal in cfg.pooled_signals
-                else f"series/{f.data.key}"
-            )
+            key = f"pooled/{f.data.signal}" if f.data.signal in cfg.pooled_signals else f"series/{f.data.key}"
             groups.setdefault(key, []).append(f)
         nets: dict[str, NumpyLSTM] = {}
         info: dict[str, Any] = {}
+        trainer = LstmTrainer(cfg.seq_len, cfg.horizon, cfg.lstm_units, self.settings.seed)
         for key, members in groups.items():
             pooled = key.startswith("pooled/")
             windows = build_windows(
-                [
-                    m.scaler.scale(m.data.y[: m.n_train]) if m.scaler else m.data.y[: m.n_train]
-                    for m in members
-                ],
+                [m.scaler.scale(m.data.y[: m.n_train]) if m.scaler else m.data.y[: m.n_train] for m in members],
                 [m.cal_start for m in members],
                 cfg.seq_len,
                 cfg.horizon,
                 cfg.lstm_pooled_max_windows if pooled else cfg.lstm_max_windows,
                 per_window,
             )
-            nets[key], info[key] = train_lstm(
+            nets[key], info[key] = trainer.fit(
                 windows,
-                units=cfg.lstm_units,
                 epochs=cfg.lstm_epochs,
                 patience=cfg.lstm_patience,
                 batch=cfg.lstm_pooled_batch if pooled else cfg.lstm_batch,
-                seed=self.settings.seed,
             )
             for m in members:
                 m.lstm_key, m.lstm = key, nets[key]
-            progress(1, len(groups), f"resource-forecast lstm {key}")
+            progress(1, len(groups), "resource-forecast lstm networks")
         return nets, info
 
     def _state(
@@ -294,25 +275,17 @@ class ForecastTrainer(Trainer):
             members = [f for f in fits if f.data.signal == signal]
             bts = [results[f.data.key] for f in members]
             weights = {
-                k: np.mean([b.weights[k] for b in bts], axis=0)
-                for k in ("arima", "lstm")
-                if k in bts[0].weights
+                k: np.mean([b.weights[k] for b in bts], axis=0) for k in ("arima", "lstm") if k in bts[0].weights
             }
             rel = np.median([b.rel_halfwidth for b in bts], axis=0)
             pools[signal] = SignalPool(
                 signal=signal,
                 step=float(members[0].data.step),
-                arima=ArimaState.pooled([f.arima for f in members if f.arima])
-                if "arima" in cfg.components
-                else None,
+                arima=ArimaState.pooled([f.arima for f in members if f.arima]) if "arima" in cfg.components else None,
                 lstms=sorted({f.lstm_key for f in members if f.lstm_key}),
                 weights=weights,
                 rel_halfwidth=rel,
-                backtest={
-                    k: float(np.mean([b.metrics[k] for b in bts]))
-                    for k in _PUBLIC
-                    if k in bts[0].metrics
-                },
+                backtest={k: float(np.mean([b.metrics[k] for b in bts])) for k in _PUBLIC if k in bts[0].metrics},
             )
         return ForecastState(series, pools, lstms)
 
@@ -327,11 +300,7 @@ class ForecastTrainer(Trainer):
         per = {k: _clean(bt.metrics) for k, bt in results.items()}
 
         def mean_rel(name: str) -> float | None:
-            vals = [
-                m[name] / max(m["mean_abs_level"], 1e-12)
-                for m in per.values()
-                if m.get(name) is not None
-            ]
+            vals = [m[name] / max(m["mean_abs_level"], 1e-12) for m in per.values() if m.get(name) is not None]
             return float(np.mean(vals)) if vals else None
 
         rel = {
