@@ -8,7 +8,7 @@ training image imports prophet, the predictor image only evaluates the exported
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ def fit_prophet(
     regressors: Mapping[str, np.ndarray] | None = None,
     *,
     algorithm: str = "LBFGS",
+    prophet_class: Callable[..., Prophet] = Prophet,
     **prophet_kwargs: Any,
 ) -> Prophet:
     """Fit Prophet (MAP, no uncertainty sampling) quietly on one series.
@@ -50,6 +51,8 @@ def fit_prophet(
         regressors: extra additive regressors by name, each [T] (e.g. from
             :func:`metrics_ai.prophet_numpy.calendar_regressors`).
         algorithm: the Stan optimiser (LBFGS is fast and the Prophet default).
+        prophet_class: builds the model (a warm-starting subclass in
+            :mod:`training.updates.prophet`).
         **prophet_kwargs: passed to ``Prophet(...)``; ``uncertainty_samples``
             defaults to 0 and unspecified seasonalities are switched off.
 
@@ -64,7 +67,7 @@ def fit_prophet(
         "daily_seasonality": False,
     }
     kwargs.update(prophet_kwargs)
-    model = Prophet(**kwargs)
+    model = prophet_class(**kwargs)
     df = pd.DataFrame({"ds": to_ds(t), "y": np.asarray(y, dtype=np.float64)})
     for name, values in (regressors or {}).items():
         model.add_regressor(name, mode="additive")
@@ -115,14 +118,10 @@ def export_prophet(model: Prophet) -> ProphetState:
     regressors = []
     for name, props in model.extra_regressors.items():
         regressors.append(
-            Regressor(
-                name, float(props["mu"]), float(props["std"]), str(props["mode"]), float(beta[col])
-            )
+            Regressor(name, float(props["mu"]), float(props["std"]), str(props["mode"]), float(beta[col]))
         )
         col += 1
-    changepoints_t = np.asarray(
-        model.changepoints_t if model.changepoints_t is not None else [], dtype=np.float64
-    )
+    changepoints_t = np.asarray(model.changepoints_t if model.changepoints_t is not None else [], dtype=np.float64)
     state = ProphetState(
         growth=str(model.growth),
         k=k,
@@ -154,8 +153,25 @@ def _residual_std(model: Prophet, state: ProphetState) -> float:
     return float(np.std(resid)) if resid.size else 0.0
 
 
+def fit_exported(
+    t: np.ndarray, y: np.ndarray, regressors: Mapping[str, np.ndarray] | None = None, **prophet_kwargs: Any
+) -> ProphetState:
+    """:func:`fit_prophet`, exported: the default ``fitter`` of the families' Prophet fits."""
+    return export_prophet(fit_prophet(t, y, regressors, **prophet_kwargs))
+
+
+#: fits Prophet on points and exports it: (t, y, regressors, **prophet_kwargs) -> ProphetState
+#: (:func:`fit_exported`, or the update's warm-started refit)
+PointFitter = Callable[..., ProphetState]
+
+
 def fit_coarse(
-    t: np.ndarray, v: np.ndarray, width: float = 3600.0, min_bins: int = 48, **prophet_kwargs: Any
+    t: np.ndarray,
+    v: np.ndarray,
+    width: float = 3600.0,
+    min_bins: int = 48,
+    fitter: PointFitter = fit_exported,
+    **prophet_kwargs: Any,
 ) -> ProphetState:
     """Fit Prophet on ``width``-second means (hourly by default) and export it.
 
@@ -169,4 +185,4 @@ def fit_coarse(
     if tb.size < min_bins:
         idx = np.unique(np.linspace(0, len(t) - 1, min(len(t), 2000)).round().astype(int))
         tb, vb = np.asarray(t, dtype=np.float64)[idx], np.asarray(v, dtype=np.float64)[idx]
-    return export_prophet(fit_prophet(tb, vb, **prophet_kwargs))
+    return fitter(tb, vb, **prophet_kwargs)
