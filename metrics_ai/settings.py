@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     """net_rx / net_tx bytes/s crisis threshold."""
 
     # --- lifecycle ----------------------------------------------------------
+    update_days: float = Field(2.0, gt=0, le=90, validation_alias=_env("UPDATE_DAYS"))
+    """Days of the latest data an incremental update (``python -m training update``) reads."""
     keep_versions: int = Field(5, ge=1, le=100, validation_alias=_env("KEEP_VERSIONS"))
     """Published versions kept per model."""
     gate_margin: float = Field(0.10, ge=0, le=10, validation_alias=_env("GATE_MARGIN"))
