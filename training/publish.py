@@ -57,8 +57,20 @@ def smoke_test(store: ModelStore, version: str) -> Manifest:
     return manifest
 
 
-def publish(store: ModelStore, outcome: TrainOutcome, data: DataWindow, settings: Settings) -> PublishResult:
-    """Write a complete immutable version; make it current only if it loads, answers and passes the gate."""
+def publish(
+    store: ModelStore,
+    outcome: TrainOutcome,
+    data: DataWindow,
+    settings: Settings,
+    baseline_gate: dict[str, Any] | None = None,
+) -> PublishResult:
+    """Write a complete immutable version; make it current only if it loads, answers and passes the gate.
+
+    Args:
+        baseline_gate: figures to hold the candidate's ``metrics["gate"]`` against instead of
+            the current manifest's: an incremental update measures the current version on
+            the same recent tail as its candidate (:mod:`training.update`).
+    """
     with store.stage() as staging:
         outcome.predictor.save(staging)
         for name, write in outcome.extra_files.items():
@@ -80,8 +92,8 @@ def publish(store: ModelStore, outcome: TrainOutcome, data: DataWindow, settings
         reason = f"smoke test failed: {type(exc).__name__}: {exc}"
         store.reject(manifest.version, reason)
         return PublishResult(store.model, manifest.version, False, reason, previous)
-    current_gate = None
-    if previous is not None:
+    current_gate = baseline_gate
+    if previous is not None and baseline_gate is None:
         try:
             current_gate = store.current().metrics.get("gate")
         except MetricsAIError:
