@@ -77,15 +77,8 @@ def main() -> None:
     outcome = ForecastTrainer(settings).fit(nab_frame(args.data))
     seconds = time.perf_counter() - start
     per = outcome.metrics["series"]
-    head = (
-        f"{'series':34s}"
-        + "".join(f"{c.replace('ensemble_', 'ens_'):>13s}" for c in COLUMNS)
-        + f"{'cover80':>9s}"
-    )
-    print(
-        f"MAE at 15 min (3 steps), weighting={outcome.metrics['weighting']}, "
-        f"trained in {seconds:.0f} s"
-    )
+    head = f"{'series':34s}" + "".join(f"{c.replace('ensemble_', 'ens_'):>13s}" for c in COLUMNS) + f"{'cover80':>9s}"
+    print(f"MAE at 15 min (3 steps), weighting={outcome.metrics['weighting']}, trained in {seconds:.0f} s")
     print(head)
     wins = 0
     for key, m in per.items():
@@ -95,9 +88,7 @@ def main() -> None:
             + "".join(f"{v:13.5g}" if v is not None else f"{'-':>13s}" for v in row)
             + f"{m.get('coverage_80', float('nan')):9.2f}"
         )
-        singles = [
-            m.get(f"mae_{c}") for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive")
-        ]
+        singles = [m.get(f"mae_{c}") for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive")]
         wins += all(m["mae_ensemble"] < v for v in singles if v is not None)
     rel = outcome.metrics["mae_rel"]
     print(
@@ -109,9 +100,7 @@ def main() -> None:
         f"ensemble ({outcome.metrics['weighting']}) below every single component and both naives "
         f"on {wins}/{len(per)} series"
     )
-    singles = {
-        c: rel[c] for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive") if c in rel
-    }
+    singles = {c: rel[c] for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive") if c in rel}
     print(
         f"mean relative MAE: ensemble {rel['ensemble']:.4f} "
         f"vs best single {min(singles, key=singles.get)} "

@@ -18,9 +18,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 
-def _prepare(
-    kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray, dtype: type
-) -> tuple[np.ndarray, ...]:
+def _prepare(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray, dtype: type) -> tuple[np.ndarray, ...]:
     """Reorder Keras' gates (i, f, c, o) to (i, f, o, c) and halve the sigmoid gates' columns.
 
     ``sigmoid(x) = 0.5 * tanh(x / 2) + 0.5``, so with the sigmoid gates' weights halved
@@ -29,9 +27,7 @@ def _prepare(
     u = recurrent.shape[0]
     order = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
     factor = np.concatenate([np.full(3 * u, 0.5), np.ones(u)])
-    return tuple(
-        np.ascontiguousarray(a[..., order] * factor, dtype=dtype) for a in (kernel, recurrent, bias)
-    )
+    return tuple(np.ascontiguousarray(a[..., order] * factor, dtype=dtype) for a in (kernel, recurrent, bias))
 
 
 @dataclass(frozen=True)
@@ -113,9 +109,7 @@ class NumpyLSTM:
         return out
 
     @classmethod
-    def from_arrays(
-        cls, arrays: dict[str, np.ndarray] | np.lib.npyio.NpzFile, prefix: str = ""
-    ) -> NumpyLSTM:
+    def from_arrays(cls, arrays: dict[str, np.ndarray] | np.lib.npyio.NpzFile, prefix: str = "") -> NumpyLSTM:
         """Inverse of :meth:`to_arrays`."""
         layers = []
         k = 0

@@ -33,7 +33,7 @@ from metrics_ai.forecast_components import (
     prophet_parts_at,
     windows_at,
 )
-from metrics_ai.forecast_state import ForecastConfig
+from metrics_ai.forecast_state import ForecastConfig, SignalPool
 from metrics_ai.intervals import conformal_halfwidth, coverage
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
@@ -190,3 +190,36 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
         test_halfwidth,
         {**test_f, "ensemble": ensemble},
     )
+
+
+def fallback_backtest(fit: Fitted, pool: SignalPool, nets: dict[str, NumpyLSTM], cfg: ForecastConfig) -> dict[str, Any]:
+    """What an entity the model has never seen gets, measured on this series' test tail.
+
+    The pooled state (median ARIMA parameters, the signal's LSTM networks, pooled
+    weights and relative half-widths, no Prophet) forecasts exactly as the predictor's
+    fallback does; with ``lstm_scaling="series"`` the window's own range stands in for
+    the request's.
+    """
+    d, h = fit.data, fit.horizon
+    test = cut_points(max(fit.n_train - 1, cfg.seq_len - 1), d.y.size - 1 - h, cfg.max_cuts)
+    actual = targets(d.y, test, h)
+    f: dict[str, np.ndarray] = {}
+    if pool.arima is not None:
+        f["arima"] = pool.arima.forecast_at(d.y, test, h)
+    if pool.lstms:
+        windows = windows_at(d.y, test, cfg.seq_len)
+        scalers = None if cfg.lstm_scaling == "window" else [MinMax.fit(w) for w in windows]
+        f["lstm"] = np.mean([lstm_forecast(nets[k], windows, scalers) for k in pool.lstms], axis=0)
+    if not f:  # prophet alone: an unseen entity cannot be answered
+        return {}
+    method = "median" if cfg.weighting == "median" else "weighted"
+    ensemble = combine(dict(f), {k: pool.weights.get(k, np.ones(h)) for k in f}, method)
+    unit = interval_unit(d.y, test, cfg.seq_len, float(np.mean(np.abs(np.diff(d.y)))))
+    out: dict[str, Any] = {"cuts": int(test.size)}
+    for name, forecast in {**f, "ensemble": ensemble}.items():
+        out.update(_scores(name, forecast - actual))
+    out[f"coverage_{int(round(cfg.interval_level * 100))}"] = coverage(
+        ensemble - actual, unit[:, None] * pool.rel_halfwidth[None, :]
+    )
+    out["mean_abs_level"] = float(np.mean(np.abs(actual)))
+    return out

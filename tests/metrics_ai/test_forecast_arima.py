@@ -15,12 +15,7 @@ ARIMA = pytest.importorskip("statsmodels.tsa.arima.model").ARIMA
 def _series(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(n)
-    return (
-        50
-        + 5 * np.sin(2 * np.pi * t / 288)
-        + np.cumsum(rng.normal(0, 0.3, n))
-        + rng.normal(0, 1, n)
-    )
+    return 50 + 5 * np.sin(2 * np.pi * t / 288) + np.cumsum(rng.normal(0, 0.3, n)) + rng.normal(0, 1, n)
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +50,7 @@ def test_batched_and_backtest_forecasts_agree_with_single_rows(fitted) -> None: 
 def test_round_trip_and_pooled_and_bad_order() -> None:
     state = ArimaState((0.3, -0.1), 2.0)
     assert ArimaState.from_dict(state.to_dict()) == state
-    pooled = ArimaState.pooled(
-        [ArimaState((0.1, 0.0)), ArimaState((0.3, -0.2)), ArimaState((0.5, 0.1))]
-    )
+    pooled = ArimaState.pooled([ArimaState((0.1, 0.0)), ArimaState((0.3, -0.2)), ArimaState((0.5, 0.1))])
     assert pooled.ar == (0.3, 0.0)
     with pytest.raises(ValueError, match="order"):
         ArimaState.from_dict({"order": [1, 0, 1], "ar": [0.5]})

@@ -58,11 +58,7 @@ def test_helpers() -> None:
     w = ewm_weights(2.0)
     assert w.size == 8 and w[0] > w[-1] and w.sum() == pytest.approx(1.0)
     assert ewm_weights(None).size == 0
-    np.testing.assert_array_equal(
-        horizon_index(np.array([300.0, 600.0, 900.0]), 60.0, 15), [4, 9, 14]
-    )
+    np.testing.assert_array_equal(horizon_index(np.array([300.0, 600.0, 900.0]), 60.0, 15), [4, 9, 14])
     np.testing.assert_array_equal(horizon_index(np.array([60.0, 3600.0]), 300.0, 3), [0, 2])
     assert MinMax(0.5, 0.5).span > 0
-    np.testing.assert_allclose(
-        MinMax(0.0, 2.0).unscale(MinMax(0.0, 2.0).scale(np.array([0.5, 1.5]))), [0.5, 1.5]
-    )
+    np.testing.assert_allclose(MinMax(0.0, 2.0).unscale(MinMax(0.0, 2.0).scale(np.array([0.5, 1.5]))), [0.5, 1.5])

@@ -28,16 +28,12 @@ SEQ, H = 20, 15
 
 def _lstm(rng: np.random.Generator) -> NumpyLSTM:
     def layer(inputs: int) -> LstmLayer:
-        return LstmLayer(
-            rng.normal(0, 0.3, (inputs, 32)), rng.normal(0, 0.3, (8, 32)), rng.normal(0, 0.1, 32)
-        )
+        return LstmLayer(rng.normal(0, 0.3, (inputs, 32)), rng.normal(0, 0.3, (8, 32)), rng.normal(0, 0.1, 32))
 
     return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, H)), np.full(H, 0.5))
 
 
-def _history(
-    n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def _history(n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     t = end - step * np.arange(n)[::-1]
     return t, 0.5 + 0.05 * np.sin(2 * np.pi * t / 86400) + rng.normal(0, 0.005, n)
@@ -94,9 +90,7 @@ def _state() -> ForecastState:
         )
         for s, k in (("cpu", "series/cpu/prod-east"), ("io_wait", "pooled/io_wait"))
     }
-    return ForecastState(
-        series, pools, {"series/cpu/prod-east": _lstm(rng), "pooled/io_wait": _lstm(rng)}
-    )
+    return ForecastState(series, pools, {"series/cpu/prod-east": _lstm(rng), "pooled/io_wait": _lstm(rng)})
 
 
 @pytest.fixture
@@ -113,9 +107,7 @@ class FakeFetcher:
     def __init__(self, history: History | None) -> None:
         self.history, self.calls = history, []
 
-    def fetch(
-        self, signal: str, labels: Mapping[str, str], seconds: float, step: int
-    ) -> History | None:
+    def fetch(self, signal: str, labels: Mapping[str, str], seconds: float, step: int) -> History | None:
         self.calls.append((signal, dict(labels), seconds, step))
         return self.history
 
@@ -123,22 +115,14 @@ class FakeFetcher:
 def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
     [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
     assert out["source"] == "request" and out["model"] == "entity"
-    assert (
-        out["timestamps"][0] == "2026-11-16T12:01:00Z"
-        and out["timestamps"][-1] == "2026-11-16T12:15:00Z"
-    )
+    assert out["timestamps"][0] == "2026-11-16T12:01:00Z" and out["timestamps"][-1] == "2026-11-16T12:15:00Z"
     comps = out["components"]
     assert set(comps) == {"prophet", "arima", "lstm"} and all(len(v) == H for v in comps.values())
     np.testing.assert_allclose(out["ensemble"], np.median([comps[c] for c in comps], axis=0))
-    assert all(
-        lo < e < up for lo, e, up in zip(out["lower"], out["ensemble"], out["upper"], strict=True)
-    )
+    assert all(lo < e < up for lo, e, up in zip(out["lower"], out["ensemble"], out["upper"], strict=True))
     widths = np.subtract(out["upper"], out["lower"])
     assert widths[-1] > widths[0]  # calibrated per horizon step
-    assert (
-        set(out["deviation"]) >= {"is_anomaly", "score", "severity"}
-        and out["deviation"]["severity"] == "INFO"
-    )
+    assert set(out["deviation"]) >= {"is_anomaly", "score", "severity"} and out["deviation"]["severity"] == "INFO"
     assert out["backtest"]["mae_ensemble"] == 0.01
 
 
@@ -153,10 +137,7 @@ def test_sources_without_history(predictor: ForecastPredictor) -> None:
     [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])
     assert out["source"] == "training-state"
     predictor.fetcher = FakeFetcher(None)
-    assert (
-        predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])[0]["source"]
-        == "training-state"
-    )
+    assert predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])[0]["source"] == "training-state"
     t, y = _history(100, end=T0 + 3600)
     fetcher = FakeFetcher(History(t, y))
     predictor.fetcher = fetcher
@@ -166,9 +147,7 @@ def test_sources_without_history(predictor: ForecastPredictor) -> None:
         "io_wait",
         {"cluster": "prod-east", "node": "prod-east-worker-0"},
     )
-    [out] = predictor.predict_v1(
-        [{"entity": "never-seen", "signal": "io_wait"}]
-    )  # fetcher knows it
+    [out] = predictor.predict_v1([{"entity": "never-seen", "signal": "io_wait"}])  # fetcher knows it
     assert out["source"] == "prometheus" and out["model"] == "pooled"
     predictor.fetcher = None
     with pytest.raises(UnknownEntityError, match="never-seen"):
@@ -186,9 +165,7 @@ def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: Forecast
 def test_five_minute_history_has_a_three_point_horizon_without_lstm(
     predictor: ForecastPredictor,
 ) -> None:
-    [out] = predictor.predict_v1(
-        [{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}]
-    )
+    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
     assert len(out["ensemble"]) == 3 and out["step_seconds"] == 300.0
     assert out["components"]["lstm"] is None and any("300 s" in n for n in out["notes"])
     assert out["timestamps"][0] == "2026-11-16T12:05:00Z"
@@ -197,15 +174,11 @@ def test_five_minute_history_has_a_three_point_horizon_without_lstm(
 def test_batch_equals_single_requests(predictor: ForecastPredictor) -> None:
     instances = [
         {"entity": e, "signal": s, "history": _hist(seed=i)}
-        for i, (e, s) in enumerate(
-            [("prod-east", "cpu"), ("x", "io_wait"), ("prod-east-worker-0", "io_wait")] * 3
-        )
+        for i, (e, s) in enumerate([("prod-east", "cpu"), ("x", "io_wait"), ("prod-east-worker-0", "io_wait")] * 3)
     ]
     batch = predictor.predict_v1(instances)
     for inst, out in zip(instances, batch, strict=True):
-        np.testing.assert_allclose(
-            out["ensemble"], predictor.predict_v1([inst])[0]["ensemble"], rtol=1e-6
-        )
+        np.testing.assert_allclose(out["ensemble"], predictor.predict_v1([inst])[0]["ensemble"], rtol=1e-6)
 
 
 def _bad(**history: Any) -> dict[str, Any]:
@@ -262,9 +235,7 @@ def _bad(**history: Any) -> dict[str, Any]:
         ),
     ],
 )
-def test_malformed_requests_name_the_field(
-    predictor: ForecastPredictor, instances: Any, field: str, says: str
-) -> None:
+def test_malformed_requests_name_the_field(predictor: ForecastPredictor, instances: Any, field: str, says: str) -> None:
     with pytest.raises(InvalidInputError, match=says) as err:
         predictor.predict_v1(instances)
     assert err.value.field == field

@@ -29,9 +29,7 @@ def test_numpy_forward_matches_keras(keras) -> None:  # type: ignore[no-untyped-
     model = build_model(keras, seq_len=60, horizon=15, units=(50, 50))
     # Keras initialises biases to zero (forget gate to one): perturb every weight so all matter.
     rng = np.random.default_rng(0)
-    model.set_weights(
-        [w + rng.normal(0, 0.2, w.shape).astype(np.float32) for w in model.get_weights()]
-    )
+    model.set_weights([w + rng.normal(0, 0.2, w.shape).astype(np.float32) for w in model.get_weights()])
     x = rng.uniform(-0.5, 1.5, size=(32, 60)).astype(np.float32)
     expected = model.predict(x[..., None], verbose=0)
     net = export_keras(model)

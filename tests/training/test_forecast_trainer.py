@@ -49,9 +49,7 @@ def _history(predictor: ForecastPredictor, entity: str, signal: str) -> dict[str
 
 def test_manifest_metrics_and_figures(outcome: TrainOutcome) -> None:
     assert outcome.components == ["prophet", "arima", "lstm"]
-    assert {"cpu/prod-east", "cpu/standalone-0", "io_wait/prod-east-worker-0"} <= set(
-        outcome.entities
-    )
+    assert {"cpu/prod-east", "cpu/standalone-0", "io_wait/prod-east-worker-0"} <= set(outcome.entities)
     m = outcome.metrics
     assert set(m["lstm"]) == {"series/cpu/prod-east", "series/cpu/standalone-0", "pooled/io_wait"}
     assert all(info["windows_per_s"] > 0 and info["epochs_run"] == 1 for info in m["lstm"].values())
@@ -61,9 +59,7 @@ def test_manifest_metrics_and_figures(outcome: TrainOutcome) -> None:
         assert 0.0 <= series["coverage_80"] <= 1.0 and series["cuts"] > 50
     assert 0.3 < m["coverage_80"] <= 1.0  # recorded, and not degenerate
     assert m["gate"]["mae_ensemble_rel"] == m["mae_ensemble_rel"] > 0
-    assert m["weighting"] == "median" and {"ensemble_equal", "ensemble_backtest"} <= set(
-        m["mae_rel"]
-    )
+    assert m["weighting"] == "median" and {"ensemble_equal", "ensemble_backtest"} <= set(m["mae_rel"])
     assert outcome.figures and all(isinstance(f, Figure) for f in outcome.figures.values())
 
 
@@ -89,12 +85,11 @@ def test_save_load_same_prediction(outcome: TrainOutcome, tmp_path: Path) -> Non
     assert after == before
     assert [p["source"] for p in after] == ["request", "training-state", "request"]
     assert after[2]["model"] == "pooled" and after[2]["components"]["lstm"] is not None
+    assert after[2]["backtest"]["mae_ensemble"] == outcome.metrics["fallback"]["io_wait"]["mae_ensemble"]
     assert all(v is not None for v in after[0]["components"].values())
 
 
-def test_publishes_through_the_pipeline(
-    outcome: TrainOutcome, tmp_path: Path, settings: Settings
-) -> None:
+def test_publishes_through_the_pipeline(outcome: TrainOutcome, tmp_path: Path, settings: Settings) -> None:
     result = publish(
         ModelStore(tmp_path, "resource-forecast"),
         outcome,
@@ -122,10 +117,7 @@ def test_lstm_left_out_explicitly_trains_without_tensorflow(
     monkeypatch.setitem(sys.modules, "keras", None)
     frame = small_frame[small_frame["signal"] == "cpu"]
     out = _trainer(load_settings(forecast_components="prophet,arima", workers=1)).fit(frame)
-    assert (
-        out.components == ["prophet", "arima"]
-        and "mae_lstm" not in out.metrics["series"]["cpu/prod-east"]
-    )
+    assert out.components == ["prophet", "arima"] and "mae_lstm" not in out.metrics["series"]["cpu/prod-east"]
     predictor = out.predictor
     assert isinstance(predictor, ForecastPredictor)
     [pred] = predictor.predict_v1(
@@ -137,9 +129,7 @@ def test_lstm_left_out_explicitly_trains_without_tensorflow(
             }
         ]
     )
-    assert pred["components"]["lstm"] is None and any(
-        "not part of this model" in n for n in pred["notes"]
-    )
+    assert pred["components"]["lstm"] is None and any("not part of this model" in n for n in pred["notes"])
     np.testing.assert_allclose(
         pred["ensemble"],
         np.median([pred["components"]["prophet"], pred["components"]["arima"]], axis=0),

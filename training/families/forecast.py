@@ -41,7 +41,7 @@ from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
 from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
-from training.forecast_backtest import Backtest, Fitted, backtest
+from training.forecast_backtest import Backtest, Fitted, backtest, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
@@ -155,9 +155,10 @@ class ForecastTrainer(Trainer):
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
         results = {f.data.key: backtest(f, cfg) for f in fits}
+        state = self._state(fits, results, lstms, cfg)  # includes the fallback's backtest
         timing["backtest_s"] = time.perf_counter() - start
-        state = self._state(fits, results, lstms, cfg)
         metrics = self._metrics(fits, results, cfg, lstm_info, timing)
+        metrics["fallback"] = {signal: pool.backtest for signal, pool in state.pools.items()}
         figures = {
             f"forecast_{f.data.signal}_{f.data.entity}": backtest_figure(f, results[f.data.key])
             for f in pick_for_figures(fits)
@@ -285,8 +286,14 @@ class ForecastTrainer(Trainer):
                 lstms=sorted({f.lstm_key for f in members if f.lstm_key}),
                 weights=weights,
                 rel_halfwidth=rel,
-                backtest={k: float(np.mean([b.metrics[k] for b in bts])) for k in _PUBLIC if k in bts[0].metrics},
             )
+            # what an unseen entity gets, measured on every member's tail
+            runs = [r for r in (fallback_backtest(f, pools[signal], lstms, cfg) for f in members) if r]
+            if runs:
+                pools[signal].backtest = {k: float(np.mean([r[k] for r in runs])) for k in _PUBLIC if k in runs[0]}
+                pools[signal].backtest["mae_ensemble_rel"] = float(
+                    np.mean([r["mae_ensemble"] / max(r["mean_abs_level"], 1e-12) for r in runs])
+                )
         return ForecastState(series, pools, lstms)
 
     def _metrics(
