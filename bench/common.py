@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,7 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = os.getenv("WRK_BODY")
+local body_file = io.open(os.getenv("WRK_BODY_FILE"), "rb")
+wrk.body = body_file:read("*a")
+body_file:close()
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.1f %.1f %.1f %d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(99), latency.mean, summary.errors.status + summary.errors.connect
@@ -67,23 +70,50 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def wrk(url: str, body: dict | list, connections: int, seconds: float) -> dict[str, float]:
-    """Drive ``url`` with wrk (keep-alive, one thread); requests/s, p50/p99 ms, errors."""
+def require_wrk() -> None:
+    """Stop with the install hint when the wrk load generator is missing."""
     if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install -y wrk")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script.name, url],
-        capture_output=True, text=True, env={**os.environ, "WRK_BODY": json.dumps(body)}, check=True,
-    ).stdout
-    os.unlink(script.name)
+        raise SystemExit("wrk (HTTP load generator) is missing: install it with `apt-get install -y wrk` "
+                         "(Debian/Ubuntu) or `dnf install wrk` (Fedora), then run this benchmark again")
+
+
+def wrk(url: str, body: dict | list | bytes, connections: int, seconds: float) -> dict[str, float]:
+    """Drive ``url`` with wrk (keep-alive, one thread); requests/s, p50/p99 ms, errors.
+
+    The body goes through a file (a batch body is far larger than an environment variable may be).
+    """
+    require_wrk()
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        script, payload = Path(tmp) / "post.lua", Path(tmp) / "body.json"
+        script.write_text(WRK_SCRIPT)
+        payload.write_bytes(data)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script),
+             url],
+            capture_output=True, text=True, env={**os.environ, "WRK_BODY_FILE": str(payload)}, check=True,
+        ).stdout
     match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
     if not match:
         raise RuntimeError(out)
     requests, micros, p50, p99, _, errors = match.groups()
     return {"rps": int(requests) / (int(micros) / 1e6), "p50_ms": float(p50) / 1000, "p99_ms": float(p99) / 1000,
             "errors": int(errors)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process (and its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_with_cpu(url: str, body: dict | list, connections: int, seconds: float, pid: int) -> dict[str, float]:
+    """:func:`wrk` plus the server's CPU milliseconds per request (robust to a busy machine)."""
+    before = cpu_seconds(pid)
+    result = wrk(url, body, connections, seconds)
+    used = cpu_seconds(pid) - before
+    result["cpu_ms_per_req"] = 1000 * used / max(1.0, result["rps"] * seconds)
+    return result
 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -94,3 +124,25 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 def python() -> str:
     """The interpreter running the benchmark (the project's venv)."""
     return sys.executable
+
+
+def load_average() -> str:
+    """``uptime``'s load averages (1, 5, 15 min): the machine is shared, say how busy it was."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def machine() -> str:
+    """One line: date, cores, CPU model, memory, load (printed at the head of every benchmark)."""
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:", 1)[1].split()[0])
+        mem = f"{kib / 2**20:.1f} GiB"
+    date = time.strftime("%Y-%m-%d %H:%M %Z")
+    return f"{date}; {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {cpu}, {mem} RAM; {load_average()}"
