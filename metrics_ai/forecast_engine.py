@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from metrics_ai.errors import InvalidInputError
 from metrics_ai.forecast_components import (
     COMPONENTS,
     MinMax,
@@ -50,6 +51,8 @@ class Job:
     t: np.ndarray
     y: np.ndarray
     source: str
+    field: str = "history.values"
+    """How errors about this job's values name the field."""
 
 
 @dataclass
@@ -93,9 +96,10 @@ class Engine:
 
     def run(self, jobs: list[Job]) -> list[Outcome]:
         """Forecast every job; LSTM windows are batched per network."""
-        partial = [self._components(job) for job in jobs]
-        self._run_lstms(jobs, partial)
-        return [self._finish(job, p) for job, p in zip(jobs, partial, strict=True)]
+        with np.errstate(all="ignore"):  # absurd magnitudes overflow: _finish checks and names the field
+            partial = [self._components(job) for job in jobs]
+            self._run_lstms(jobs, partial)
+            return [self._finish(job, p) for job, p in zip(jobs, partial, strict=True)]
 
     # --- per job --------------------------------------------------------
     def _components(self, job: Job) -> dict[str, Any]:
@@ -181,6 +185,8 @@ class Engine:
             weights.setdefault(name, np.ones(horizon))
         ens = combine(forecasts, weights, "median" if self.config.weighting == "median" else "weighted")
         halfwidth = self._halfwidths(job, lead)  # [2, H]: before the latest point, at it
+        if not (np.isfinite(ens).all() and np.isfinite(halfwidth).all()):
+            raise InvalidInputError(job.field, "values too large to forecast (the arithmetic overflows)")
         deviation = self.rule.check(job.y[-1], ens[0, 0], halfwidth[0, 0])
         times = job.t[-1] + lead
         return Outcome(

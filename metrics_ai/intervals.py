@@ -64,6 +64,8 @@ class DeviationRule:
         ``score`` is the absolute deviation in units of the critical band, capped at 1.
         """
         dev = abs(float(actual) - float(expected))
+        if dev <= 1e-9 * max(abs(float(actual)), abs(float(expected)), 1.0):
+            dev = 0.0  # rounding noise (a flat series against a forecast a hair off it) is no deviation
         band = max(float(halfwidth), 1e-12)
         pct = 100.0 * dev / max(abs(float(expected)), 1e-12)
         if dev > self.critical_k * band and pct > self.critical_pct:

@@ -32,6 +32,7 @@ from metrics_ai.series import History, parse_history
 
 SIGNALS: tuple[str, ...] = (*CLUSTER_SIGNALS, *NODE_SIGNALS)
 MAX_HORIZON = 1440
+FIRST_TS, LAST_TS = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01, 9999-12-31T23:59:59 (RFC 3339)
 _KEYS = {"entity", "signal", "history"}
 
 
@@ -96,7 +97,7 @@ class ForecastPredictor(Predictor):
             self._check_history(history, *history_fields)
         if series is None and not {"arima", "lstm"} & set(self.config.components):
             raise UnknownEntityError(f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve")
-        return Job(entity, signal, series, pool, history.timestamps, history.values, source)
+        return Job(entity, signal, series, pool, history.timestamps, history.values, source, history_fields[0])
 
     def _check_history(self, history: History, values_field: str, timestamps_field: str) -> None:
         if len(history) < self.min_points:
@@ -113,6 +114,11 @@ class ForecastPredictor(Predictor):
                 f"a {step:g} s step gives more than {MAX_HORIZON} horizon points; "
                 "send data at least "
                 f"{self.config.horizon_min * 60 / MAX_HORIZON:g} s apart",
+            )
+        end = history.timestamps[-1] + step * max(1, int(self.config.horizon_min * 60 // step))
+        if history.timestamps[0] < FIRST_TS or end > LAST_TS:
+            raise InvalidInputError(
+                timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
             )
 
     def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:

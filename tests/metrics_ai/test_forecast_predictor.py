@@ -126,6 +126,13 @@ def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
     assert out["backtest"]["mae_ensemble"] == 0.01
 
 
+def test_flat_history_is_not_a_deviation(predictor: ForecastPredictor) -> None:
+    hist = {**_hist(), "values": [0.0] * 120}
+    for entity in ("prod-east", "unseen"):
+        [out] = predictor.predict_v1([{"entity": entity, "signal": "cpu", "history": hist}])
+        assert out["deviation"]["severity"] == "INFO" and out["deviation"]["score"] == 0.0
+
+
 def test_spike_in_latest_value_is_a_deviation(predictor: ForecastPredictor) -> None:
     hist = _hist()
     hist["values"][-1] *= 2.0
@@ -232,6 +239,18 @@ def _bad(**history: Any) -> dict[str, Any]:
             [{"entity": "a", "signal": "cpu", "history": _hist(step=0.5)}],
             "instances[0].history.timestamps",
             "step",
+        ),
+        ([{"entity": "a", "signal": "cpu", "history": _hist(end=3e11)}], "instances[0].history.timestamps", "9999"),
+        (
+            [
+                {
+                    "entity": "a",
+                    "signal": "cpu",
+                    "history": {**_hist(), "values": [(-1) ** i * 1.7e308 for i in range(120)]},
+                }
+            ],
+            "instances[0].history.values",
+            "overflow",
         ),
     ],
 )
