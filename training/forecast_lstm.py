@@ -138,6 +138,12 @@ def export_keras(model: Any) -> NumpyLSTM:
     return NumpyLSTM(tuple(layers), dense[0], dense[1])
 
 
+def keras_weights(net: NumpyLSTM) -> list[np.ndarray]:
+    """The inverse of :func:`export_keras`: a saved network's weights in Keras' order (float32)."""
+    arrays = [a for layer in net.layers for a in (layer.kernel, layer.recurrent, layer.bias)]
+    return [np.asarray(a, dtype=np.float32) for a in (*arrays, net.dense_w, net.dense_b)]
+
+
 def build_model(keras: ModuleType, seq_len: int, horizon: int, units: tuple[int, ...]) -> Any:
     """The original architecture."""
     layers = [keras.Input(shape=(seq_len, 1))]
@@ -166,10 +172,15 @@ class LstmTrainer:
         self._weights = self.model.get_weights()
         self._optimizer = [v.numpy() for v in self.model.optimizer.variables]
 
-    def fit(self, data: WindowSet, *, epochs: int, patience: int, batch: int) -> tuple[NumpyLSTM, dict[str, Any]]:
-        """Fit one network with early stopping; the NumPy export and training figures."""
+    def fit(
+        self, data: WindowSet, *, epochs: int, patience: int, batch: int, init: NumpyLSTM | None = None
+    ) -> tuple[NumpyLSTM, dict[str, Any]]:
+        """Fit one network with early stopping; the NumPy export and training figures.
+
+        ``init``: start from these weights (fine-tuning a saved network) instead of the seed's.
+        """
         keras, model = self.keras, self.model
-        model.set_weights(self._weights)
+        model.set_weights(self._weights if init is None else keras_weights(init))
         for variable, value in zip(model.optimizer.variables, self._optimizer, strict=True):
             variable.assign(value)
         keras.utils.set_random_seed(self.seed)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import importlib
 import time
 import warnings
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ from training.forecast_backtest import Backtest, Fitted, backtest, fallback_back
 from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
+
+if TYPE_CHECKING:
+    from training.prophet_export import PointFitter
 
 _PUBLIC = (
     "mae_ensemble",
@@ -76,9 +80,14 @@ def require_components(components: tuple[str, ...]) -> None:
             ) from exc
 
 
-def fit_prophet_state(data: SeriesData, stop: int, cfg: ForecastConfig) -> ProphetState:
-    """Prophet on ``prophet_interval`` means of ``data[:stop]``, exported for NumPy."""
-    from training.prophet_export import export_prophet, fit_prophet
+def fit_prophet_state(
+    data: SeriesData, stop: int, cfg: ForecastConfig, fitter: PointFitter | None = None
+) -> ProphetState:
+    """Prophet on ``prophet_interval`` means of ``data[:stop]``, exported for NumPy.
+
+    ``fitter`` replaces the cold fit (the update's warm refit, :mod:`training.updates.prophet`).
+    """
+    from training.prophet_export import fit_exported
 
     s = pd.Series(data.y[:stop], index=pd.to_datetime(data.t[:stop], unit="s", utc=True))
     if cfg.prophet_interval > data.step:
@@ -86,7 +95,7 @@ def fit_prophet_state(data: SeriesData, stop: int, cfg: ForecastConfig) -> Proph
         t = unix_seconds(pd.DatetimeIndex(s.index)) + (cfg.prophet_interval - data.step) / 2.0  # bucket centre
     else:
         t = data.t[:stop]
-    model = fit_prophet(
+    return (fitter or fit_exported)(
         t,
         s.to_numpy(np.float64),
         calendar_regressors(t),
@@ -94,7 +103,6 @@ def fit_prophet_state(data: SeriesData, stop: int, cfg: ForecastConfig) -> Proph
         weekly_seasonality=True,
         changepoint_prior_scale=cfg.changepoint_prior_scale,
     )
-    return export_prophet(model)
 
 
 def fit_components(
@@ -110,13 +118,13 @@ def fit_components(
     return prophet, arima
 
 
-def fit_arima_state(y: np.ndarray, order: tuple[int, int, int]) -> ArimaState:
-    """statsmodels ARIMA(p,1,0) by MLE; the NumPy state keeps its AR coefficients."""
+def fit_arima_state(y: np.ndarray, order: tuple[int, int, int], method: str = "statespace") -> ArimaState:
+    """statsmodels ARIMA(p,1,0) by MLE (``method="burg"``: the update's cheap re-estimate); AR coefficients."""
     from statsmodels.tsa.arima.model import ARIMA
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = ARIMA(y, order=order).fit()
+        res = ARIMA(y, order=order).fit(method=method)
     return ArimaState(tuple(float(a) for a in res.arparams), float(res.params[-1]))
 
 
@@ -210,9 +218,18 @@ class ForecastTrainer(Trainer):
         return kept
 
     def _fit_lstms(
-        self, fits: list[Fitted], cfg: ForecastConfig, progress: Progress
+        self,
+        fits: list[Fitted],
+        cfg: ForecastConfig,
+        progress: Progress,
+        warm: Mapping[str, NumpyLSTM] | None = None,
+        warm_epochs: int = 2,
     ) -> tuple[dict[str, NumpyLSTM], dict[str, Any]]:
-        """Per-series networks for the few cluster series, one pooled network per node signal."""
+        """Per-series networks for the few cluster series, one pooled network per node signal.
+
+        A network found in ``warm`` (the update's saved weights) is fine-tuned for
+        ``warm_epochs`` from there instead of trained from scratch.
+        """
         groups: dict[str, list[Fitted]] = {}
         per_window = cfg.lstm_scaling == "window"
         for f in fits:
@@ -232,11 +249,13 @@ class ForecastTrainer(Trainer):
                 cfg.lstm_pooled_max_windows if pooled else cfg.lstm_max_windows,
                 per_window,
             )
+            init = (warm or {}).get(key)
             nets[key], info[key] = trainer.fit(
                 windows,
-                epochs=cfg.lstm_epochs,
+                epochs=cfg.lstm_epochs if init is None else min(warm_epochs, cfg.lstm_epochs),
                 patience=cfg.lstm_patience,
                 batch=cfg.lstm_pooled_batch if pooled else cfg.lstm_batch,
+                init=init,
             )
             for m in members:
                 m.lstm_key, m.lstm = key, nets[key]
