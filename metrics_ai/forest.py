@@ -6,7 +6,8 @@ single-row server at a few hundred requests per second. Here every tree is packe
 into one set of arrays (node feature, threshold, child pair, leaf path length);
 all trees advance one level per step over all rows at once. The arrays are saved
 as ``.npz``: serving never unpickles the forest. ``tests/metrics_ai/test_forest.py``
-checks parity with ``score_samples``.
+checks parity with ``score_samples``. Where Numba is installed the walk is a compiled
+loop (:mod:`metrics_ai._forest_jit`), the NumPy walk otherwise.
 
 Large batches switch to scikit-learn's compiled ``Tree.apply`` (GIL released, one
 thread per core), rebuilt from the same saved node arrays, still without pickle.
@@ -22,6 +23,15 @@ from typing import Any
 import numpy as np
 
 _EULER_GAMMA = 0.5772156649015329
+
+
+def _jit_walk() -> Any:
+    """The Numba-compiled walk, or None where Numba is not installed."""
+    try:
+        from metrics_ai._forest_jit import walk
+    except ImportError:
+        return None
+    return walk
 
 
 def average_path_length(n: np.ndarray) -> np.ndarray:
@@ -58,11 +68,13 @@ class CompiledForest:
     _trees: list[Any] | None = field(default=None, repr=False, compare=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False, compare=False)
     _walk: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
+    _jit: Any = field(default=None, repr=False, compare=False)
 
     #: Below this many rows x trees the vectorised NumPy walk is faster than per-tree calls.
     compiled_threshold: int = 32 * 100
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_jit", _jit_walk())
         # Walk state is p = 2 * node: feature/threshold/path repeated at even slots and
         # children pre-doubled, so one level is p = kids[p + (x[feat[p]] > thr[p])].
         object.__setattr__(
@@ -172,6 +184,11 @@ class CompiledForest:
         return np.exp2(-mean_path / self.normaliser)
 
     def _score_chunk(self, x: np.ndarray) -> np.ndarray:
+        jit = self._jit
+        if jit is not None:
+            out = np.empty(x.shape[0], dtype=np.float64)
+            jit(x, self.feature, self.threshold, self.children, self.path, self.roots, self.normaliser, out)
+            return out
         feat, thr, kids, path, roots = self._walk
         if x.shape[0] == 1:  # the single-row request: decide every node once, then hop
             left, right = self.children[0::2], self.children[1::2]

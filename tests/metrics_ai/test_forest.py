@@ -46,3 +46,13 @@ def test_rejects_wrong_width(fitted) -> None:
     forest, x = fitted
     with pytest.raises(ValueError, match=r"\[N, 12\]"):
         CompiledForest.from_sklearn(forest).score(x[:, :5])
+
+
+def test_numpy_walk_matches_the_compiled_one(fitted) -> None:
+    forest, x = fitted
+    compiled = CompiledForest.from_sklearn(forest)
+    assert compiled._jit is not None  # numba is a dependency: the fast path is the one served
+    plain = CompiledForest.from_sklearn(forest)
+    object.__setattr__(plain, "_jit", None)
+    for rows in (1, 3, 40):
+        np.testing.assert_allclose(plain.score(x[:rows]), compiled.score(x[:rows]), rtol=1e-12)
