@@ -14,6 +14,7 @@ import pandas as pd
 from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import DataWindow, ModelStore
 from metrics_ai.settings import Settings
+from training.executor import describe, make_executor
 from training.families import trainer_class
 from training.families.base import Progress, TrainOutcome
 from training.publish import PublishResult, publish
@@ -57,13 +58,21 @@ def run_training(
     models: list[str],
     progress_for: Callable[[str], Progress],
 ) -> list[FamilyRun]:
-    """Train and publish each model; one family's failure does not stop the others."""
+    """Train and publish each model; one family's failure does not stop the others.
+
+    One executor serves the whole run (one process pool, one Ray connection); each
+    family's manifest records where its fits ran (``metrics["executor"]``).
+    """
     runs = []
+    executor = make_executor(settings)
     for model in models:
         start = time.perf_counter()
         try:
-            trainer = trainer_class(model)(settings)
+            trainer = trainer_class(model)(settings, executor)
+            first = len(executor.records)
             outcome = trainer.fit(frame, progress_for(model))
+            if len(executor.records) > first:
+                outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
             result = publish(ModelStore(out, model), outcome, data, settings)
         except Exception as exc:
             log.exception("%s: training failed", model)

@@ -20,7 +20,12 @@ from training.frames import entity_key, wide_by_entity
 
 
 class AnomalyTrainer(Trainer):
-    """Per-node timelines of the five metrics, resampled to SAMPLE_INTERVAL."""
+    """Per-node timelines of the five metrics, resampled to SAMPLE_INTERVAL.
+
+    One IsolationForest pooled over every entity's feature rows (the decision record's
+    model): there are no independent per-series fits to hand to the executor; the
+    forest's trees are built in parallel threads instead (``n_jobs=-1``).
+    """
 
     model_name: ClassVar[str] = "anomaly-detector"
     signals: ClassVar[tuple[str, ...]] = tuple(METRIC_SIGNALS.values())

@@ -6,12 +6,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
 from metrics_ai.families.base import FamilyConfig, Predictor
 from metrics_ai.settings import Settings
+
+if TYPE_CHECKING:
+    from training.executor import LocalExecutor, RayExecutor
 
 #: progress callback: (units done since last call, total units or None, description)
 Progress = Callable[[int, int | None, str], None]
@@ -56,8 +59,18 @@ class Trainer(ABC):
     signals: ClassVar[tuple[str, ...]]
     """The canonical signals this family reads (the pipeline checks they exist)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, executor: LocalExecutor | RayExecutor | None = None) -> None:
         self.settings = settings
+        self._executor = executor
+
+    @property
+    def executor(self) -> LocalExecutor | RayExecutor:
+        """Where independent per-series fits go (the run's, else one from settings: local or Ray)."""
+        if self._executor is None:
+            from training.executor import make_executor
+
+            self._executor = make_executor(self.settings)
+        return self._executor
 
     @abstractmethod
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:

@@ -21,7 +21,6 @@ from metrics_ai.families.disk_eta import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
-from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.prophet_export import fit_coarse
 
@@ -116,7 +115,7 @@ class DiskEtaTrainer(Trainer):
                 skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
             else:
                 jobs.append((name, (t, v, int(len(t) * self.settings.train_fraction), cfg)))
-        results = make_executor(self.settings).map(fit_disk, jobs, "disk-eta disks", progress)
+        results = self.executor.map(fit_disk, jobs, "disk-eta disks", progress)
         for (node, mount), (t, v) in series.items():
             name = f"{node}:{mount}"
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)

@@ -20,7 +20,6 @@ from metrics_ai.families.io_crisis import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
-from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.prophet_export import fit_coarse
 
@@ -109,7 +108,7 @@ class IoCrisisTrainer(Trainer):
             else:
                 split = int(len(t) * s.train_fraction)
                 jobs.append((f"{node}/{signal}", (t, v, split, cfg.thresholds[signal], cfg)))
-        results = make_executor(s).map(fit_series, jobs, "io-crisis series", progress)
+        results = self.executor.map(fit_series, jobs, "io-crisis series", progress)
         for (node, signal), (t, v) in work:
             name = f"{node}/{signal}"
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)

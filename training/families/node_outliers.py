@@ -1,4 +1,8 @@
-"""Train node-outliers: one scaler + IsolationForest per cluster on lookback means."""
+"""Train node-outliers: one scaler + IsolationForest per cluster on lookback means.
+
+The clusters are independent fits: they go through the run's executor (local
+processes or Ray), each seeded from the config, so every backend gives the same forests.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,17 @@ def node_means(frame: pd.DataFrame, lookback_hours: int) -> pd.DataFrame:
     return means.reindex(columns=list(FEATURES)).dropna().reset_index()
 
 
+def fit_cluster(job: tuple[np.ndarray, NodeOutlierConfig]) -> ClusterModel:
+    """One cluster's scaler and forest on its nodes' feature means (picklable for a worker)."""
+    x, cfg = job
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    forest = IsolationForest(
+        n_estimators=cfg.n_estimators, contamination=cfg.contamination, random_state=cfg.random_state
+    ).fit((x - scaler.mean_) / scale)
+    return ClusterModel(scaler.mean_, scale, CompiledForest.from_sklearn(forest))
+
+
 class NodeOutlierTrainer(Trainer):
     """Clusters with fewer than three nodes and standalone nodes are skipped, with a reason."""
 
@@ -54,28 +69,28 @@ class NodeOutlierTrainer(Trainer):
         reference: dict[str, dict[str, list[float]]] = {}
         skipped: dict[str, str] = {}
         flagged: dict[str, list[str]] = {}
-        groups = list(means.groupby("cluster", observed=True, sort=True))
-        for cluster, group in groups:
+        peers: dict[str, tuple[list[str], np.ndarray]] = {}
+        for cluster, group in means.groupby("cluster", observed=True, sort=True):
             cluster = str(cluster)
-            progress(1, len(groups), "node-outliers clusters")
             if not cluster:
                 for node in group["node"]:
                     skipped[str(node)] = "standalone node: no peers to compare with"
-                continue
-            if len(group) < MIN_PEERS:
+            elif len(group) < MIN_PEERS:
                 skipped[cluster] = f"{len(group)} node(s); needs at least {MIN_PEERS} to compare peers"
+            else:
+                peers[cluster] = ([str(n) for n in group["node"]], group[list(FEATURES)].to_numpy(dtype=np.float64))
+        jobs = [(cluster, (x, cfg)) for cluster, (_, x) in peers.items()]
+        results = self.executor.map(fit_cluster, jobs, "node-outliers clusters", progress)
+        for cluster, (nodes, x) in peers.items():
+            result = results[cluster]
+            if result.value is None:
+                skipped[cluster] = f"fit failed: {result.error}"
                 continue
-            x = group[list(FEATURES)].to_numpy(dtype=np.float64)
-            scaler = StandardScaler().fit(x)
-            scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-            forest = IsolationForest(
-                n_estimators=cfg.n_estimators, contamination=cfg.contamination, random_state=cfg.random_state
-            ).fit((x - scaler.mean_) / scale)
-            model = ClusterModel(scaler.mean_, scale, CompiledForest.from_sklearn(forest))
+            model = result.value
             _, flags = model.score(x)
             clusters[cluster] = model
-            reference[cluster] = {str(n): row.tolist() for n, row in zip(group["node"], x, strict=True)}
-            flagged[cluster] = [str(n) for n, f in zip(group["node"], flags, strict=True) if f]
+            reference[cluster] = {n: row.tolist() for n, row in zip(nodes, x, strict=True)}
+            flagged[cluster] = [n for n, f in zip(nodes, flags, strict=True) if f]
         if not clusters:
             raise TrainingError(f"node-outliers: no cluster with {MIN_PEERS}+ nodes ({skipped})")
         metrics = {
