@@ -40,7 +40,6 @@ from metrics_ai.forecast_state import (
 )
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
-from training.executor import make_executor
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.forecast_backtest import Backtest, Fitted, backtest, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
@@ -204,7 +203,7 @@ class ForecastTrainer(Trainer):
         A series whose fit fails is skipped (and says why), never fatal for the others.
         """
         jobs = [(f.data.key, (f.data, f.n_train, cfg)) for f in fits]
-        results = make_executor(self.settings).map(fit_components, jobs, "resource-forecast prophet+arima", progress)
+        results = self.executor.map(fit_components, jobs, "resource-forecast prophet+arima", progress)
         kept = []
         for f in fits:
             result = results[f.data.key]
