@@ -1,19 +1,27 @@
-"""``python -m training run | rollback | versions``: the training job's command line."""
+"""``python -m training run | update | rollback | versions``: the training job's command line."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
-from metrics_ai.settings import DataSource, load_settings
+from metrics_ai.settings import DataSource, Settings, load_settings
+
+if TYPE_CHECKING:
+    from metrics_ai.artifacts import DataWindow
+    from training.families.base import Progress
+    from training.pipeline import FamilyRun
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, publish and roll back metrics-ai models.")
 console = Console(stderr=True)
@@ -23,19 +31,88 @@ EXIT_REJECTED = 3
 EXIT_FAILED = 1
 
 
+# the options `run` and `update` share
+OutOption = Annotated[Path, typer.Option(help="Model root (e.g. /mnt/models).")]
+SourceOption = Annotated[DataSource | None, typer.Option(help="Data source (default: DATA_SOURCE).")]
+DataOption = Annotated[Path | None, typer.Option(help="CSV/Parquet file or folder for --source files.")]
+ModelsOption = Annotated[str, typer.Option(help="'all' or a comma list of model names.")]
+ProfileOption = Annotated[str, typer.Option(help="Synthetic profile: demo, cluster-100, tiny.")]
+DryRunOption = Annotated[bool, typer.Option(help="Validate settings and arguments, then stop.")]
+
+
 @app.command()
 def run(
-    out: Annotated[Path, typer.Option(help="Model root (e.g. /mnt/models).")],
-    source: Annotated[DataSource | None, typer.Option(help="Data source (default: DATA_SOURCE).")] = None,
-    data: Annotated[Path | None, typer.Option(help="CSV/Parquet file or folder for --source files.")] = None,
-    models: Annotated[str, typer.Option(help="'all' or a comma list of model names.")] = "all",
-    profile: Annotated[str, typer.Option(help="Synthetic profile: demo, cluster-100, tiny.")] = "demo",
-    dry_run: Annotated[bool, typer.Option(help="Validate settings and arguments, then stop.")] = False,
+    out: OutOption,
+    source: SourceOption = None,
+    data: DataOption = None,
+    models: ModelsOption = "all",
+    profile: ProfileOption = "demo",
+    dry_run: DryRunOption = False,
 ) -> None:
     """Train, backtest and publish; print a summary table; write a report beside the artifacts."""
-    from training.pipeline import parse_models, run_training
-    from training.report import summary_rows, write_report
+    from training.pipeline import run_training
     from training.sources import load_data
+
+    settings, names = _start(source, models, profile, dry_run, out)
+    console.print(f"reading data: source={settings.data_source.value} profile={profile}")
+    try:
+        frame, window = load_data(settings, settings.data_source, data, profile)
+    except (MetricsAIError, ValueError, OSError) as exc:
+        console.print(f"[red]error reading data:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
+    with _progress() as progress_for:
+        runs = run_training(frame, window, settings, out, names, progress_for)
+    _finish("metrics-ai training", out, runs, window, [])
+
+
+@app.command()
+def update(
+    out: OutOption,
+    source: SourceOption = None,
+    data: DataOption = None,
+    models: ModelsOption = "all",
+    profile: ProfileOption = "demo",
+    dry_run: DryRunOption = False,
+) -> None:
+    """Refresh the current versions cheaply from the latest UPDATE_DAYS (between full retrains).
+
+    Same gate, atomic switch, table, report and exit codes as ``run``; a model with
+    no current version fails (run a full training first).
+    """
+    from training.update import read_latest, run_update, window_days
+
+    settings, names = _start(source, models, profile, dry_run, out)
+    days = window_days(settings)
+    console.print(f"reading the latest {days:g} days: source={settings.data_source.value} profile={profile}")
+    try:
+        frame, window = read_latest(settings, settings.data_source, data, profile)
+    except (MetricsAIError, ValueError, OSError) as exc:
+        console.print(f"[red]error reading data:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
+    with _progress() as progress_for:
+        done = run_update(frame, window, settings, out, names, progress_for)
+    kept = [
+        {
+            "model": u.run.model,
+            "status": "unchanged",
+            "version": "-",
+            "entities": "-",
+            "metrics": u.kept,
+            "seconds": round(u.run.seconds, 1),
+        }
+        for u in done
+        if u.kept is not None
+    ]
+    _finish("metrics-ai update", out, [u.run for u in done if u.kept is None], window, kept)
+
+
+def _start(
+    source: DataSource | None, models: str, profile: str, dry_run: bool, out: Path
+) -> tuple[Settings, list[str]]:
+    """Logging, settings and arguments (exit 2 when invalid); stops after a dry run."""
+    from training.pipeline import parse_models
     from training.sources.profiles import get_profile
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -48,20 +125,19 @@ def run(
         raise typer.Exit(2) from None
     if dry_run:
         console.print(f"dry run: source={settings.data_source.value} models={','.join(names)} out={out}")
-        return
-    console.print(f"reading data: source={settings.data_source.value} profile={profile}")
-    try:
-        frame, window = load_data(settings, settings.data_source, data, profile)
-    except (MetricsAIError, ValueError, OSError) as exc:
-        console.print(f"[red]error reading data:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
-    with Progress(
+        raise typer.Exit(0)
+    return settings, names
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str], Progress]]:
+    """A progress bar on stderr; yields the per-model progress callback factory."""
+    with RichProgress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
-        def progress_for(model: str):  # type: ignore[no-untyped-def]
+        def progress_for(model: str) -> Progress:
             def advance(done: int, total: int | None, description: str) -> None:
                 if description not in tasks:
                     tasks[description] = bar.add_task(description, total=total)
@@ -69,13 +145,19 @@ def run(
 
             return advance
 
-        runs = run_training(frame, window, settings, out, names, progress_for)
-    table = Table(title="metrics-ai training")
-    for column in ("model", "status", "version", "entities", "metrics", "seconds"):
+        yield progress_for
+
+
+def _finish(title: str, out: Path, runs: list[FamilyRun], window: DataWindow, extra: list[dict[str, Any]]) -> None:
+    """Print the summary table, write the report, exit 1 on a failure and 3 on a rejection."""
+    from training.report import summary_rows, write_report
+
+    columns = ("model", "status", "version", "entities", "metrics", "seconds")
+    table = Table(title=title)
+    for column in columns:
         table.add_column(column)
-    rows = summary_rows(runs)
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in ("model", "status", "version", "entities", "metrics", "seconds")))
+    for row in [*summary_rows(runs), *extra]:
+        table.add_row(*(str(row[c]) for c in columns))
     out_console = Console()
     if not out_console.is_terminal:  # logs and CronJob output: don't squeeze the table to 80 columns
         out_console = Console(width=200)
@@ -98,7 +180,9 @@ def rollback(
     store = ModelStore(out, model)
     try:
         current = store.current_version()
-        accepted = [e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")]
+        accepted = [
+            e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")
+        ]
         candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
         target = version or (candidates[0] if candidates else None)
         if target is None:

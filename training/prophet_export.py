@@ -170,7 +170,7 @@ def fit_coarse(
     v: np.ndarray,
     width: float = 3600.0,
     min_bins: int = 48,
-    fitter: PointFitter = fit_exported,
+    fitter: PointFitter | None = None,
     **prophet_kwargs: Any,
 ) -> ProphetState:
     """Fit Prophet on ``width``-second means (hourly by default) and export it.
@@ -178,6 +178,7 @@ def fit_coarse(
     Hourly means keep every daily/weekly shape and cut a week at 1-minute resolution
     from 10,080 rows to 168, so a fit takes ~30 ms. A series too short to give
     ``min_bins`` bins is fitted on its raw points (at most 2,000, evenly thinned).
+    ``fitter`` replaces the cold fit (default :func:`fit_exported`).
     """
     from metrics_ai.crossing import bin_means
 
@@ -185,4 +186,4 @@ def fit_coarse(
     if tb.size < min_bins:
         idx = np.unique(np.linspace(0, len(t) - 1, min(len(t), 2000)).round().astype(int))
         tb, vb = np.asarray(t, dtype=np.float64)[idx], np.asarray(v, dtype=np.float64)[idx]
-    return fitter(tb, vb, **prophet_kwargs)
+    return (fitter or fit_exported)(tb, vb, **prophet_kwargs)

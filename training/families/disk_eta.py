@@ -22,22 +22,26 @@ from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
-from training.prophet_export import fit_coarse
+from training.prophet_export import PointFitter, fit_coarse
 
 COMPONENTS: tuple[str, ...] = ("linear", "prophet", "ensemble")
 
 
-def fit_disk_prophet(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> ProphetState:
+def fit_disk_prophet(
+    t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig, fitter: PointFitter | None = None
+) -> ProphetState:
     """The original system's disk Prophet: daily + weekly seasonality, changepoint prior 0.05.
 
     Weekly seasonality needs ``cfg.weekly_min_days`` (two weeks) of history, Prophet's
     own "auto" rule: from a single week a weekly term cannot be told apart from the
     trend, and it replays a one-off event (a deploy's step) one week later as a
     false alarm. A one-off jump of the last 48 h is taken out first (``trend_series``).
+    ``fitter`` replaces the cold fit (the update's warm refit, :mod:`training.updates.prophet`).
     """
     return fit_coarse(
         t,
         trend_series(t, v, cfg),
+        fitter=fitter,
         daily_seasonality=True,
         weekly_seasonality=bool(t[-1] - t[0] >= cfg.weekly_min_days * DAY),
         changepoint_prior_scale=cfg.changepoint_prior_scale,
@@ -56,10 +60,11 @@ class DiskBacktest:
 
 
 def backtest_disk(
-    t: np.ndarray, v: np.ndarray, split: int, cfg: DiskEtaConfig
+    t: np.ndarray, v: np.ndarray, split: int, cfg: DiskEtaConfig, fitter: PointFitter | None = None
 ) -> tuple[DiskBacktest, ProphetState]:
-    """Fit on ``[:split]``; forecast the tail's hourly means; replay alarms on the tail."""
-    state = fit_disk_prophet(t[:split], v[:split], cfg)
+    """Fit on ``[:split]`` (with ``fitter``, see :func:`fit_disk_prophet`); forecast the tail's hourly means;
+    replay alarms on the tail."""
+    state = fit_disk_prophet(t[:split], v[:split], cfg, fitter)
     tail_t, actual = bin_means(t[split:], v[split:], HOUR)
     keep = tail_t <= t[split - 1] + cfg.horizon_days * DAY
     tail_t, actual = tail_t[keep], actual[keep]

@@ -21,13 +21,23 @@ from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
-from training.prophet_export import fit_coarse
+from training.prophet_export import PointFitter, fit_coarse
 
 
-def fit_series_prophet(t: np.ndarray, v: np.ndarray, cfg: IoCrisisConfig) -> ProphetState:
-    """The original system's crisis Prophet: n_changepoints 10, automatic seasonalities."""
+def fit_series_prophet(
+    t: np.ndarray, v: np.ndarray, cfg: IoCrisisConfig, fitter: PointFitter | None = None
+) -> ProphetState:
+    """The original system's crisis Prophet: n_changepoints 10, automatic seasonalities.
+
+    ``fitter`` replaces the cold fit (the update's warm refit, :mod:`training.updates.prophet`).
+    """
     return fit_coarse(
-        t, v, n_changepoints=cfg.n_changepoints, daily_seasonality="auto", weekly_seasonality="auto"
+        t,
+        v,
+        fitter=fitter,
+        n_changepoints=cfg.n_changepoints,
+        daily_seasonality="auto",
+        weekly_seasonality="auto",
     )
 
 
@@ -43,10 +53,16 @@ class SeriesBacktest:
 
 
 def backtest_series(
-    t: np.ndarray, v: np.ndarray, split: int, threshold: float, cfg: IoCrisisConfig
+    t: np.ndarray,
+    v: np.ndarray,
+    split: int,
+    threshold: float,
+    cfg: IoCrisisConfig,
+    fitter: PointFitter | None = None,
 ) -> SeriesBacktest:
-    """Fit on ``[:split]``; forecast the tail's hourly means; replay crisis calls on the tail."""
-    state = fit_series_prophet(t[:split], v[:split], cfg)
+    """Fit on ``[:split]`` (with ``fitter``, see :func:`fit_series_prophet`); forecast the tail's hourly
+    means; replay crisis calls on the tail."""
+    state = fit_series_prophet(t[:split], v[:split], cfg, fitter)
     tail_t, actual = bin_means(t[split:], v[split:], HOUR)
     keep = tail_t <= t[split - 1] + cfg.horizon_days * DAY
     tail_t, actual = tail_t[keep], actual[keep]

@@ -1,0 +1,118 @@
+"""The incremental update between full retrains (``python -m training update``).
+
+For each requested model: load the current version (verified, exactly as the predictor
+does), read the latest UPDATE_DAYS of data, let the family refresh its models cheaply
+(:mod:`training.updates`), backtest on the window's tail, and publish through the same
+smoke test, quality gate and atomic switch as a full run (:func:`training.publish.publish`).
+The gate holds the candidate against the current version measured on that same tail.
+
+Entities that appeared since the last full retrain are fitted from scratch on the
+window; entities missing from it keep their current models and are reported
+(``metrics["update"]`` in the new manifest).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from metrics_ai.artifacts import DataWindow, ModelStore
+from metrics_ai.errors import ArtifactError, TrainingError
+from metrics_ai.families import predictor_class
+from metrics_ai.settings import DataSource, Settings
+from training.executor import describe, make_executor
+from training.families.base import Progress
+from training.pipeline import FamilyRun
+from training.publish import publish
+from training.sources import load_data, window_of
+from training.updates import updater_class
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FamilyUpdate:
+    """One family's update: the run (published, rejected or failed), or kept as it is."""
+
+    run: FamilyRun
+    kept: str | None = None
+    """Why nothing was published (the family keeps its current version), else None."""
+
+
+def window_days(settings: Settings) -> float:
+    """Days an update reads: UPDATE_DAYS, at least LOOKBACK_HOURS (node-outliers' window)."""
+    return max(settings.update_days, settings.lookback_hours / 24.0)
+
+
+def latest(frame: pd.DataFrame, days: float) -> pd.DataFrame:
+    """The rows of the last ``days`` before the frame's newest timestamp."""
+    if frame.empty:
+        return frame
+    start = frame["timestamp"].max() - pd.Timedelta(days=days)
+    return frame[frame["timestamp"] > start].reset_index(drop=True)
+
+
+def read_latest(
+    settings: Settings, source: DataSource, data_path: Path | None, profile: str
+) -> tuple[pd.DataFrame, DataWindow]:
+    """The latest window from the run's source: Prometheus is asked for it alone, others are cut.
+
+    The synthetic generator is cut from the run's full window (its trends restart at the
+    window start), so an update sees the continuation of what the full run saw.
+    """
+    days = window_days(settings)
+    if source is DataSource.prometheus:
+        settings = settings.model_copy(update={"training_days": days})
+    frame, window = load_data(settings, source, data_path, profile)
+    frame = latest(frame, days)
+    return frame, window_of(frame, window.source, note=f"update: last {days:g} days")
+
+
+def run_update(
+    frame: pd.DataFrame,
+    data: DataWindow,
+    settings: Settings,
+    out: Path,
+    models: list[str],
+    progress_for: Callable[[str], Progress],
+) -> list[FamilyUpdate]:
+    """Update and publish each model; one family's failure does not stop the others."""
+    done: list[FamilyUpdate] = []
+    executor = make_executor(settings)
+    for model in models:
+        start = time.perf_counter()
+        store = ModelStore(out, model)
+        try:
+            try:
+                manifest, folder = store.verify()
+            except ArtifactError as exc:
+                raise TrainingError(
+                    f"{model}: no current version to update ({exc.message}); run a full training"
+                ) from None
+            current = predictor_class(model).load(folder, manifest)
+            first = len(executor.records)
+            result = updater_class(model)(settings, executor).update(current, frame, progress_for(model))
+            if result.outcome is None:
+                run = FamilyRun(model, time.perf_counter() - start)
+                done.append(FamilyUpdate(run, kept=result.note))
+                continue
+            outcome = result.outcome
+            outcome.metrics["update"] = {**result.summary(), "from_version": manifest.version}
+            if len(executor.records) > first:
+                outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
+            published = publish(store, outcome, data, settings, baseline_gate=result.baseline_gate)
+        except Exception as exc:
+            log.exception("%s: update failed", model)
+            run = FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")
+            done.append(FamilyUpdate(run))
+            continue
+        if not published.accepted:
+            log.error("%s: update %s rejected: %s", model, published.version, published.reason)
+        run = FamilyRun(model, time.perf_counter() - start, outcome, published, figures=outcome.figures)
+        done.append(FamilyUpdate(run))
+    return done
