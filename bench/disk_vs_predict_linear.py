@@ -78,8 +78,8 @@ def predict_linear(t: np.ndarray, v: np.ndarray, at: float, ahead: float, window
     return float(intercept + slope * ahead)
 
 
-def line_eta_days(t: np.ndarray, v: np.ndarray, threshold: float) -> float | None:
-    """Days until the 6 h least-squares line reaches ``threshold`` (None: it never does)."""
+def line_eta_days(t: np.ndarray, v: np.ndarray, threshold: float, horizon_days: float = 365.0) -> float | None:
+    """Days until the 6 h least-squares line reaches ``threshold`` (None: not within ``horizon_days``)."""
     now = predict_linear(t, v, t[-1], 0.0)
     later = predict_linear(t, v, t[-1], DAY)
     if now is None or later is None:
@@ -87,7 +87,8 @@ def line_eta_days(t: np.ndarray, v: np.ndarray, threshold: float) -> float | Non
     if now >= threshold:
         return 0.0
     slope = later - now
-    return (threshold - now) / slope if slope > 0 else None
+    days = (threshold - now) / slope if slope > 0 else None
+    return days if days is not None and days <= horizon_days else None
 
 
 def rule(t: np.ndarray, v: np.ndarray, ahead: float, min_used: float, for_seconds: float) -> bool:
