@@ -66,7 +66,9 @@ class ForecastConfig(FamilyConfig):
     calibration_fraction: float = Field(0.2, gt=0, lt=0.9)
     """Tail of the training part that sets weights, half-lives and intervals (LSTM validation)."""
     max_cuts: int = Field(1000, ge=10)
-    """Backtest cut points per series and window (strided beyond this)."""
+    """Test-tail cut points per series (strided beyond this)."""
+    max_calibration_cuts: int = Field(500, ge=10)
+    """Calibration cut points per series (strided beyond this)."""
     interval_level: float = Field(0.8, gt=0, lt=1)
     """Conformal, in units of the mean |one-step change| over the last seq_len points."""
     state_points: int = Field(180, ge=8)

@@ -83,6 +83,10 @@ class NumpyLSTM:
     def _blas(self) -> ThreadpoolController:
         return ThreadpoolController()
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle the weights, not the BLAS controller (process-local library handles)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_blas"}
+
     def predict(self, windows: np.ndarray) -> np.ndarray:
         """``[N, T]`` (or ``[N, T, 1]``) scaled windows -> ``[N, horizon]``.
 

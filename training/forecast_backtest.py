@@ -139,11 +139,16 @@ def _scores(prefix: str, err: np.ndarray) -> dict[str, float]:
     }
 
 
+def backtest_job(item: tuple[Fitted, ForecastConfig]) -> Backtest:
+    """:func:`backtest` for the executor (one series per task)."""
+    return backtest(*item)
+
+
 def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     """Calibrate on the end of the training part, measure on the tail."""
     d, h = fit.data, fit.horizon
     first = max(cfg.seq_len - 1, 4 * int(max(cfg.halflives, default=1)), 2)
-    cal = cut_points(max(fit.cal_start - 1, first), fit.n_train - 1 - h, cfg.max_cuts)
+    cal = cut_points(max(fit.cal_start - 1, first), fit.n_train - 1 - h, cfg.max_calibration_cuts)
     test = cut_points(max(fit.n_train - 1, first), d.y.size - 1 - h, cfg.max_cuts)
     if cal.size == 0 or test.size == 0:
         raise ValueError(f"{d.key}: too short to backtest ({d.y.size} points)")
@@ -192,21 +197,26 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     )
 
 
-def fallback_backtest(fit: Fitted, pool: SignalPool, nets: dict[str, NumpyLSTM], cfg: ForecastConfig) -> dict[str, Any]:
+def fallback_backtest(
+    fit: Fitted, bt: Backtest, pool: SignalPool, nets: dict[str, NumpyLSTM], cfg: ForecastConfig
+) -> dict[str, Any]:
     """What an entity the model has never seen gets, measured on this series' test tail.
 
     The pooled state (median ARIMA parameters, the signal's LSTM networks, pooled
     weights and relative half-widths, no Prophet) forecasts exactly as the predictor's
     fallback does; with ``lstm_scaling="series"`` the window's own range stands in for
-    the request's.
+    the request's. A pooled network with per-window scaling forecasts an unseen entity
+    as it forecasts this one, so the backtest's LSTM forecasts are reused.
     """
     d, h = fit.data, fit.horizon
-    test = cut_points(max(fit.n_train - 1, cfg.seq_len - 1), d.y.size - 1 - h, cfg.max_cuts)
+    test = bt.test_cuts
     actual = targets(d.y, test, h)
     f: dict[str, np.ndarray] = {}
     if pool.arima is not None:
         f["arima"] = pool.arima.forecast_at(d.y, test, h)
-    if pool.lstms:
+    if pool.lstms == [fit.lstm_key] and cfg.lstm_scaling == "window" and "lstm" in bt.test_forecasts:
+        f["lstm"] = bt.test_forecasts["lstm"]
+    elif pool.lstms:
         windows = windows_at(d.y, test, cfg.seq_len)
         scalers = None if cfg.lstm_scaling == "window" else [MinMax.fit(w) for w in windows]
         f["lstm"] = np.mean([lstm_forecast(nets[k], windows, scalers) for k in pool.lstms], axis=0)

@@ -41,7 +41,7 @@ from metrics_ai.forecast_state import (
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
-from training.forecast_backtest import Backtest, Fitted, backtest, fallback_backtest
+from training.forecast_backtest import Backtest, Fitted, backtest_job, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
@@ -161,7 +161,7 @@ class ForecastTrainer(Trainer):
         lstms, lstm_info = self._fit_lstms(fits, cfg, progress) if "lstm" in cfg.components else ({}, {})
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        results = {f.data.key: backtest(f, cfg) for f in fits}
+        fits, results = self._backtest(fits, cfg, skipped, progress)
         state = self._state(fits, results, lstms, cfg)  # includes the fallback's backtest
         timing["backtest_s"] = time.perf_counter() - start
         metrics = self._metrics(fits, results, cfg, lstm_info, timing)
@@ -215,6 +215,24 @@ class ForecastTrainer(Trainer):
         if not kept:
             raise TrainingError(f"resource-forecast: every series failed to fit ({skipped})")
         return kept
+
+    def _backtest(
+        self, fits: list[Fitted], cfg: ForecastConfig, skipped: dict[str, str], progress: Progress
+    ) -> tuple[list[Fitted], dict[str, Backtest]]:
+        """Every series' backtest through the executor (NumPy forecasts: one core per task)."""
+        jobs = [(f.data.key, (f, cfg)) for f in fits]
+        done = self.executor.map(backtest_job, jobs, "resource-forecast backtest", progress)
+        kept, results = [], {}
+        for f in fits:
+            result = done[f.data.key]
+            if result.value is None:
+                skipped[f.data.key] = f"backtest failed: {result.error}"
+                continue
+            kept.append(f)
+            results[f.data.key] = result.value
+        if not kept:
+            raise TrainingError(f"resource-forecast: no series could be backtested ({skipped})")
+        return kept, results
 
     def _fit_lstms(
         self,
@@ -306,7 +324,8 @@ class ForecastTrainer(Trainer):
                 rel_halfwidth=rel,
             )
             # what an unseen entity gets, measured on every member's tail
-            runs = [r for r in (fallback_backtest(f, pools[signal], lstms, cfg) for f in members) if r]
+            runs = [fallback_backtest(f, results[f.data.key], pools[signal], lstms, cfg) for f in members]
+            runs = [r for r in runs if r]
             if runs:
                 pools[signal].backtest = {k: float(np.mean([r[k] for r in runs])) for k in _PUBLIC if k in runs[0]}
                 pools[signal].backtest["mae_ensemble_rel"] = float(
