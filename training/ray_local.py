@@ -88,24 +88,26 @@ class LocalRayHead:
 
     Attributes:
         address: ``127.0.0.1:<gcs port>`` (for RAY_ADDRESS) once started.
+        client_address: ``ray://127.0.0.1:<port>``, its Ray Client server (as KubeRay's head service).
     """
 
     def __init__(self, cpus: int = 2, start_timeout: float = 90.0) -> None:
         self.cpus = cpus
         self.start_timeout = start_timeout
         self.address = ""
+        self.client_address = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._temp = ""
 
     def start(self) -> str:
         """Start the head and wait until it accepts drivers; returns its address."""
-        port = free_port()
+        port, client_port = free_port(), free_port()
         self._temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths live under it
         log = Path(self._temp) / "ray-start.log"
         ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
         cmd = [
             ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
-            f"--ray-client-server-port={free_port()}", f"--num-cpus={self.cpus}",
+            f"--ray-client-server-port={client_port}", f"--num-cpus={self.cpus}",
             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={self._temp}",
         ]  # fmt: skip
         env = {**os.environ, LOOPBACK_ENV: "0"}
@@ -119,6 +121,7 @@ class LocalRayHead:
                 raise RuntimeError(f"ray head did not start:\n{text[-3000:]}")
             time.sleep(0.2)
         self.address = f"127.0.0.1:{port}"
+        self.client_address = f"ray://127.0.0.1:{client_port}"
         return self.address
 
     @property
