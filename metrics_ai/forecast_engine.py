@@ -179,7 +179,7 @@ class Engine:
         ref = job.series or job.pool
         assert ref is not None
         lead = step * np.arange(1, horizon + 1)
-        idx = horizon_index(lead, ref.step, len(next(iter(ref.weights.values()))))
+        idx = horizon_index(lead, ref.step, len(next(iter(ref.weights.values()), [1.0])))
         weights = {k: np.asarray(v)[idx] for k, v in ref.weights.items()}
         for name in COMPONENTS:
             weights.setdefault(name, np.ones(horizon))
