@@ -125,9 +125,9 @@ def test_local_1_and_2_workers_and_ray_train_identical_models(
             assert_same(strip(reference["metrics"]), strip(manifest["metrics"]), f"{model}/{backend}/metrics")
             got = strip(json.loads(json.dumps(other.predict_v1(instances), default=_plain)))
             assert_same(expected, got, f"{model}/{backend}/predictions")
-    # where the fits ran, as each manifest says (resource-forecast records it once it uses Trainer.executor)
+    # where the fits ran, as each manifest says
     for backend, processes in (("local-1", {1}), ("local-2", {1, 2}), ("ray", {1, 2})):
-        for model in ("disk-eta", "io-crisis", "node-outliers"):
+        for model in FAMILIES:
             runs = published(roots[backend], model)[0]["metrics"]["executor"]
             assert runs["backend"] == backend.split("-")[0], (backend, model, runs)
             assert all(m["nodes"] == 1 and m["failed"] == 0 for m in runs["maps"])
