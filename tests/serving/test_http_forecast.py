@@ -62,7 +62,7 @@ def test_cluster_cpu_from_training_state_and_with_history(forecast_server) -> No
     [saved, fresh] = predict(server, {"entity": cluster, "signal": "cpu"},
                              {"entity": cluster, "signal": "cpu", "history": history()})
     for p in (saved, fresh):
-        assert KEYS <= set(p) and p["model_version"] == manifest.version
+        assert set(p) >= KEYS and p["model_version"] == manifest.version
         assert len(p["timestamps"]) == len(p["ensemble"]) == len(p["lower"]) == len(p["upper"]) == 15
         assert set(p["components"]) == {"prophet", "arima", "lstm"}
         assert all(lo <= e <= hi for lo, e, hi in zip(p["lower"], p["ensemble"], p["upper"], strict=True))
