@@ -43,10 +43,10 @@ def mase_scale(y: np.ndarray, season: int = SEASON) -> float:
     return float(np.mean(np.abs(y[season:] - y[:-season])))
 
 
-def forecast_mase(epochs: int) -> list[str]:
-    """Train on the NAB series and print MASE per component, ensemble and naive baselines."""
+def forecast_mase(epochs: int, data: Path = DATA, plots: Path | None = None) -> list[str]:
+    """Train on the NAB series; MASE per component, ensemble and naive baselines (and a plot)."""
     settings = load_settings(step=300, lstm_epochs=epochs)
-    frame = nab_frame(DATA)
+    frame = nab_frame(data)
     began = time.perf_counter()
     outcome = ForecastTrainer(settings).fit(frame)
     seconds = time.perf_counter() - began
@@ -76,12 +76,22 @@ def forecast_mase(epochs: int) -> list[str]:
         wins = int(np.sum(ens < np.asarray(table[c])))
         lines.append(f"ensemble below {c}: {wins}/{len(ens)} series (mean MASE {means['ensemble']:.3f} vs "
                      f"{means[c]:.3f})")
+    if plots:
+        from bench.plots import grouped_bars
+
+        plots.mkdir(parents=True, exist_ok=True)
+        shown = ("ensemble", "prophet", "arima", "lstm", "naive", "seasonal_naive")
+        path = grouped_bars([k.split("/", 1)[1].replace("_utilization", "") for k in per],
+                            {label[c]: table[c] for c in shown}, "resource-forecast MASE at 15 min on NAB series "
+                            "(lower is better; < 1 beats the in-sample seasonal-naive)", "MASE",
+                            plots / "forecast_mase.png")
+        lines.append(f"plot: {path}")
     return lines
 
 
-def nab(epochs: int, limit: int | None) -> tuple[list[str], list[nab_detector.FileRun]]:
+def nab(epochs: int, limit: int | None, data: Path = nab_detector.NAB) -> tuple[list[str], list[nab_detector.FileRun]]:
     """Stream the NAB files through the deviation check; score it beside the published board."""
-    runs = nab_detector.stream_all(epochs=epochs, limit=limit)
+    runs = nab_detector.stream_all(data, epochs=epochs, limit=limit)
     scores = nab_detector.score_variants(runs)
     lines = [f"NAB score, standard profile (A_tp 1.0, A_fp -0.11, A_fn -1.0), {len(runs)} files, "
              f"{sum(len(r.windows) for r in runs)} windows: OURS IS ON THE INFRASTRUCTURE SUBSET HERE ONLY "
@@ -102,6 +112,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="forecast,nab,disk")
     parser.add_argument("--plots", type=Path)
+    parser.add_argument("--nab", type=Path, default=nab_detector.NAB, help="the NAB folder (../shared/data/nab)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
     epochs = 2 if args.quick else 10
@@ -109,10 +120,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     if "forecast" in parts:
         print("\n== resource-forecast MASE on NAB CloudWatch series ==")
-        print("\n".join(forecast_mase(epochs)), flush=True)
+        print("\n".join(forecast_mase(epochs, args.nab / "realAWSCloudwatch", args.plots)), flush=True)
     if "nab" in parts:
         print(f"\n== resource-forecast deviation check as a NAB detector ==  ({load_average()})", flush=True)
-        lines, runs = nab(epochs, 4 if args.quick else None)
+        lines, _ = nab(epochs, 4 if args.quick else None, args.nab)
         print("\n".join(lines), flush=True)
     if "disk" in parts:
         print(f"\n== disk-eta against predict_linear and the node-mixin alerts ==  ({load_average()})", flush=True)

@@ -4,7 +4,8 @@ One predictor process serves all five models; a second process serves the baseli
 (``bench/baselines.py``: a no-op ``kserve.Model`` and the anomaly-detector's forest
 served as KServe's sklearn server does). For each model, V1 and V2 (REST JSON),
 a single instance and a batch of ``--batch`` instances, at 1, 8 and 32 keep-alive
-clients (wrk, one thread), in interleaved rounds; prints medians over the rounds and
+clients (wrk, one thread; batches at 1 and 8 unless ``--batch-clients 1,8,32``), in
+interleaved rounds; prints medians over the rounds and
 each figure's ratio to the no-op under the same protocol, batch and clients.
 
 Also: cold start (process start to all five models ready, median of 3 starts; goal
@@ -16,7 +17,7 @@ p50 < 20 ms).
     .venv/bin/python -m bench.serving [--models DIR] [--quick] [--json OUT] [--plots DIR]
 
 Without ``--models`` the demo profile is trained into a temporary folder first
-(LSTM_EPOCHS=2: request cost does not depend on epochs; ``--quick``: tiny profile).
+(LSTM_EPOCHS=1: request cost does not depend on epochs; ``--quick``: tiny profile).
 Needs wrk (``apt-get install -y wrk``).
 """
 
@@ -25,8 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +38,18 @@ from typing import Any
 import httpx
 
 from bench import payloads
-from bench.common import free_port, load_average, machine, median_of, python, require_wrk, start, stop, wrk_with_cpu
+from bench.common import (
+    cpu_seconds,
+    free_port,
+    load_average,
+    machine,
+    median_of,
+    python,
+    require_wrk,
+    start,
+    stop,
+    wrk_with_cpu,
+)
 from bench.plots import throughput_plot
 from metrics_ai import MODEL_NAMES
 
@@ -59,7 +73,7 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2]
 def train(root: Path, quick: bool) -> float:
     """Train the demo (quick: tiny) profile into ``root``; seconds."""
     t0 = time.perf_counter()
-    env = {**os.environ, "LSTM_EPOCHS": "1" if quick else "2"}
+    env = {**os.environ, "LSTM_EPOCHS": "1"}
     cmd = [python(), "-m", "training", "run", "--out", str(root), "--profile", "tiny" if quick else "demo"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -73,8 +87,10 @@ def serve_cmd(root: Path, port: int) -> list[str]:
             "--grpc-port", str(free_port())]
 
 
-def cold_start(root: Path) -> float:
-    """Seconds from process start until every model answers ``ready: true``."""
+def cold_start(root: Path) -> tuple[float, float]:
+    """Seconds from process start until every model answers ``ready: true``, and the CPU seconds
+    the process used by then (what an idle machine would need, roughly: busy neighbours inflate
+    the first figure, not the second)."""
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(serve_cmd(root, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -89,7 +105,7 @@ def cold_start(root: Path) -> float:
                     time.sleep(0.02)
         if waiting:
             raise RuntimeError(f"not ready after 120 s: {sorted(waiting)}")
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, cpu_seconds(proc.pid)
     finally:
         stop(proc)  # type: ignore[arg-type]
 
@@ -133,6 +149,7 @@ def targets(root: Path, ours: str, base: str, n: int, pids: tuple[int, int]) -> 
     for t in out:
         t["bytes"] = json.dumps(t["body"]).encode()
         t["pid"] = pids[0] if t["url"].startswith(ours) else pids[1]
+        t["single"] = not t["size"].isdigit() or t["size"] == "1"
     return out
 
 
@@ -152,19 +169,23 @@ def check(target: dict[str, Any]) -> None:
                          f"{answer.text[:500]}")
 
 
-def measure(all_targets: list[dict[str, Any]], clients: tuple[int, ...], rounds: int, seconds: float,
+def measure(all_targets: list[dict[str, Any]], clients: dict[bool, tuple[int, ...]], rounds: int, seconds: float,
             cap: float) -> dict[tuple[str, str, str, int], dict[str, float]]:
     """Interleaved rounds of every (target, clients); per-key medians.
 
-    A run lasts ``seconds``, or longer for slow requests under many clients (3 x the
-    single-client p50 x clients, at most ``cap``) so that enough of them complete; after
-    each run the server is drained (a health call answers only once the requests still
-    queued from the run are done) so that no run pays for the previous one's backlog.
+    ``clients[True]`` are the client counts for single-instance targets, ``clients[False]``
+    for batches. A run lasts ``seconds``, or longer for slow requests under several
+    clients (3 x the single-client p50 x clients, at most ``cap``) so that enough of them
+    complete; after each run the server is drained (a health call answers only once the
+    requests still queued from the run are done) so that no run pays for the previous
+    one's backlog.
     """
     runs: dict[tuple[str, str, str, int], list[dict[str, float]]] = {}
     for r in range(rounds):
-        for c in clients:
+        for c in sorted(set(clients[True]) | set(clients[False])):
             for t in all_targets:
+                if c not in clients[t["single"]]:
+                    continue
                 key = (t["model"], t["proto"], t["size"], c)
                 alone = runs.get((*key[:3], 1))
                 secs = seconds if not alone else min(cap, max(seconds, 3 * alone[-1]["p50_ms"] / 1e3 * c))
@@ -207,20 +228,32 @@ def model_times(root: Path) -> list[str]:
     ]
 
 
+def parse_clients(spec: str) -> tuple[int, ...]:
+    """``"1,8,32"`` -> (1, 8, 32)."""
+    return tuple(sorted({int(x) for x in spec.split(",") if x.strip()}))
+
+
 def main() -> None:
     """Run everything and print the tables."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers (finally) when stopped
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, help="published models (default: train the demo profile)")
     parser.add_argument("--quick", action="store_true", help="1 round, 1 s runs, 1 cold start (< 3 min)")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--clients", default="1,8,32", help="concurrent clients for single-instance requests")
+    parser.add_argument("--batch-clients", default=None,
+                        help="concurrent clients for batch requests (default 1,8; --quick: 1). 32 clients of "
+                             "100-instance batches only queue (the server is saturated at 8) and a heavy model's "
+                             "backlog takes seconds to drain after each run: add it with 1,8,32 (+ ~4 min)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
     args = parser.parse_args()
     require_wrk()
     began = time.perf_counter()
     rounds = args.rounds or (1 if args.quick else 3)
-    seconds, cap = 1.0, (3.0 if args.quick else 8.0)
+    args.batch_clients = args.batch_clients or ("1" if args.quick else "1,8")
+    seconds, cap = 1.0, (3.0 if args.quick else 4.0)
     print(f"machine: {machine()}")
     root = args.models
     if root is None:
@@ -229,8 +262,10 @@ def main() -> None:
         print(f"trained the {profile} profile into {root} in {train(root, args.quick):.0f} s", flush=True)
     starts = [cold_start(root) for _ in range(1 if args.quick else 3)]
     heavy = heavy_imports(root)
-    print(f"cold start, process start to all five models ready: median {statistics.median(starts):.2f} s "
-          f"of {len(starts)} ({', '.join(f'{s:.2f}' for s in starts)}) (goal < 5 s)")
+    walls, cpus = [s[0] for s in starts], [s[1] for s in starts]
+    print(f"cold start, process start to all five models ready: median {statistics.median(walls):.2f} s wall "
+          f"of {len(starts)} ({', '.join(f'{s:.2f}' for s in walls)}), {statistics.median(cpus):.2f} s CPU "
+          f"({', '.join(f'{s:.2f}' for s in cpus)}) (goal < 5 s)")
     print(f"heavy libraries imported by the serving path: {heavy or 'none'} (checked: {', '.join(HEAVY)})")
     ours_port, base_port = free_port(), free_port()
     ours, _ = start(serve_cmd(root, ours_port), f"http://127.0.0.1:{ours_port}", "/v2/health/ready")
@@ -242,9 +277,9 @@ def main() -> None:
                               (ours.pid, base.pid))
         for t in all_targets:
             check(t)
-        clients = (1, 8, 32)
-        print(f"{len(all_targets)} targets x {len(clients)} client counts x {rounds} rounds "
-              f"({seconds:g} s per run, up to {cap:g} s for slow requests)", flush=True)
+        clients = {True: parse_clients(args.clients), False: parse_clients(args.batch_clients)}
+        print(f"{len(all_targets)} targets; clients {clients[True]} (single), {clients[False]} (batch); {rounds} "
+              f"rounds ({seconds:g} s per run, up to {cap:g} s for slow requests)", flush=True)
         results = measure(all_targets, clients, rounds, seconds, cap)
     finally:
         stop(ours)
@@ -260,8 +295,9 @@ def main() -> None:
         print(line)
     print(f"\ntotal {time.perf_counter() - began:.0f} s; {load_average()}")
     if args.json:
-        args.json.write_text(json.dumps({"cold_start_s": starts, "heavy_imports": heavy, "results": [
-            {"model": k[0], "proto": k[1], "size": k[2], "clients": k[3], **v} for k, v in results.items()]}, indent=1))
+        rows = [{"model": k[0], "proto": k[1], "size": k[2], "clients": k[3], **v} for k, v in results.items()]
+        args.json.write_text(json.dumps({"cold_start_s": walls, "cold_start_cpu_s": cpus, "heavy_imports": heavy,
+                                         "results": rows}, indent=1))
     if args.plots:
         args.plots.mkdir(parents=True, exist_ok=True)
         print(f"plot: {throughput_plot(results, args.plots / 'serving_throughput.png')}")
