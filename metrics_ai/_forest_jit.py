@@ -28,9 +28,6 @@ def walk(
         for t in range(roots.shape[0]):
             node = roots[t]
             while children[2 * node] != node:  # leaves point to themselves
-                if x[r, feature[node]] > threshold[node]:
-                    node = children[2 * node + 1]
-                else:
-                    node = children[2 * node]
+                node = children[2 * node + (1 if x[r, feature[node]] > threshold[node] else 0)]
             total += path[node]
         out[r] = 2.0 ** (-total / normaliser)

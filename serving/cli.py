@@ -32,8 +32,9 @@ def main(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if dry_run:
-        from serving.metrics import ServingMetrics
         from prometheus_client import CollectorRegistry
+
+        from serving.metrics import ServingMetrics
 
         loaded = build_models(model_dir, names, settings, ServingMetrics(CollectorRegistry()))
         for model in loaded:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-import orjson
 from fastapi.responses import Response
 
 from metrics_ai.errors import MetricsAIError

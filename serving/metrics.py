@@ -10,32 +10,47 @@ class ServingMetrics:
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.version_info = Gauge(
-            "metrics_ai_model_version_info", "Current version of each served model (value 1).",
-            ["model", "version"], registry=registry,
+            "metrics_ai_model_version_info",
+            "Current version of each served model (value 1).",
+            ["model", "version"],
+            registry=registry,
         )
         self.predictions = Counter(
-            "metrics_ai_predictions_total", "Predictions answered, by model and outcome.",
-            ["model", "outcome"], registry=registry,
+            "metrics_ai_predictions_total",
+            "Predictions answered, by model and outcome.",
+            ["model", "outcome"],
+            registry=registry,
         )
         self.positives = Counter(
             "metrics_ai_positive_predictions_total",
             "Predictions flagged as anomaly / outlier / crisis / non-OK severity, by model.",
-            ["model"], registry=registry,
+            ["model"],
+            registry=registry,
         )
         self.reloads = Counter(
-            "metrics_ai_reloads_total", "Version switches picked up without a restart.",
-            ["model"], registry=registry,
+            "metrics_ai_reloads_total",
+            "Version switches picked up without a restart.",
+            ["model"],
+            registry=registry,
         )
         self.reload_failures = Counter(
-            "metrics_ai_reload_failures_total", "Versions that failed to load (old one kept serving).",
-            ["model"], registry=registry,
+            "metrics_ai_reload_failures_total",
+            "Versions that failed to load (old one kept serving).",
+            ["model"],
+            registry=registry,
         )
         self.reload_seconds = Histogram(
-            "metrics_ai_reload_seconds", "Time to verify and load a version.", ["model"], registry=registry,
+            "metrics_ai_reload_seconds",
+            "Time to verify and load a version.",
+            ["model"],
+            registry=registry,
         )
         self.artifact_created = Gauge(
             "metrics_ai_artifact_created_timestamp_seconds",
             "Creation time of the serving version (artifact age = time() - this).",
-            ["model"], registry=registry,
+            ["model"],
+            registry=registry,
         )
-        self.ready = Gauge("metrics_ai_model_ready", "1 when the model is loaded and serving.", ["model"], registry=registry)
+        self.ready = Gauge(
+            "metrics_ai_model_ready", "1 when the model is loaded and serving.", ["model"], registry=registry
+        )

@@ -114,8 +114,13 @@ class ServedModel(kserve.Model):
         message = f"{type(exc).__name__}: {exc}"
         if version is not None and version != self._failed_version:
             self.metrics.reload_failures.labels(self.name).inc()
-            log.error("%s: version %s failed to load, %s: %s", self.name, version,
-                      f"still serving {self.version}" if self._loaded else "not ready", message)
+            log.error(
+                "%s: version %s failed to load, %s: %s",
+                self.name,
+                version,
+                f"still serving {self.version}" if self._loaded else "not ready",
+                message,
+            )
         self._failed_version = version or self._failed_version
         self.last_error = message
         if self._loaded is None:

@@ -12,7 +12,9 @@ from metrics_ai.errors import InvalidInputError
 
 #: a family's declared datatype -> the request datatypes accepted for it
 _ACCEPTED: dict[str, frozenset[str]] = {
-    "FP32": frozenset({"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}),
+    "FP32": frozenset(
+        {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
+    ),
     "INT64": frozenset({"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP64"}),
     "BYTES": frozenset({"BYTES"}),
 }
@@ -41,9 +43,13 @@ def decode_inputs(request: InferRequest, spec: dict[str, tuple[str, int]]) -> di
         try:
             array = tensor.as_numpy()
         except Exception as exc:  # kserve raises assorted errors for data that does not fit the shape
-            raise InvalidInputError(f"inputs.{name}", f"data does not match shape {list(tensor.shape)}: {exc}") from None
+            raise InvalidInputError(
+                f"inputs.{name}", f"data does not match shape {list(tensor.shape)}: {exc}"
+            ) from None
         if array.shape != tuple(int(d) for d in tensor.shape):
-            raise InvalidInputError(f"inputs.{name}", f"data has shape {list(array.shape)}, header says {list(tensor.shape)}")
+            raise InvalidInputError(
+                f"inputs.{name}", f"data has shape {list(array.shape)}, header says {list(tensor.shape)}"
+            )
         out[name] = array
     return out
 

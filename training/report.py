@@ -35,8 +35,14 @@ def summary_rows(runs: list[FamilyRun]) -> list[dict[str, Any]]:
             entities = len(run.outcome.entities)
             metrics = _headline(run.outcome.metrics) + ("" if run.published.accepted else f" ({run.published.reason})")
         rows.append(
-            {"model": run.model, "status": status, "version": version, "entities": entities,
-             "metrics": metrics, "seconds": round(run.seconds, 1)}
+            {
+                "model": run.model,
+                "status": status,
+                "version": version,
+                "entities": entities,
+                "metrics": metrics,
+                "seconds": round(run.seconds, 1),
+            }
         )
     return rows
 
@@ -54,7 +60,10 @@ def write_report(out: Path, runs: list[FamilyRun], data: DataWindow) -> Path:
         "| model | status | version | entities | metrics | seconds |",
         "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {r['model']} | {r['status']} | {r['version']} | {r['entities']} | {r['metrics']} | {r['seconds']} |" for r in rows]
+    lines += [
+        f"| {r['model']} | {r['status']} | {r['version']} | {r['entities']} | {r['metrics']} | {r['seconds']} |"
+        for r in rows
+    ]
     for run in runs:
         if not run.figures:
             continue

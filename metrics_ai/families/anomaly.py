@@ -124,7 +124,9 @@ class AnomalyPredictor(Predictor):
                 )
             for j, v in enumerate(row):
                 if not isinstance(v, int | float) or isinstance(v, bool):
-                    raise InvalidInputError(f"instances[{i}][{j}]", f"{self.config.metrics[j]} must be a number, got {v!r}")
+                    raise InvalidInputError(
+                        f"instances[{i}][{j}]", f"{self.config.metrics[j]} must be a number, got {v!r}"
+                    )
         raise InvalidInputError("instances", f"expected rows of {m} numbers")
 
     # --- protocol ---------------------------------------------------------
@@ -164,7 +166,11 @@ class AnomalyPredictor(Predictor):
     def save(self, folder: Path) -> None:
         """forest.npz (no pickle) + stats.json; model.pkl is written by the trainer."""
         self.forest.save(folder / "forest.npz")
-        stats = {"config": self.config.model_dump(mode="json"), "centre": self.centre.tolist(), "scale": self.scale.tolist()}
+        stats = {
+            "config": self.config.model_dump(mode="json"),
+            "centre": self.centre.tolist(),
+            "scale": self.scale.tolist(),
+        }
         (folder / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
 
     @classmethod

@@ -66,7 +66,11 @@ class NodeOutlierPredictor(Predictor):
     """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
 
     model_name: ClassVar[str] = "node-outliers"
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {"cluster": ("BYTES", 1), "node": ("BYTES", 1), "features": ("FP32", 2)}
+    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
+        "cluster": ("BYTES", 1),
+        "node": ("BYTES", 1),
+        "features": ("FP32", 2),
+    }
 
     def __init__(self, config: NodeOutlierConfig, clusters: dict[str, ClusterModel], reference: dict[str, Any]) -> None:
         self.config = config
@@ -107,7 +111,9 @@ class NodeOutlierPredictor(Predictor):
         clusters, nodes, rows = [], [], []
         for i, inst in enumerate(instances):
             if not isinstance(inst, Mapping):
-                raise InvalidInputError(f"instances[{i}]", f"expected an object with cluster, node and {list(FEATURES)}")
+                raise InvalidInputError(
+                    f"instances[{i}]", f"expected an object with cluster, node and {list(FEATURES)}"
+                )
             extra = sorted(set(inst) - {"cluster", "node", *FEATURES})
             if extra:
                 raise InvalidInputError(f"instances[{i}]", f"unknown key(s) {extra}")
@@ -146,7 +152,9 @@ class NodeOutlierPredictor(Predictor):
     def smoke_instances(self) -> list[Any]:
         """The training means of the first known cluster."""
         cluster, nodes = next(iter(self.reference.items()))
-        return [{"cluster": cluster, "node": node, **dict(zip(FEATURES, row, strict=True))} for node, row in nodes.items()]
+        return [
+            {"cluster": cluster, "node": node, **dict(zip(FEATURES, row, strict=True))} for node, row in nodes.items()
+        ]
 
     def save(self, folder: Path) -> None:
         """One forest .npz per cluster plus scalers and reference means in JSON."""

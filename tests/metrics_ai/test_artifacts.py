@@ -17,8 +17,9 @@ def publish(store: ModelStore, payload: str, alias: bool = False) -> str:
         (staging / "state.json").write_text(payload)
         if alias:
             joblib.dump({"x": payload}, staging / "model.pkl")
-        manifest = store.commit(staging, family="Test", data=DataWindow(source="test"),
-                                aliases=["model.pkl"] if alias else [])
+        manifest = store.commit(
+            staging, family="Test", data=DataWindow(source="test"), aliases=["model.pkl"] if alias else []
+        )
     return manifest.version
 
 
@@ -30,7 +31,10 @@ def test_commit_records_every_file_and_promote_switches(tmp_path: Path) -> None:
     manifest = store.current()
     assert manifest.schema_version == SCHEMA_VERSION and manifest.version == v1
     folder = store.version_dir(v1)
-    assert manifest.files == {"model.pkl": sha256_file(folder / "model.pkl"), "state.json": sha256_file(folder / "state.json")}
+    assert manifest.files == {
+        "model.pkl": sha256_file(folder / "model.pkl"),
+        "state.json": sha256_file(folder / "state.json"),
+    }
     assert (tmp_path / "m" / "model.pkl").resolve() == (folder / "model.pkl").resolve()
     v2 = publish(store, "two", alias=True)
     store.promote(v2)

@@ -19,7 +19,9 @@ def test_matches_pandas_rolling_with_min_periods_1(n: int, window: int) -> None:
     roll = pd.DataFrame(x).rolling(window, min_periods=1)
     np.testing.assert_array_equal(f[:, :, 0], x)
     np.testing.assert_allclose(f[:, :, 1], roll.mean().to_numpy(), rtol=1e-9)
-    np.testing.assert_allclose(f[:, :, 2], roll.std(ddof=0).fillna(0).to_numpy(), rtol=1e-5, atol=1e-6 * np.abs(x).max())
+    np.testing.assert_allclose(
+        f[:, :, 2], roll.std(ddof=0).fillna(0).to_numpy(), rtol=1e-5, atol=1e-6 * np.abs(x).max()
+    )
     np.testing.assert_array_equal(f[:, :, 3], roll.min().to_numpy())
     np.testing.assert_array_equal(f[:, :, 4], roll.max().to_numpy())
     for j, lag in enumerate(spec.lags):

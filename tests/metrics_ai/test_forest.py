@@ -15,7 +15,9 @@ from metrics_ai.forest import CompiledForest
 def fitted() -> tuple[IsolationForest, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 12))
-    return IsolationForest(n_estimators=50, contamination=0.03, random_state=42).fit(x), rng.normal(size=(5000, 12)) * 1.5
+    return IsolationForest(n_estimators=50, contamination=0.03, random_state=42).fit(x), rng.normal(
+        size=(5000, 12)
+    ) * 1.5
 
 
 @pytest.mark.parametrize("rows", [1, 7, 64, 65, 5000])
@@ -39,7 +41,9 @@ def test_max_features_subset_is_respected() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(500, 8))
     forest = IsolationForest(n_estimators=20, max_features=0.5, random_state=0).fit(x)
-    np.testing.assert_allclose(CompiledForest.from_sklearn(forest).score(x[:50]), -forest.score_samples(x[:50]), rtol=1e-12)
+    np.testing.assert_allclose(
+        CompiledForest.from_sklearn(forest).score(x[:50]), -forest.score_samples(x[:50]), rtol=1e-12
+    )
 
 
 def test_rejects_wrong_width(fitted) -> None:

@@ -17,12 +17,27 @@ numbers = st.one_of(
 scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=12))
 json_values = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=6), st.dictionaries(st.text(max_size=8), children, max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=6), st.dictionaries(st.text(max_size=8), children, max_size=6)
+    ),
     max_leaves=30,
 )
 metric_keys = st.sampled_from(
-    ["cpu_usage", "memory_usage", "pod_restarts", "network_in", "network_out", "cluster", "node",
-     "host_cpu", "host_mem", "pod_cpu", "pod_mem", "history", "x"]
+    [
+        "cpu_usage",
+        "memory_usage",
+        "pod_restarts",
+        "network_in",
+        "network_out",
+        "cluster",
+        "node",
+        "host_cpu",
+        "host_mem",
+        "pod_cpu",
+        "pod_mem",
+        "history",
+        "x",
+    ]
 )
 near_rows = st.one_of(
     st.lists(st.one_of(numbers, scalars), min_size=0, max_size=7),
@@ -47,16 +62,18 @@ v2_bodies = st.one_of(json_values, st.fixed_dictionaries({"inputs": st.lists(v2_
 @FUZZ
 @given(model=st.sampled_from(MODELS), body=v1_bodies)
 def test_v1_never_5xx(basic_server, model, body) -> None:
-    r = basic_server.client.post(f"/v1/models/{model}:predict", content=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
+    r = basic_server.client.post(
+        f"/v1/models/{model}:predict", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
     assert r.status_code < 500, (body, r.text)
 
 
 @FUZZ
 @given(model=st.sampled_from(MODELS), body=v2_bodies)
 def test_v2_never_5xx(basic_server, model, body) -> None:
-    r = basic_server.client.post(f"/v2/models/{model}/infer", content=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
+    r = basic_server.client.post(
+        f"/v2/models/{model}/infer", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
     assert r.status_code < 500, (body, r.text)
 
 

@@ -31,7 +31,7 @@ def test_v1_object_rows_equal_list_rows_and_keep_order(basic_server) -> None:
     rows = [RECORD_ROW, [0.9, 0.95, 9.0, 900, 700], RECORD_ROW]
     as_lists = basic_server.client.post("/v1/models/anomaly-detector:predict", json={"instances": rows}).json()
     as_objects = basic_server.client.post(
-        "/v1/models/anomaly-detector:predict", json={"instances": [dict(zip(names, r)) for r in rows]}
+        "/v1/models/anomaly-detector:predict", json={"instances": [dict(zip(names, r, strict=True)) for r in rows]}
     ).json()
     assert as_lists == as_objects
     scores = [p["score"] for p in as_lists["predictions"]]
@@ -87,7 +87,9 @@ def test_v1_bad_input_is_400_naming_the_field(basic_server, body, field) -> None
 
 def test_malformed_json_is_400(basic_server) -> None:
     r = basic_server.client.post(
-        "/v1/models/anomaly-detector:predict", content=b'{"instances": [[1,', headers={"content-type": "application/json"}
+        "/v1/models/anomaly-detector:predict",
+        content=b'{"instances": [[1,',
+        headers={"content-type": "application/json"},
     )
     assert r.status_code == 400
 

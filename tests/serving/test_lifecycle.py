@@ -46,7 +46,9 @@ def metric_value(server, name: str, model: str) -> float:
     return 0.0
 
 
-def test_publish_under_load_zero_errors_and_switch(tmp_path, basic_models, tiny_frame, settings, start_predictor) -> None:
+def test_publish_under_load_zero_errors_and_switch(
+    tmp_path, basic_models, tiny_frame, settings, start_predictor
+) -> None:
     root = copy_models(basic_models, tmp_path)
     old = ModelStore(root, "anomaly-detector").current_version()
     server = start_predictor(root)
@@ -128,7 +130,10 @@ def test_rollback_and_predictor_follows(tmp_path, basic_models, tiny_frame, sett
     assert served_version(server) == second
     done = subprocess.run(
         [sys.executable, "-m", "training", "rollback", "--out", str(root), "--model", "anomaly-detector"],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert ModelStore(root, "anomaly-detector").current_version() == first
@@ -136,14 +141,17 @@ def test_rollback_and_predictor_follows(tmp_path, basic_models, tiny_frame, sett
     assert (root / "anomaly-detector" / "model.pkl").resolve().parent.name == first
 
 
-
-
 def test_operational_metrics_on_metrics_endpoint(basic_server) -> None:
     version = served_version(basic_server)
     basic_server.client.post("/v1/models/anomaly-detector:predict", json={"instances": [[0.5, 0.6, "x", 100, 80]]})
     text = basic_server.client.get("/metrics").text
     assert f'metrics_ai_model_version_info{{model="anomaly-detector",version="{version}"}} 1.0' in text
-    assert metric_value(basic_server, 'metrics_ai_predictions_total{model="anomaly-detector",outcome="ok"', "anomaly-detector") >= 1
+    assert (
+        metric_value(
+            basic_server, 'metrics_ai_predictions_total{model="anomaly-detector",outcome="ok"', "anomaly-detector"
+        )
+        >= 1
+    )
     assert 'outcome="error_400"' in text
     assert metric_value(basic_server, "metrics_ai_artifact_created_timestamp_seconds", "anomaly-detector") > 1.7e9
     assert metric_value(basic_server, "metrics_ai_model_ready", "node-outliers") == 1.0

@@ -11,15 +11,19 @@ import pandas as pd
 import pytest
 
 from metrics_ai.artifacts import ModelStore
-from training.publish import gate_reason
 from tests.conftest import REPO
+from training.publish import gate_reason
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "training", *args], cwd=REPO, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "training", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
 
@@ -44,8 +48,9 @@ def test_worse_model_is_rejected_with_exit_3_and_current_stays(tmp_path: Path) -
     store = ModelStore(tmp_path, "anomaly-detector")
     current = store.current_version()
     # No anomalies in the data: nothing to detect, F1 0 -> gate figure far worse.
-    worse = run_cli("run", "--out", str(tmp_path), "--models", "anomaly-detector", "--profile", "tiny",
-                    env={"ANOMALY_RATE": "0"})
+    worse = run_cli(
+        "run", "--out", str(tmp_path), "--models", "anomaly-detector", "--profile", "tiny", env={"ANOMALY_RATE": "0"}
+    )
     assert worse.returncode == 3, worse.stdout + worse.stderr
     assert "REJECTED" in worse.stdout
     assert store.current_version() == current
@@ -62,8 +67,17 @@ def test_files_source_trains_from_long_csv_and_parquet(tmp_path: Path, tiny_fram
     (tmp_path / "data").mkdir()
     frame.iloc[:half].to_csv(tmp_path / "data" / "a.csv", index=False)
     frame.iloc[half:].to_parquet(tmp_path / "data" / "b.parquet", index=False)
-    done = run_cli("run", "--source", "files", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m"),
-                   "--models", "node-outliers")
+    done = run_cli(
+        "run",
+        "--source",
+        "files",
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "m"),
+        "--models",
+        "node-outliers",
+    )
     assert done.returncode == 0, done.stderr
     assert ModelStore(tmp_path / "m", "node-outliers").current().data.source.startswith("files:")
 
@@ -75,9 +89,15 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("current", "candidate", "rejected"),
-    [(None, {"mae": 5.0}, False), ({"mae": 1.0}, {"mae": 1.09}, False), ({"mae": 1.0}, {"mae": 1.2}, True),
-     ({"mae": 1.0, "rmse": 2.0}, {"mae": 0.5, "rmse": 2.5}, True), ({"mae": 1.0}, {}, False),
-     ({"errors": 0.0}, {"errors": 0.005}, False), ({"errors": 0.0}, {"errors": 0.05}, True)],
+    [
+        (None, {"mae": 5.0}, False),
+        ({"mae": 1.0}, {"mae": 1.09}, False),
+        ({"mae": 1.0}, {"mae": 1.2}, True),
+        ({"mae": 1.0, "rmse": 2.0}, {"mae": 0.5, "rmse": 2.5}, True),
+        ({"mae": 1.0}, {}, False),
+        ({"errors": 0.0}, {"errors": 0.005}, False),
+        ({"errors": 0.0}, {"errors": 0.05}, True),
+    ],
 )
 def test_gate(current, candidate, rejected: bool) -> None:
     assert bool(gate_reason(current, candidate, 0.10)) is rejected

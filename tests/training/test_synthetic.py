@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from metrics_ai.series import SIGNALS
+from tests.conftest import FIXED_END
 from training.sources.profiles import get_profile
 from training.sources.synthetic import DISK_SHAPES, disk_usage, generate, node_specs
-from tests.conftest import FIXED_END
 
 
 def test_same_seed_same_data_other_seed_other_data(tiny_frame: pd.DataFrame) -> None:
