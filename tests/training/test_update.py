@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import predictor_class
 from metrics_ai.families.base import Predictor
@@ -199,43 +200,75 @@ def test_anomaly_detector_is_kept_and_node_outliers_refit(
 
 
 def overshooting(old: ProphetState) -> Callable[..., ProphetState]:
-    """A broken 'refit': the saved trend tilted steeply upwards (a level error alone is corrected on the fly)."""
+    """A broken 'refit': the saved trend tilted to climb hundreds of times its scale over the window.
+
+    (A level error alone would be corrected on the fly by the residual correction.)
+    """
 
     def fit(*_: Any, **__: Any) -> ProphetState:
-        return dataclasses.replace(old, k=old.k + 5.0)
+        return dataclasses.replace(old, k=old.k + 500.0)
 
     return fit
 
 
+@pytest.fixture
+def broken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Prophet refit overshoots and every ARIMA re-estimate explodes: two of the three components."""
+    monkeypatch.setattr("training.updates.prophet.warm_fitter", overshooting)
+    monkeypatch.setattr("training.updates.forecast.fit_arima_state", lambda *_, **__: ArimaState((3.0, -1.0)))
+
+
+def cpu_only(world: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {"update": world["update"][world["update"]["signal"] == "cpu"]}
+
+
 def test_worse_update_is_rejected_and_current_stays(
-    trained: Path, world: dict[str, pd.DataFrame], fast: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    trained: Path, world: dict[str, pd.DataFrame], fast: Settings, tmp_path: Path, broken: None
 ) -> None:
     root = copy_of(trained, tmp_path / "models")
-    store = ModelStore(root, "disk-eta")
+    store = ModelStore(root, "resource-forecast")
     before = store.current_version()
-    monkeypatch.setattr("training.updates.prophet.warm_fitter", overshooting)
-    [done] = update(root, world, fast, ["disk-eta"])
+    [done] = update(root, cpu_only(world), fast, ["resource-forecast"])
     assert done.run.published is not None and not done.run.published.accepted
-    assert done.run.published.reason.startswith("quality gate: disk_mae")
+    assert done.run.published.reason.startswith("quality gate: mae_ensemble_rel")
     assert store.current_version() == before
     assert store.rejected()[done.run.published.version].startswith("quality gate")
+
+
+def test_disk_keeps_its_saved_fit_where_the_refit_forecasts_worse(
+    trained: Path, world: dict[str, pd.DataFrame], fast: Settings, tmp_path: Path, broken: None
+) -> None:
+    root = copy_of(trained, tmp_path / "models")
+    [done] = update(root, world, fast, ["disk-eta"])
+    assert done.run.ok, done.run
+    before, after = current(trained, "disk-eta"), current(root, "disk-eta")
+    report = ModelStore(root, "disk-eta").current().metrics["update"]
+    assert set(report["kept_fit"]) == {
+        "prod-east-worker-0:/",
+        "prod-east-worker-0:/var/log",
+        "prod-east-worker-1:/",
+        "prod-east-worker-1:/var/log",
+    }
+    old, kept = (p.disks[("prod-east-worker-0", "/")] for p in (before, after))  # type: ignore[attr-defined]
+    assert kept.prophet.to_dict() == old.prophet.to_dict()
+    assert kept.recent.timestamps[-1] > old.recent.timestamps[-1] + 20 * 3600  # the recent usage moved on
 
 
 @pytest.fixture
 def cli(world: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """Run the CLI in this process (monkeypatches reach it) on the update window as a files source."""
-    data = tmp_path / "update.parquet"
-    world["update"].to_parquet(data, index=False)
     monkeypatch.setenv("WORKERS", "1")
 
-    def invoke(*args: str) -> Any:
-        return CliRunner().invoke(app, ["update", "--source", "files", "--data", str(data), *args])
+    def invoke(*args: str, data: pd.DataFrame | None = None) -> Any:
+        path = tmp_path / f"update-{len(list(tmp_path.glob('update-*')))}.parquet"
+        (world["update"] if data is None else data).to_parquet(path, index=False)
+        return CliRunner().invoke(app, ["update", "--source", "files", "--data", str(path), *args])
 
     return invoke
 
 
 def test_cli_exit_codes(
-    cli: Callable[..., Any], trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Any], trained: Path, tmp_path: Path, world: dict[str, pd.DataFrame], broken: None
 ) -> None:
     dry = cli("--out", "/mnt/models", "--models", "all", "--dry-run")
     assert dry.exit_code == 0 and "source=files" in dry.output
@@ -246,7 +279,6 @@ def test_cli_exit_codes(
     done = cli("--out", str(root), "--models", "node-outliers,anomaly-detector")
     assert done.exit_code == 0, done.output
     assert "unchanged" in done.output and "current" in done.output
-    monkeypatch.setattr("training.updates.prophet.warm_fitter", overshooting)
-    rejected = cli("--out", str(root), "--models", "disk-eta")
+    rejected = cli("--out", str(root), "--models", "resource-forecast", data=cpu_only(world)["update"])
     assert rejected.exit_code == 3, rejected.output
     assert "REJECTED" in rejected.output

@@ -34,6 +34,7 @@ class UpdateOutcome:
             the window (until the next full retrain drops them), or failed to update
             (``outcome.skipped`` says why).
         note: how this family updates (recorded in the manifest).
+        details: anything else the family reports under ``metrics["update"]``.
     """
 
     outcome: TrainOutcome | None
@@ -42,6 +43,7 @@ class UpdateOutcome:
     new: list[str] = field(default_factory=list)
     kept_stale: list[str] = field(default_factory=list)
     note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records under ``metrics["update"]``."""
@@ -51,6 +53,7 @@ class UpdateOutcome:
             "kept_stale": sorted(self.kept_stale),
             "baseline_gate": self.baseline_gate,
             "note": self.note,
+            **self.details,
         }
 
 

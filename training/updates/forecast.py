@@ -46,6 +46,9 @@ from training.updates.base import UpdateOutcome, Updater
 
 #: epochs a saved LSTM is fine-tuned for (the original forecast mode: 2 epochs, last 2 days)
 FINE_TUNE_EPOCHS = 2
+#: backtest cut points per series and window (the full run's ``max_cuts`` is 1,000): the update
+#: backtests two versions, and the gate compares them on the same cuts
+MAX_CUTS = 120
 
 
 def update_components(
@@ -106,9 +109,10 @@ class ForecastUpdater(Updater):
             lstms, lstm_info = trainer._fit_lstms(fits, cfg, progress, warm=saved.lstms, warm_epochs=FINE_TUNE_EPOCHS)
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        results = {f.data.key: backtest(f, cfg) for f in fits}
+        cuts = cfg.model_copy(update={"max_cuts": min(cfg.max_cuts, MAX_CUTS)})
+        results = {f.data.key: backtest(f, cuts) for f in fits}
         known = [f for f in fits if (f.data.entity, f.data.signal) in saved.series]
-        baseline = {f.data.key: backtest(as_saved(f, saved), cfg) for f in known}
+        baseline = {f.data.key: backtest(as_saved(f, saved), cuts) for f in known}
         state = trainer._state(fits, results, lstms, cfg)
         timing["backtest_s"] = time.perf_counter() - start
         carried = carry_over(state, saved)  # missing from the window, or failed to update (``skipped`` says)

@@ -2,8 +2,10 @@
 
 As disk-eta's update (:mod:`training.updates.disk_eta`): the full run's backtest (crisis
 replay and forecast error on the window's tail) for the warm refit and for the saved
-fit on the same tail, then the warm refit on the whole window is served; recent
-history extended; new series fitted cold; series missing from the window kept.
+fit on the same tail; a series keeps its saved fit when the refit did worse there (more
+crisis mistakes, or a larger forecast error), else the warm refit on the whole window
+is served; recent history refreshed either way; new series fitted cold; series missing
+from the window kept.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.io_crisis import SIGNALS, IoCrisisConfig, IoCrisisPredictor, SeriesState
 from metrics_ai.prophet_numpy import ProphetState
-from training.crossing_backtest import series_by
+from training.crossing_backtest import errors, series_by
 from training.families.base import Progress, TrainOutcome, no_progress
 from training.families.io_crisis import (
     SeriesBacktest,
@@ -34,10 +36,10 @@ UpdateJob = tuple[np.ndarray, np.ndarray, int, float, IoCrisisConfig, ProphetSta
 
 def update_series(job: UpdateJob) -> tuple[ProphetState, SeriesBacktest | None, SeriesBacktest | None]:
     """One series (executor worker): (served fit, candidate backtest, current version's backtest)."""
-    from training.updates.prophet import keep_fitter, warm_fitter
+    from training.updates.prophet import fit_thinned, keep_fitter, warm_fitter
 
     t, v, split, threshold, cfg, saved = job
-    fitter = warm_fitter(saved) if saved is not None else None
+    fitter = warm_fitter(saved) if saved is not None else fit_thinned
     candidate = current = None
     if cfg.min_points <= split < len(t) - 1:
         candidate = backtest_series(t, v, split, threshold, cfg, fitter)
@@ -72,6 +74,8 @@ class IoCrisisUpdater(Updater):
         states: dict[tuple[str, str], SeriesState] = {}
         candidates: dict[str, SeriesBacktest] = {}
         baselines: dict[str, SeriesBacktest] = {}
+        refits: dict[str, SeriesBacktest] = {}
+        kept_fit: list[str] = []
         for (node, signal), (t, v) in work:
             name, old = f"{node}/{signal}", current.series.get((node, signal))
             recent = (
@@ -89,10 +93,13 @@ class IoCrisisUpdater(Updater):
                     states[(node, signal)] = SeriesState(None, recent, skipped[name])
                 continue
             state, candidate, baseline = result.value
+            if candidate is not None and baseline is not None and old is not None and old.prophet is not None:
+                refits[name], baselines[name] = candidate, baseline
+                if score(candidate) > score(baseline):
+                    state, candidate = old.prophet, baseline
+                    kept_fit.append(name)
             if candidate is not None:
                 candidates[name] = candidate
-            if baseline is not None and candidate is not None:
-                baselines[name] = baseline
             states[(node, signal)] = SeriesState(state, recent)
         fitted = {name for name, result in results.items() if result.value is not None}
         updated, new, stale = split_sets({f"{n}/{s}" for n, s in current.series}, fitted)
@@ -103,6 +110,7 @@ class IoCrisisUpdater(Updater):
         if baselines:
             metrics["gate"] = crisis_metrics({name: candidates[name] for name in baselines})["gate"]
             baseline_gate = crisis_metrics(baselines)["gate"]
+            metrics["gate_refits_only"] = crisis_metrics(refits)["gate"]
         outcome = TrainOutcome(
             predictor=IoCrisisPredictor(cfg, states),
             config=cfg,
@@ -117,5 +125,13 @@ class IoCrisisUpdater(Updater):
             updated,
             new,
             stale,
-            note="Prophet refitted warm on the window (weekly terms carried); recent history extended",
+            note="Prophet refitted warm on the window unless the saved fit did better on its tail; "
+            "recent history extended",
+            details={"kept_fit": sorted(kept_fit)},
         )
+
+
+def score(backtest: SeriesBacktest) -> tuple[int, float]:
+    """Crisis mistakes on the tail, then the forecast's MAE (lower is better)."""
+    d = backtest.detection
+    return d.false_positives + d.misses, errors(backtest.actual, backtest.forecast)[0]
