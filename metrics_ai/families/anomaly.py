@@ -137,9 +137,12 @@ class AnomalyPredictor(Predictor):
         names = self.config.metrics
         hot = per_metric >= self.config.top_z
         tops: list[list[str]] = [[] for _ in range(rows.shape[0])]
-        for i in np.flatnonzero(hot.any(axis=1) | flags).tolist():  # usually few rows
-            order = np.argsort(-per_metric[i], kind="stable")
-            tops[i] = [names[j] for j in order if hot[i, j]] or [names[order[0]]]
+        explain = np.flatnonzero(hot.any(axis=1) | flags)
+        if explain.size:  # rank once for every row that needs it, then read the ranks off
+            order = np.argsort(-per_metric[explain], axis=1, kind="stable")
+            ranked_hot = np.take_along_axis(hot[explain], order, axis=1).tolist()
+            for i, ranks, keep in zip(explain.tolist(), order.tolist(), ranked_hot, strict=True):
+                tops[i] = [names[j] for j, k in zip(ranks, keep, strict=True) if k] or [names[ranks[0]]]
         return [
             {"label": -1 if flag else 1, "is_anomaly": flag, "score": score, "top_metrics": top}
             for flag, score, top in zip(flags.tolist(), scores.tolist(), tops, strict=True)
