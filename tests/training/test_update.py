@@ -213,8 +213,9 @@ def overshooting(old: ProphetState) -> Callable[..., ProphetState]:
 
 @pytest.fixture
 def broken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every Prophet refit overshoots and every ARIMA re-estimate explodes: two of the three components."""
+    """Every Prophet refit or trend re-estimate overshoots, every ARIMA re-estimate explodes."""
     monkeypatch.setattr("training.updates.prophet.warm_fitter", overshooting)
+    monkeypatch.setattr("training.updates.prophet.retrend_fitter", overshooting)
     monkeypatch.setattr("training.updates.forecast.fit_arima_state", lambda *_, **__: ArimaState((3.0, -1.0)))
 
 

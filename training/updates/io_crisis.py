@@ -1,11 +1,12 @@
-"""io-crisis update: each node signal's Prophet refitted warm on the latest window.
+"""io-crisis update: each node signal's trend re-estimated on the latest window.
 
-As disk-eta's update (:mod:`training.updates.disk_eta`): the full run's backtest (crisis
-replay and forecast error on the window's tail) for the warm refit and for the saved
-fit on the same tail; a series keeps its saved fit when the refit did worse there (more
-crisis mistakes, or a larger forecast error), else the warm refit on the whole window
-is served; recent history refreshed either way; new series fitted cold; series missing
-from the window kept.
+As disk-eta's update (:mod:`training.updates.disk_eta`): the saved Prophet fit keeps its
+seasonal terms and gets a straight-line trend fitted on the window; the full run's
+backtest (crisis replay and forecast error on the window's tail) for the re-estimate and
+for the saved fit on the same tail; a series keeps its saved fit when the re-estimate did
+worse there (more crisis mistakes, or a larger forecast error), else the re-estimate on
+the whole window is served; recent history refreshed either way; new series get a cold
+Prophet fit; series missing from the window are kept.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ UpdateJob = tuple[np.ndarray, np.ndarray, int, float, IoCrisisConfig, ProphetSta
 
 def update_series(job: UpdateJob) -> tuple[ProphetState, SeriesBacktest | None, SeriesBacktest | None]:
     """One series (executor worker): (served fit, candidate backtest, current version's backtest)."""
-    from training.updates.prophet import fit_thinned, keep_fitter, warm_fitter
+    from training.updates.prophet import fit_thinned, keep_fitter, retrend_fitter
 
     t, v, split, threshold, cfg, saved = job
-    fitter = warm_fitter(saved) if saved is not None else fit_thinned
+    fitter = retrend_fitter(saved) if saved is not None else fit_thinned
     candidate = current = None
     if cfg.min_points <= split < len(t) - 1:
         candidate = backtest_series(t, v, split, threshold, cfg, fitter)
@@ -49,7 +50,7 @@ def update_series(job: UpdateJob) -> tuple[ProphetState, SeriesBacktest | None, 
 
 
 class IoCrisisUpdater(Updater):
-    """Warm Prophet refit per node signal; backtest against the current fit on the same tail."""
+    """Trend re-estimate per node signal; backtest against the current fit on the same tail."""
 
     model_name: ClassVar[str] = "io-crisis"
 
@@ -125,7 +126,7 @@ class IoCrisisUpdater(Updater):
             updated,
             new,
             stale,
-            note="Prophet refitted warm on the window unless the saved fit did better on its tail; "
+            note="trend re-estimated on the window unless the saved fit did better on its tail; "
             "recent history extended",
             details={"kept_fit": sorted(kept_fit)},
         )
