@@ -241,11 +241,13 @@ class ForecastTrainer(Trainer):
         progress: Progress,
         warm: Mapping[str, NumpyLSTM] | None = None,
         warm_epochs: int = 2,
+        trainer_class: type[LstmTrainer] = LstmTrainer,
     ) -> tuple[dict[str, NumpyLSTM], dict[str, Any]]:
         """Per-series networks for the few cluster series, one pooled network per node signal.
 
         A network found in ``warm`` (the update's saved weights) is fine-tuned for
-        ``warm_epochs`` from there instead of trained from scratch.
+        ``warm_epochs`` from there instead of trained from scratch (by ``trainer_class``,
+        the update's :class:`training.updates.lstm.FineTuner`).
         """
         groups: dict[str, list[Fitted]] = {}
         per_window = cfg.lstm_scaling == "window"
@@ -255,7 +257,7 @@ class ForecastTrainer(Trainer):
             groups.setdefault(key, []).append(f)
         nets: dict[str, NumpyLSTM] = {}
         info: dict[str, Any] = {}
-        trainer = LstmTrainer(cfg.seq_len, cfg.horizon, cfg.lstm_units, self.settings.seed)
+        trainer = trainer_class(cfg.seq_len, cfg.horizon, cfg.lstm_units, self.settings.seed)
         for key, members in groups.items():
             pooled = key.startswith("pooled/")
             windows = build_windows(

@@ -8,8 +8,9 @@ as in a full run), with the saved hyper-parameters (the current version's config
 - ARIMA(2,1,0): re-estimated with Burg's method, which agrees with the full run's MLE
   to about three decimals at a few per cent of its cost;
 - LSTM: the saved network (per series, or pooled per node signal) fine-tuned for
-  :data:`FINE_TUNE_EPOCHS` epoch(s) on the window's windows (:data:`FINE_TUNE_WINDOWS` of
-  a full run's count), Keras model rebuilt from the saved NumPy weights.
+  :data:`FINE_TUNE_EPOCHS` epochs on the window's windows (:data:`FINE_TUNE_WINDOWS` of
+  a full run's count), Keras model rebuilt from the saved NumPy weights
+  (:class:`training.updates.lstm.FineTuner`; kept as saved if the validation loss rose).
 
 The window's tail is the backtest, through the full run's own calibration and test code
 (:func:`training.forecast_backtest.backtest`); the gate holds the candidate's figure over
@@ -43,14 +44,14 @@ from training.families.forecast import (
     fit_prophet_state,
     require_components,
 )
-from training.forecast_backtest import Backtest, Fitted, backtest, forecasts, targets
+from training.forecast_backtest import Backtest, Fitted, forecasts, targets
 from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_series import SeriesData, forecast_series
 from training.updates.base import UpdateOutcome, Updater
+from training.updates.lstm import FineTuner
 
-#: epochs a saved LSTM is fine-tuned for (the original forecast mode took 2 on its last 2 days;
-#: one keeps the demo update under a quarter of the full run: docs/BENCHMARKS.md)
-FINE_TUNE_EPOCHS = 1
+#: epochs a saved LSTM is fine-tuned for (the original forecast mode: 2, on its last 2 days)
+FINE_TUNE_EPOCHS = 2
 #: backtest cut points per series and window (the full run's ``max_cuts`` is 1,000)
 MAX_CUTS = 120
 #: the full run's gate figure (mean over series of ensemble MAE / mean absolute level)
@@ -140,11 +141,13 @@ class ForecastUpdater(Updater):
                     "lstm_pooled_max_windows": max(16, int(cfg.lstm_pooled_max_windows * FINE_TUNE_WINDOWS)),
                 }
             )
-            lstms, lstm_info = trainer._fit_lstms(fits, fewer, progress, warm=saved.lstms, warm_epochs=FINE_TUNE_EPOCHS)
+            lstms, lstm_info = trainer._fit_lstms(
+                fits, fewer, progress, warm=saved.lstms, warm_epochs=FINE_TUNE_EPOCHS, trainer_class=FineTuner
+            )
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
         cuts = cfg.model_copy(update={"max_cuts": min(cfg.max_cuts, MAX_CUTS)})
-        results = {f.data.key: backtest(f, cuts) for f in fits}
+        fits, results = trainer._backtest(fits, cuts, skipped, progress)
         known = [f for f in fits if (f.data.entity, f.data.signal) in saved.series]
         baseline = {f.data.key: served_error(as_saved(f, saved), saved, results[f.data.key], cfg) for f in known}
         state = trainer._state(fits, results, lstms, cuts)  # (the pools' fallback backtest on the same cuts)
