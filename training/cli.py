@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.settings import DataSource, Settings, load_settings
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from metrics_ai.artifacts import DataWindow
     from training.families.base import Progress
     from training.pipeline import FamilyRun
+    from training.update import FamilyUpdate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, publish and roll back metrics-ai models.")
 console = Console(stderr=True)
@@ -93,7 +95,12 @@ def update(
     console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
     with _progress() as progress_for:
         done = run_update(frame, window, settings, out, names, progress_for)
-    kept = [
+    _finish("metrics-ai update", out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
+
+
+def _kept_rows(done: list[FamilyUpdate]) -> list[dict[str, Any]]:
+    """Summary rows of the families an update left as they were."""
+    return [
         {
             "model": u.run.model,
             "status": "unchanged",
@@ -105,7 +112,6 @@ def update(
         for u in done
         if u.kept is not None
     ]
-    _finish("metrics-ai update", out, [u.run for u in done if u.kept is None], window, kept)
 
 
 def _start(
@@ -156,7 +162,7 @@ def _finish(title: str, out: Path, runs: list[FamilyRun], window: DataWindow, ex
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
-    for row in [*summary_rows(runs), *extra]:
+    for row in sorted([*summary_rows(runs), *extra], key=lambda r: MODEL_NAMES.index(r["model"])):
         table.add_row(*(str(row[c]) for c in columns))
     out_console = Console()
     if not out_console.is_terminal:  # logs and CronJob output: don't squeeze the table to 80 columns
