@@ -7,11 +7,16 @@ first reach a threshold, and how urgent is that.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from metrics_ai.errors import ArtifactError
+from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 
 DAY = 86400.0
@@ -278,3 +283,48 @@ def load_recent(path: Path) -> list[History]:
         History(t[a:b].copy(), v[a:b].copy())
         for a, b in zip(offsets[:-1], offsets[1:], strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class TrendState:
+    """What a crossing model keeps about one series (a disk, or a node's signal)."""
+
+    prophet: ProphetState | None
+    recent: History
+    reason: str | None = None
+
+
+def save_states(
+    folder: Path, name: str, labels: tuple[str, str], config: dict[str, Any], states: dict[tuple[str, str], TrendState]
+) -> None:
+    """``<name>.json`` (config, Prophet states, reasons) and ``recent.npz`` (recent values)."""
+    keys = sorted(states)
+    meta = [
+        {
+            labels[0]: a,
+            labels[1]: b,
+            "prophet": None if states[(a, b)].prophet is None else states[(a, b)].prophet.to_dict(),  # type: ignore[union-attr]
+            "reason": states[(a, b)].reason,
+        }
+        for a, b in keys
+    ]
+    (folder / f"{name}.json").write_text(json.dumps({"config": config, name: meta}), encoding="utf-8")
+    save_recent(folder / "recent.npz", [states[k].recent for k in keys])
+
+
+def load_states(
+    folder: Path, name: str, labels: tuple[str, str], model: str
+) -> tuple[dict[str, Any], dict[tuple[str, str], TrendState]]:
+    """Inverse of :func:`save_states`: the config dict and the states by key."""
+    try:
+        doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        recents = load_recent(folder / "recent.npz")
+        states = {
+            (d[labels[0]], d[labels[1]]): TrendState(
+                None if d["prophet"] is None else ProphetState.from_dict(d["prophet"]), recent, d["reason"]
+            )
+            for d, recent in zip(doc[name], recents, strict=True)
+        }
+        return doc["config"], states
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError(f"{model} state in {folder} is unreadable: {exc}") from exc

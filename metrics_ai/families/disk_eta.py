@@ -28,7 +28,6 @@ disk is already at the threshold).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,18 +40,19 @@ from metrics_ai.artifacts import Manifest
 from metrics_ai.crossing import (
     DAY,
     HOUR,
+    TrendState,
     curve_crossing,
     earliest,
     level_offset,
     linear_eta_seconds,
-    load_recent,
+    load_states,
     robust_slope,
-    save_recent,
+    save_states,
     severity,
     to_days,
     without_one_off_jump,
 )
-from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
+from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
@@ -84,13 +84,8 @@ class DiskEtaConfig(FamilyConfig):
     recent_step: int = Field(300, ge=1)
 
 
-@dataclass
-class DiskState:
-    """What the model keeps about one disk."""
-
-    prophet: ProphetState | None
-    recent: History
-    reason: str | None = None
+DiskState = TrendState
+"""What the model keeps about one disk."""
 
 
 @dataclass(frozen=True)
@@ -293,35 +288,13 @@ class DiskEtaPredictor(Predictor):
 
     def save(self, folder: Path) -> None:
         """``disks.json`` (config, Prophet states) and ``recent.npz`` (recent usage)."""
-        keys = sorted(self.disks)
-        meta = []
-        for node, mount in keys:
-            disk = self.disks[(node, mount)]
-            prophet = None if disk.prophet is None else disk.prophet.to_dict()
-            meta.append(
-                {"node": node, "mountpoint": mount, "prophet": prophet, "reason": disk.reason}
-            )
-        state = {"config": self.config.model_dump(mode="json"), "disks": meta}
-        (folder / "disks.json").write_text(json.dumps(state), encoding="utf-8")
-        save_recent(folder / "recent.npz", [self.disks[k].recent for k in keys])
+        save_states(folder, "disks", ("node", "mountpoint"), self.config.model_dump(mode="json"), self.disks)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
         """Read what :meth:`save` wrote."""
-        try:
-            state = json.loads((folder / "disks.json").read_text(encoding="utf-8"))
-            recents = load_recent(folder / "recent.npz")
-            disks = {
-                (d["node"], d["mountpoint"]): DiskState(
-                    None if d["prophet"] is None else ProphetState.from_dict(d["prophet"]),
-                    recent,
-                    d["reason"],
-                )
-                for d, recent in zip(state["disks"], recents, strict=True)
-            }
-            return cls(DiskEtaConfig.model_validate(state["config"]), disks)
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"disk-eta state in {folder} is unreadable: {exc}") from exc
+        config, disks = load_states(folder, "disks", ("node", "mountpoint"), "disk-eta")
+        return cls(DiskEtaConfig.model_validate(config), disks)
 
 
 def check_percent(values: np.ndarray, field: str) -> None:

@@ -17,7 +17,6 @@ answer beyond ``"reason"`` (crisis false, days null).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,15 @@ from metrics_ai.artifacts import Manifest
 from metrics_ai.crossing import (
     DAY,
     HOUR,
+    TrendState,
     curve_crossing,
     drift_curve,
     level_offset,
-    load_recent,
-    save_recent,
+    load_states,
+    save_states,
     to_days,
 )
-from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
+from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
@@ -64,13 +64,8 @@ class IoCrisisConfig(FamilyConfig):
     recent_step: int = Field(300, ge=1)
 
 
-@dataclass
-class SeriesState:
-    """What the model keeps about one node's signal."""
-
-    prophet: ProphetState | None
-    recent: History
-    reason: str | None = None
+SeriesState = TrendState
+"""What the model keeps about one node's signal."""
 
 
 @dataclass(frozen=True)
@@ -244,35 +239,13 @@ class IoCrisisPredictor(Predictor):
 
     def save(self, folder: Path) -> None:
         """``series.json`` (config, Prophet states) and ``recent.npz`` (recent values)."""
-        keys = sorted(self.series)
-        meta = []
-        for node, signal in keys:
-            state = self.series[(node, signal)]
-            prophet = None if state.prophet is None else state.prophet.to_dict()
-            meta.append(
-                {"node": node, "signal": signal, "prophet": prophet, "reason": state.reason}
-            )
-        doc = {"config": self.config.model_dump(mode="json"), "series": meta}
-        (folder / "series.json").write_text(json.dumps(doc), encoding="utf-8")
-        save_recent(folder / "recent.npz", [self.series[k].recent for k in keys])
+        save_states(folder, "series", ("node", "signal"), self.config.model_dump(mode="json"), self.series)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> IoCrisisPredictor:
         """Read what :meth:`save` wrote."""
-        try:
-            doc = json.loads((folder / "series.json").read_text(encoding="utf-8"))
-            recents = load_recent(folder / "recent.npz")
-            series = {
-                (s["node"], s["signal"]): SeriesState(
-                    None if s["prophet"] is None else ProphetState.from_dict(s["prophet"]),
-                    recent,
-                    s["reason"],
-                )
-                for s, recent in zip(doc["series"], recents, strict=True)
-            }
-            return cls(IoCrisisConfig.model_validate(doc["config"]), series)
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"io-crisis state in {folder} is unreadable: {exc}") from exc
+        config, series = load_states(folder, "series", ("node", "signal"), "io-crisis")
+        return cls(IoCrisisConfig.model_validate(config), series)
 
 
 def check_signal(value: Any, field: str) -> str:
