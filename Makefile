@@ -33,6 +33,11 @@ serve: setup ## serve ./models on :8080 (REST) and :8081 (gRPC)
 run: train ## train the demo profile, serve it on :8080 and print example calls
 	bash scripts/run-demo.sh $(PY) $(MODELS) $(PORT)
 
+bench: setup ## the benchmarks docs/BENCHMARKS.md quotes (needs wrk: apt-get install -y wrk)
+	$(PY) -m bench.serving
+	$(PY) -m bench.training
+	$(PY) -m bench.accuracy
+
 lint: setup
 	$(PY) -m ruff check metrics_ai training serving tests bench
 
