@@ -8,7 +8,8 @@ The gate holds the candidate against the current version measured on that same t
 
 Entities that appeared since the last full retrain are fitted from scratch on the
 window; entities missing from it keep their current models and are reported
-(``metrics["update"]`` in the new manifest).
+(``metrics["update"]`` in the new manifest). An update's report has the summary and
+the metrics but no backtest plots: it runs hourly, the weekly full run's report has them.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ from training.families.disk_eta import (
     COMPONENTS,
     DiskBacktest,
     backtest_disk,
-    backtest_figure,
     disk_metrics,
     fit_disk_prophet,
 )
@@ -130,7 +129,6 @@ class DiskEtaUpdater(Updater):
             entities=sorted(f"{n}:{m}" for n, m in disks),
             components=list(COMPONENTS),
             skipped=skipped,
-            figures={"backtest": backtest_figure(candidates, cfg.threshold)} if candidates else {},
         )
         return UpdateOutcome(
             outcome,

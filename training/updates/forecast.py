@@ -45,7 +45,6 @@ from training.families.forecast import (
     require_components,
 )
 from training.forecast_backtest import Backtest, Fitted, forecasts, targets
-from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_series import SeriesData, forecast_series
 from training.updates.base import UpdateOutcome, Updater
 from training.updates.lstm import FineTuner
@@ -160,10 +159,6 @@ class ForecastUpdater(Updater):
             metrics["gate"] = self._gate(trainer, known, results, cfg)
             baseline_gate = {GATE: float(np.mean(list(baseline.values())))}
         names = {(f.data.entity, f.data.signal): f.data.key for f in fits}
-        figures = {
-            f"forecast_{f.data.signal}_{f.data.entity}": backtest_figure(f, results[f.data.key])
-            for f in pick_for_figures(fits)
-        }
         outcome = TrainOutcome(
             predictor=ForecastPredictor(cfg, state),
             config=cfg,
@@ -171,7 +166,6 @@ class ForecastUpdater(Updater):
             entities=sorted(f"{signal}/{entity}" for entity, signal in state.series),
             components=list(cfg.components),
             skipped=skipped,
-            figures=figures,
         )
         return UpdateOutcome(
             outcome,

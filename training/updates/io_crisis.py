@@ -25,7 +25,6 @@ from training.crossing_backtest import errors, series_by
 from training.families.base import Progress, TrainOutcome, no_progress
 from training.families.io_crisis import (
     SeriesBacktest,
-    backtest_figure,
     backtest_series,
     crisis_metrics,
     fit_series_prophet,
@@ -118,7 +117,6 @@ class IoCrisisUpdater(Updater):
             metrics=metrics,
             entities=sorted({node for node, _ in states}),
             skipped=skipped,
-            figures={"backtest": backtest_figure(candidates)} if candidates else {},
         )
         return UpdateOutcome(
             outcome,
