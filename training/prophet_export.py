@@ -18,16 +18,38 @@ from prophet import Prophet
 from metrics_ai.errors import TrainingError
 from metrics_ai.prophet_numpy import ProphetState, Regressor, Seasonality
 
-_QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.plot")
+_QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.models", "prophet.plot")
+log = logging.getLogger(__name__)
+
+
+class NewtonFallback(logging.Filter):
+    """Demote Prophet's handled L-BFGS failure to one DEBUG line.
+
+    When Stan's L-BFGS stops abnormally (it does on some flat or stepped series),
+    cmdstanpy logs an ERROR ("Chain [1] error: code '1' Operation not permitted": the
+    strerror of exit code 1, not a permission problem) and Prophet a WARNING, then refits
+    with Newton. That refit is the answer; a failure of it raises and is reported per
+    series. The two lines would read as failures in a job's log, so they go to DEBUG.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.name == "cmdstanpy" and record.levelno >= logging.ERROR and " error: code " in message:
+            log.debug("Stan L-BFGS stopped abnormally (%s); Prophet refits with Newton", message)
+            return False
+        return not (record.name.startswith("prophet") and message.startswith("Optimization terminated abnormally"))
 
 
 def _quiet() -> None:
-    """Silence cmdstanpy/prophet INFO chatter (idempotent; sets logger levels only)."""
+    """Silence cmdstanpy/prophet INFO chatter and the handled Newton fallback (idempotent)."""
     from cmdstanpy.utils import get_logger
 
     get_logger()  # cmdstanpy configures its logger on first use: do it now, then quieten it
     for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if not any(isinstance(f, NewtonFallback) for f in logger.filters):
+            logger.addFilter(NewtonFallback())
 
 
 def to_ds(t: np.ndarray) -> pd.Series:
