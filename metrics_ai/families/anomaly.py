@@ -134,19 +134,34 @@ class AnomalyPredictor(Predictor):
         """``{"label", "is_anomaly", "score", "top_metrics"}`` per row."""
         rows = self.rows_from_instances(instances)
         scores, flags, per_metric = self.score(rows)
-        names = self.config.metrics
-        hot = per_metric >= self.config.top_z
-        tops: list[list[str]] = [[] for _ in range(rows.shape[0])]
-        explain = np.flatnonzero(hot.any(axis=1) | flags)
-        if explain.size:  # rank once for every row that needs it, then read the ranks off
-            order = np.argsort(-per_metric[explain], axis=1, kind="stable")
-            ranked_hot = np.take_along_axis(hot[explain], order, axis=1).tolist()
-            for i, ranks, keep in zip(explain.tolist(), order.tolist(), ranked_hot, strict=True):
-                tops[i] = [names[j] for j, k in zip(ranks, keep, strict=True) if k] or [names[ranks[0]]]
+        tops = self.top_metrics(per_metric, flags)
         return [
             {"label": -1 if flag else 1, "is_anomaly": flag, "score": score, "top_metrics": top}
             for flag, score, top in zip(flags.tolist(), scores.tolist(), tops, strict=True)
         ]
+
+    def top_metrics(self, per_metric: np.ndarray, flags: np.ndarray) -> list[list[str]]:
+        """Per row, the metrics at or above ``top_z``, most deviating first.
+
+        An anomalous row with none that high names its most deviating metric; a normal
+        row with none names nothing. Rows share few distinct answers (a ranking and a
+        mask of ``M`` metrics), so each distinct one is built once and looked up.
+        """
+        names = self.config.metrics
+        m = len(names)
+        hot = per_metric >= self.config.top_z
+        order = np.argsort(-per_metric, axis=1, kind="stable")
+        ranked_hot = np.take_along_axis(hot, order, axis=1)
+        ranked_hot[:, 0] |= flags  # an anomaly always names its top metric
+        weights = np.int64(m) ** np.arange(m, dtype=np.int64)
+        code = order.astype(np.int64) @ weights * (1 << m) + ranked_hot.astype(np.int64) @ (1 << np.arange(m))
+        code[~ranked_hot.any(axis=1)] = -1  # nothing to name
+        unique, inverse = np.unique(code, return_inverse=True)
+        table: list[list[str]] = []
+        for c in unique.tolist():
+            ranks, bits = divmod(c, 1 << m) if c >= 0 else (0, 0)
+            table.append([names[(ranks // m**k) % m] for k in range(m) if bits >> k & 1])
+        return [table[i] for i in inverse.tolist()]
 
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``metrics`` FP32 [N, M] -> ``label`` INT32 [N], ``score`` FP32 [N]."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import InvalidInputError
@@ -62,3 +64,33 @@ def test_v2_errors(predictor: AnomalyPredictor, inputs, field: str) -> None:
     with pytest.raises(InvalidInputError) as err:
         predictor.infer_v2(inputs)
     assert err.value.field == field
+
+
+def plain_top_metrics(names: list[str], per_metric: list[float], flag: bool, top_z: float) -> list[str]:
+    """DESIGN.md's rule row by row: the metrics at or above top_z, most deviating first; an
+    anomaly with none names its most deviating metric, a normal row with none names nothing."""
+    ranked = sorted(range(len(names)), key=lambda j: -per_metric[j])  # stable, as argsort(kind="stable")
+    hot = [names[j] for j in ranked if per_metric[j] >= top_z]
+    return hot or ([names[ranked[0]]] if flag else [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5, 3.0, 4.0, 9.0]), min_size=5, max_size=5), st.booleans()
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+@example([([0.5, 2.5, 1.0, 0.0, 2.5], True), ([0.5, 2.5, 1.0, 0.0, 2.5], False), ([3.0, 9.0, 3.0, 0, 0], False)])
+def test_top_metrics_follow_the_rule_row_by_row(
+    predictor: AnomalyPredictor, rows: list[tuple[list[float], bool]]
+) -> None:
+    """Few distinct values, so ties and every hot/flag combination occur."""
+    per_metric = np.asarray([r for r, _ in rows], dtype=np.float64)
+    flags = np.asarray([f for _, f in rows])
+    names, top_z = list(predictor.config.metrics), predictor.config.top_z
+    expected = [plain_top_metrics(names, r, f, top_z) for r, f in rows]
+    assert predictor.top_metrics(per_metric, flags) == expected
