@@ -93,4 +93,5 @@ def test_top_metrics_follow_the_rule_row_by_row(
     flags = np.asarray([f for _, f in rows])
     names, top_z = list(predictor.config.metrics), predictor.config.top_z
     expected = [plain_top_metrics(names, r, f, top_z) for r, f in rows]
-    assert predictor.top_metrics(per_metric, flags) == expected
+    assert predictor.top_metrics(per_metric, flags, lookup_from=0) == expected  # looked up
+    assert predictor.top_metrics(per_metric, flags, lookup_from=10**9) == expected  # row by row
