@@ -11,13 +11,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from metrics_ai.errors import ArtifactError
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
+
+if TYPE_CHECKING:
+    from metrics_ai.families.base import HistoryFetcher
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -292,6 +295,32 @@ class TrendState:
     prophet: ProphetState | None
     recent: History
     reason: str | None = None
+
+
+def latest_history(
+    fetcher: HistoryFetcher | None,
+    signal: str,
+    labels: dict[str, str],
+    state: TrendState | None,
+    hours: float,
+    step: int,
+    min_points: int,
+) -> tuple[History | None, str]:
+    """A request without history: the live source's last ``hours``, else the saved recent history.
+
+    A series the model knows takes the live window only when it has ``min_points`` (a
+    short fetch would answer worse than the saved history); an unknown one takes any.
+
+    Returns:
+        (history, source): source "prometheus" or "training-state"; (None, "") when neither has it.
+    """
+    if fetcher is not None:
+        fetched = fetcher.fetch(signal, labels, hours * HOUR, step)
+        if fetched is not None and len(fetched) and (state is None or len(fetched) >= min_points):
+            return fetched, "prometheus"
+    if state is not None and len(state.recent):
+        return state.recent, "training-state"
+    return None, ""
 
 
 def save_states(

@@ -43,6 +43,7 @@ from metrics_ai.crossing import (
     TrendState,
     curve_crossing,
     earliest,
+    latest_history,
     level_offset,
     linear_eta_seconds,
     load_states,
@@ -185,26 +186,11 @@ class DiskEtaPredictor(Predictor):
             note = f"no Prophet model for this disk ({disk.reason}): linear trend only"
         return estimate(history, disk.prophet if disk else None, self.config), source, note
 
-    def _latest(
-        self, node: str, mountpoint: str, disk: DiskState | None
-    ) -> tuple[History | None, str]:
-        """The fetcher's window when it has enough points, else the training-time state."""
-        if self.fetcher is not None:
-            fetched = self.fetcher.fetch(
-                SIGNAL,
-                {"node": node, "mountpoint": mountpoint},
-                self.config.recent_hours * HOUR,
-                self.config.recent_step,
-            )
-            if (
-                fetched is not None
-                and len(fetched)
-                and (disk is None or len(fetched) >= self.config.min_points)
-            ):
-                return fetched, "prometheus"
-        if disk is not None and len(disk.recent):
-            return disk.recent, "training-state"
-        return None, ""
+    def _latest(self, node: str, mountpoint: str, disk: DiskState | None) -> tuple[History | None, str]:
+        """The live window when it has enough points, else the training-time state."""
+        cfg = self.config
+        labels = {"node": node, "mountpoint": mountpoint}
+        return latest_history(self.fetcher, SIGNAL, labels, disk, cfg.recent_hours, cfg.recent_step, cfg.min_points)
 
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
         """One ETA answer per ``{"node", "mountpoint", "history"?}``."""

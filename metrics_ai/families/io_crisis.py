@@ -32,6 +32,7 @@ from metrics_ai.crossing import (
     TrendState,
     curve_crossing,
     drift_curve,
+    latest_history,
     level_offset,
     load_states,
     save_states,
@@ -139,23 +140,12 @@ class IoCrisisPredictor(Predictor):
             note,
         )
 
-    def _latest(
-        self, node: str, signal: str, state: SeriesState | None
-    ) -> tuple[History | None, str]:
-        """The fetcher's window when it has enough points, else the training-time state."""
-        if self.fetcher is not None:
-            fetched = self.fetcher.fetch(
-                signal, {"node": node}, self.config.recent_hours * HOUR, self.config.recent_step
-            )
-            if (
-                fetched is not None
-                and len(fetched)
-                and (state is None or len(fetched) >= self.config.min_points)
-            ):
-                return fetched, "prometheus"
-        if state is not None and len(state.recent):
-            return state.recent, "training-state"
-        return None, ""
+    def _latest(self, node: str, signal: str, state: SeriesState | None) -> tuple[History | None, str]:
+        """The live window when it has enough points, else the training-time state."""
+        cfg = self.config
+        return latest_history(
+            self.fetcher, signal, {"node": node}, state, cfg.recent_hours, cfg.recent_step, cfg.min_points
+        )
 
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
         """One answer per ``{"node", "signal", "history"?}``."""
