@@ -1,7 +1,8 @@
 """Keras LSTM training throughput of resource-forecast's two shapes, on this machine.
 
-- per series (cpu/memory of one cluster): ``lstm_max_windows`` strided windows, batch 128;
-- pooled (one network per node signal, here io_wait of every demo node): batch 1024.
+- per series (cpu/memory of one cluster): ``lstm_max_windows`` strided windows, ``lstm_batch``;
+- pooled (one network per node signal, here io_wait of every demo node): ``lstm_pooled_batch``
+  (the defaults, 32 and 256, are printed with the figures).
 
 Prints training windows/s (epochs x windows / fit seconds, validation included in the
 time) and seconds per network. Keras uses a GPU when one is visible.
