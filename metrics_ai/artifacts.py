@@ -16,13 +16,16 @@ into ``versions/``; only then can it become current. Readers follow
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import platform
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -40,6 +43,11 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 HISTORY = "history.jsonl"
 VERSIONS = "versions"
+LOCK = ".lock"
+#: how long a writer waits for another writer of the same model (a publish takes seconds,
+#: an update of one family under a minute)
+LOCK_WAIT_S = 900.0
+log = logging.getLogger(__name__)
 _TRACKED_LIBRARIES = ("numpy", "pandas", "scikit-learn", "prophet", "statsmodels", "keras", "tensorflow")
 
 
@@ -210,6 +218,42 @@ class ModelStore:
 
     # --- writing -----------------------------------------------------------
     @contextlib.contextmanager
+    def locked(self, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        """Hold this model's writer lock (``flock`` on ``<model>/.lock``) for the block.
+
+        Writers (a full run's publish, an update's load-update-publish, a rollback, the
+        pruning that follows) take it, so that two jobs on one volume (the weekly retrain
+        and an hourly update, both CronJobs) never switch or prune under each other. The
+        predictor only reads and never takes it. A filesystem without locks is logged
+        and written without one.
+
+        Raises:
+            ArtifactError: another writer held the lock for ``wait_s`` seconds.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with (self.dir / LOCK).open("a") as handle:
+            deadline = time.monotonic() + wait_s
+            held = False
+            while not held:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held = True
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise ArtifactError(
+                            f"{self.model}: another job has held {self.dir / LOCK} for {wait_s:g} s; not written"
+                        ) from None
+                    time.sleep(0.2)
+                except OSError as exc:
+                    log.warning("%s: no file lock on %s (%s); writing without one", self.model, self.dir, exc)
+                    break
+            try:
+                yield
+            finally:
+                if held:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
     def stage(self) -> Iterator[Path]:
         """A private folder to write a new version into; removed if anything fails."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
@@ -269,10 +313,14 @@ class ModelStore:
         """Rejected versions and why."""
         return {e["version"]: e.get("reason", "") for e in self.history() if e["event"] == "rejected"}
 
-    def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest ``keep`` versions (never the current one)."""
+    def prune(self, keep: int, also_keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Delete all but the newest ``keep`` versions, the current one and ``also_keep``.
+
+        Writers call it holding :meth:`locked` (it also clears staging folders).
+        """
         current = self.current_version()
-        doomed = [v for v in self.versions()[:-keep] if v != current] if keep > 0 else []
+        spared = {current, *also_keep}
+        doomed = [v for v in self.versions()[:-keep] if v not in spared] if keep > 0 else []
         for version in doomed:
             shutil.rmtree(self.version_dir(version), ignore_errors=True)
         for stale in self.versions_dir.glob(".staging-*") if self.versions_dir.is_dir() else []:

@@ -65,7 +65,7 @@ def run(
     console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
     with _progress() as progress_for:
         runs = run_training(frame, window, settings, out, names, progress_for)
-    _finish("metrics-ai training", out, runs, window, [])
+    _finish("run", settings, out, runs, window, [])
 
 
 @app.command()
@@ -95,7 +95,7 @@ def update(
     console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
     with _progress() as progress_for:
         done = run_update(frame, window, settings, out, names, progress_for)
-    _finish("metrics-ai update", out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
+    _finish("update", settings, out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
 
 
 def _kept_rows(done: list[FamilyUpdate]) -> list[dict[str, Any]]:
@@ -154,12 +154,19 @@ def _progress() -> Iterator[Callable[[str], Progress]]:
         yield progress_for
 
 
-def _finish(title: str, out: Path, runs: list[FamilyRun], window: DataWindow, extra: list[dict[str, Any]]) -> None:
+def _finish(
+    kind: str,
+    settings: Settings,
+    out: Path,
+    runs: list[FamilyRun],
+    window: DataWindow,
+    extra: list[dict[str, Any]],
+) -> None:
     """Print the summary table, write the report, exit 1 on a failure and 3 on a rejection."""
-    from training.report import summary_rows, write_report
+    from training.report import KEEP_UPDATE_REPORTS, summary_rows, write_report
 
     columns = ("model", "status", "version", "entities", "metrics", "seconds")
-    table = Table(title=title)
+    table = Table(title="metrics-ai training" if kind == "run" else "metrics-ai update")
     for column in columns:
         table.add_column(column)
     for row in sorted([*summary_rows(runs), *extra], key=lambda r: MODEL_NAMES.index(r["model"])):
@@ -168,7 +175,8 @@ def _finish(title: str, out: Path, runs: list[FamilyRun], window: DataWindow, ex
     if not out_console.is_terminal:  # logs and CronJob output: don't squeeze the table to 80 columns
         out_console = Console(width=200)
     out_console.print(table)
-    report = write_report(out, runs, window)
+    keep = KEEP_UPDATE_REPORTS if kind == "update" else settings.keep_versions
+    report = write_report(out, runs, window, keep, kind)
     console.print(f"report: {report / 'report.md'}")
     if any(r.error for r in runs):
         raise typer.Exit(EXIT_FAILED)
@@ -185,17 +193,22 @@ def rollback(
     """Make an earlier published version current again (the predictor follows)."""
     store = ModelStore(out, model)
     try:
-        current = store.current_version()
-        accepted = [
-            e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")
-        ]
-        candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
-        target = version or (candidates[0] if candidates else None)
-        if target is None:
-            raise MetricsAIError(f"{model}: no earlier version to roll back to (versions: {store.versions()})")
-        if target not in store.versions():
-            raise MetricsAIError(f"{model}: no version {target!r}; have {store.versions()}")
-        store.promote(target, event="rollback", previous=current)
+        if model not in MODEL_NAMES:
+            raise MetricsAIError(f"no model {model!r}; models: {', '.join(MODEL_NAMES)}")
+        if not store.dir.is_dir():
+            raise MetricsAIError(f"{model}: nothing published under {out}")
+        with store.locked():  # not while a run or an update switches this model
+            current = store.current_version()
+            accepted = [
+                e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")
+            ]
+            candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
+            target = version or (candidates[0] if candidates else None)
+            if target is None:
+                raise MetricsAIError(f"{model}: no earlier version to roll back to (versions: {store.versions()})")
+            if target not in store.versions():
+                raise MetricsAIError(f"{model}: no version {target!r}; have {store.versions()}")
+            store.promote(target, event="rollback", previous=current)
     except MetricsAIError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None

@@ -73,7 +73,9 @@ def run_training(
             outcome = trainer.fit(frame, progress_for(model))
             if len(executor.records) > first:
                 outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
-            result = publish(ModelStore(out, model), outcome, data, settings)
+            store = ModelStore(out, model)
+            with store.locked():  # an update of the same model never switches in between
+                result = publish(store, outcome, data, settings)
         except Exception as exc:
             log.exception("%s: training failed", model)
             runs.append(FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"))

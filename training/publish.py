@@ -28,6 +28,27 @@ class PublishResult:
 GATE_SLACK = 0.01
 
 
+#: key under an update's ``metrics["update"]``: the gate figures of the full run it descends from
+FULL_GATE = "full_run_gate"
+
+
+def is_update(manifest: Manifest) -> bool:
+    """Whether a version was published by an incremental update (not a full run)."""
+    return "update" in manifest.metrics
+
+
+def full_run_gate(manifest: Manifest) -> dict[str, Any] | None:
+    """The gate figures of the full run behind ``manifest`` (its own, unless it is an update).
+
+    An update's figures are measured on the last hours of a few series; a full run is held
+    against the last full run's, measured the same way as its own.
+    """
+    if is_update(manifest):
+        gate: dict[str, Any] | None = manifest.metrics["update"].get(FULL_GATE)
+        return gate
+    return manifest.metrics.get("gate")
+
+
 def gate_reason(current: dict[str, Any] | None, candidate: dict[str, Any], margin: float) -> str:
     """Why a candidate is worse than current by more than ``margin`` ('' if it is not).
 
@@ -95,7 +116,7 @@ def publish(
     current_gate = baseline_gate
     if previous is not None and baseline_gate is None:
         try:
-            current_gate = store.current().metrics.get("gate")
+            current_gate = full_run_gate(store.current())
         except MetricsAIError:
             current_gate = None  # a corrupt current version never blocks its replacement
     reason = gate_reason(current_gate, outcome.metrics.get("gate", {}), settings.gate_margin)
@@ -103,5 +124,20 @@ def publish(
         store.reject(manifest.version, f"quality gate: {reason}")
         return PublishResult(store.model, manifest.version, False, f"quality gate: {reason}", previous)
     store.promote(manifest.version, event="published-current")
-    store.prune(settings.keep_versions)
+    store.prune(settings.keep_versions, also_keep=newest_full_run(store))
     return PublishResult(store.model, manifest.version, True, "", previous)
+
+
+def newest_full_run(store: ModelStore) -> set[str]:
+    """The newest version a full run published (kept by pruning: hourly updates would
+    otherwise push the weekly version out of reach of a rollback within hours)."""
+    rejected = store.rejected()
+    for version in reversed(store.versions()):
+        if version in rejected:
+            continue
+        try:
+            if not is_update(store.manifest(version)):
+                return {version}
+        except MetricsAIError:
+            continue
+    return set()

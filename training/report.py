@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,17 @@ def summary_rows(runs: list[FamilyRun]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_report(out: Path, runs: list[FamilyRun], data: DataWindow) -> Path:
-    """Write ``<out>/reports/<time>/``: summary.json, report.md and one PNG per figure."""
-    folder = out / "reports" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+#: update reports kept (two days of hourly updates); full runs keep KEEP_VERSIONS reports
+KEEP_UPDATE_REPORTS = 48
+
+
+def write_report(out: Path, runs: list[FamilyRun], data: DataWindow, keep: int, kind: str = "run") -> Path:
+    """Write ``<out>/reports/<time>/`` (``reports/updates/<time>/`` for an update): summary.json,
+    report.md and one PNG per figure; then delete all but the newest ``keep`` of that kind."""
+    base = out / "reports" / ("updates" if kind == "update" else "")
+    folder = base / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder.mkdir(parents=True, exist_ok=True)
+    prune_reports(base, keep)
     rows = summary_rows(runs)
     lines = [
         "# metrics-ai training report",
@@ -84,3 +92,10 @@ def write_report(out: Path, runs: list[FamilyRun], data: DataWindow) -> Path:
     }
     (folder / "summary.json").write_text(json.dumps(full, indent=2, default=str), encoding="utf-8")
     return folder
+
+
+def prune_reports(base: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` report folders directly under ``base`` (names sort by time)."""
+    folders = sorted(p for p in base.iterdir() if p.is_dir() and p.name[:1].isdigit())
+    for old in folders[: max(len(folders) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)

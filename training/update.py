@@ -29,7 +29,7 @@ from metrics_ai.settings import DataSource, Settings
 from training.executor import describe, make_executor
 from training.families.base import Progress
 from training.pipeline import FamilyRun
-from training.publish import publish
+from training.publish import FULL_GATE, full_run_gate, publish
 from training.sources import load_data, window_of
 from training.updates import updater_class
 
@@ -73,17 +73,25 @@ def latest(frame: pd.DataFrame, days: float) -> pd.DataFrame:
 def read_latest(
     settings: Settings, source: DataSource, data_path: Path | None, profile: str
 ) -> tuple[pd.DataFrame, DataWindow]:
-    """The latest window from the run's source: Prometheus is asked for it alone, others are cut.
+    """The latest window from the run's source: Prometheus (alone or in hybrid) is asked for
+    those days only; synthetic data and files are read whole and cut.
 
-    The synthetic generator is cut from the run's full window (its trends restart at the
-    window start), so an update sees the continuation of what the full run saw.
+    (The synthetic generator's trends start at its window start, so it is generated over
+    TRAINING_DAYS and cut, not over the update's days; its noise differs run to run.)
     """
     days = window_days(settings)
-    if source is DataSource.prometheus:
+    if source in (DataSource.prometheus, DataSource.hybrid):
         settings = settings.model_copy(update={"training_days": days})
     frame, window = load_data(settings, source, data_path, profile)
     frame = latest(frame, days)
     return frame, window_of(frame, window.source, note=f"update: last {days:g} days")
+
+
+def stale_window(window: DataWindow, trained: DataWindow) -> str | None:
+    """Why the window cannot update a version trained on ``trained`` (no newer data), else None."""
+    if window.end is None or trained.end is None or window.end > trained.end:
+        return None
+    return f"kept: no data newer than the current version's (the window ends {window.end}, its data {trained.end})"
 
 
 def run_update(
@@ -101,24 +109,32 @@ def run_update(
         start = time.perf_counter()
         store = ModelStore(out, model)
         try:
-            try:
-                manifest, folder = store.verify()
-            except ArtifactError as exc:
-                raise TrainingError(
-                    f"{model}: no current version to update ({exc.message}); run a full training"
-                ) from None
-            current = predictor_class(model).load(folder, manifest)
-            first = len(executor.records)
-            result = updater_class(model)(settings, executor).update(current, frame, progress_for(model))
-            if result.outcome is None:
-                run = FamilyRun(model, time.perf_counter() - start)
-                done.append(FamilyUpdate(run, kept=result.note))
-                continue
-            outcome = result.outcome
-            outcome.metrics["update"] = {**result.summary(), "from_version": manifest.version}
-            if len(executor.records) > first:
-                outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
-            published = publish(store, outcome, data, settings, baseline_gate=result.baseline_gate)
+            with store.locked():  # load, update and switch with no other writer in between
+                try:
+                    manifest, folder = store.verify()
+                except ArtifactError as exc:
+                    raise TrainingError(
+                        f"{model}: no current version to update ({exc.message}); run a full training"
+                    ) from None
+                stale = stale_window(data, manifest.data)
+                if stale:
+                    done.append(FamilyUpdate(FamilyRun(model, time.perf_counter() - start), kept=stale))
+                    continue
+                current = predictor_class(model).load(folder, manifest)
+                first = len(executor.records)
+                result = updater_class(model)(settings, executor).update(current, frame, progress_for(model))
+                if result.outcome is None:
+                    done.append(FamilyUpdate(FamilyRun(model, time.perf_counter() - start), kept=result.note))
+                    continue
+                outcome = result.outcome
+                outcome.metrics["update"] = {
+                    **result.summary(),
+                    "from_version": manifest.version,
+                    FULL_GATE: full_run_gate(manifest),
+                }
+                if len(executor.records) > first:
+                    outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
+                published = publish(store, outcome, data, settings, baseline_gate=result.baseline_gate)
         except Exception as exc:
             log.exception("%s: update failed", model)
             run = FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}")

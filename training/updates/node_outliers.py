@@ -2,7 +2,8 @@
 
 The full fit compares each node's means over the last LOOKBACK_HOURS (24) with its
 peers: an update that reads at least that much data *is* a full fit, and costs
-milliseconds per cluster. Clusters absent from the window keep their current model.
+milliseconds per cluster. Clusters absent from the window keep their current model; a
+window no cluster can be fitted from keeps the current version as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import ClassVar
 
 import pandas as pd
 
+from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.node_outliers import NodeOutlierPredictor
 from training.families.base import Progress, no_progress
@@ -26,7 +28,10 @@ class NodeOutlierUpdater(Updater):
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """Full fit on the window, then the current version's clusters the window lacks."""
         assert isinstance(current, NodeOutlierPredictor)
-        outcome = NodeOutlierTrainer(self.settings, self._executor).fit(frame, progress)
+        try:
+            outcome = NodeOutlierTrainer(self.settings, self._executor).fit(frame, progress)
+        except TrainingError as exc:  # e.g. no cluster with enough nodes in a partial window
+            return UpdateOutcome(None, note=f"kept: {exc.message}")
         fresh = outcome.predictor
         assert isinstance(fresh, NodeOutlierPredictor)
         updated, new, stale = split_sets(set(current.clusters), set(fresh.clusters))
