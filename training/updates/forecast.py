@@ -18,8 +18,11 @@ the series the current version also has against the current version's on the sam
 cuts, answered as it serves (its saved correction, weights and combiner).
 
 A series new to the window is fitted from scratch (Prophet cold, the pooled LSTM
-fine-tuned on its windows too, a per-series LSTM trained fully); a series missing from the
-window keeps its current model (with its network and its pool).
+fine-tuned on its windows too, a per-series LSTM trained fully). A series missing from the
+window, or whose update failed, keeps its current model: its Prophet and ARIMA fits, its
+scaling and its own network; a pooled network is shared by the signal's series, so it
+answers with the pool's fine-tuned one. A window that shares no series with the current
+version is no update (there is nothing to hold it against): run a full training.
 """
 
 from __future__ import annotations
@@ -148,6 +151,11 @@ class ForecastUpdater(Updater):
         cuts = cfg.model_copy(update={"max_cuts": min(cfg.max_cuts, MAX_CUTS)})
         fits, results = trainer._backtest(fits, cuts, skipped, progress)
         known = [f for f in fits if (f.data.entity, f.data.signal) in saved.series]
+        if not known:
+            raise TrainingError(
+                f"resource-forecast: the update window shares no series with the current version "
+                f"({len(fits)} in the window, {len(saved.series)} in the model); run a full training"
+            )
         baseline = {f.data.key: served_error(as_saved(f, saved), saved, results[f.data.key], cfg) for f in known}
         state = trainer._state(fits, results, lstms, cuts)  # (the pools' fallback backtest on the same cuts)
         timing["backtest_s"] = time.perf_counter() - start
@@ -225,7 +233,8 @@ def carry_over(state: ForecastState, saved: ForecastState) -> list[tuple[str, st
         if key in state.series:
             continue
         state.series[key] = series
-        if series.lstm and series.lstm not in state.lstms:
+        own = series.lstm is not None and not series.lstm.startswith("pooled/")
+        if series.lstm and (own or series.lstm not in state.lstms):  # its own network goes with its scaling
             state.lstms[series.lstm] = saved.lstms[series.lstm]
         carried.append(key)
     for signal, pool in saved.pools.items():
