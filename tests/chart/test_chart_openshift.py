@@ -266,12 +266,71 @@ def test_update_cronjob_and_ray_address(
     ray = "ray://raycluster-head-svc.ray.svc:10001"
     objects = render({"update": {"enabled": True}, "ray": {"address": ray}})
     update = pick.one(objects, "CronJob", "metrics-ai-update")
-    assert update["spec"]["schedule"] == "0 * * * *"
+    assert update["spec"]["schedule"] == "30 * * * *"
     assert update["spec"]["concurrencyPolicy"] == "Forbid"
+    assert update["spec"]["suspend"] is False
     (container,) = _train_pod(update)["containers"]
-    assert container["args"] == ["update", "--out", "/mnt/models", "--models", "all"]
+    assert container["args"] == [
+        "update", "--out", "/mnt/models", "--models", "all", "--profile", "demo",
+    ]  # fmt: skip
+    assert _env(container)["UPDATE_DAYS"] == "2"
     for cron in pick.by_kind(objects, "CronJob"):
         assert _env(_train_pod(cron)["containers"][0])["RAY_ADDRESS"] == ray
+
+
+def _train_and_update(objects: list[dict[str, Any]], pick: Any) -> tuple[dict, dict]:
+    """The containers of the train and the update CronJobs."""
+    train = _train_pod(pick.one(objects, "CronJob", "metrics-ai-train"))["containers"][0]
+    update = _train_pod(pick.one(objects, "CronJob", "metrics-ai-update"))["containers"][0]
+    return train, update
+
+
+@pytest.mark.parametrize("source", ["synthetic", "hybrid"])
+def test_update_reads_the_profile_the_retrain_trained(render: Any, pick: Any, source: str) -> None:
+    objects = render(
+        {"update": {"enabled": True}, "train": {"profile": "cluster-100", "dataSource": source}}
+    )
+    train, update = _train_and_update(objects, pick)
+    assert update["args"] == [
+        "update", "--out", "/mnt/models", "--models", "all", "--profile", "cluster-100",
+    ]  # fmt: skip
+    # the same options as the full retrain, only the subcommand differs
+    assert train["args"] == ["run", *update["args"][1:]]
+    assert _env(train)["DATA_SOURCE"] == _env(update)["DATA_SOURCE"] == source
+
+
+@pytest.mark.parametrize(("days", "env"), [(0.5, "0.5"), (3, "3"), (90, "90")])
+def test_update_days_is_passed_as_update_days(
+    render: Any, pick: Any, days: float, env: str
+) -> None:
+    train, update = _train_and_update(render({"update": {"enabled": True, "days": days}}), pick)
+    assert _env(update)["UPDATE_DAYS"] == env
+    # the full retrain keeps reading TRAINING_DAYS and never gets the update window
+    assert "UPDATE_DAYS" not in _env(train)
+    assert _env(update)["TRAINING_DAYS"] == _env(train)["TRAINING_DAYS"] == "7"
+
+
+@pytest.mark.parametrize("train_suspend", [False, True])
+@pytest.mark.parametrize("update_suspend", [False, True])
+def test_update_suspend_is_independent_of_train_suspend(
+    render: Any, pick: Any, train_suspend: bool, update_suspend: bool
+) -> None:
+    objects = render(
+        {
+            "train": {"suspend": train_suspend},
+            "update": {"enabled": True, "suspend": update_suspend},
+        }
+    )
+    assert pick.one(objects, "CronJob", "metrics-ai-train")["spec"]["suspend"] is train_suspend
+    assert pick.one(objects, "CronJob", "metrics-ai-update")["spec"]["suspend"] is update_suspend
+
+
+def test_update_default_schedule_is_off_the_retrain_minute(render: Any, pick: Any) -> None:
+    objects = render({"update": {"enabled": True}})
+    train = pick.one(objects, "CronJob", "metrics-ai-train")["spec"]["schedule"]
+    update = pick.one(objects, "CronJob", "metrics-ai-update")["spec"]["schedule"]
+    assert update == "30 * * * *"  # still hourly
+    assert update.split()[0] != train.split()[0]
 
 
 # ---------------------------------------------------------------- network and monitoring

@@ -35,6 +35,26 @@ def test_schema_errors_come_before_rendering(chart: helm.Chart) -> None:
         chart.validate_schema({"train": {"schedule": 5}})
 
 
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        ({"days": -1}, "at '/update/days': exclusiveMinimum: got -1, want 0"),
+        ({"days": 0}, "at '/update/days': exclusiveMinimum: got 0, want 0"),
+        ({"days": 91}, "at '/update/days': maximum: got 91, want 90"),
+        ({"days": "2"}, "at '/update/days': got string, want number"),
+        ({"days": None}, "at '/update': missing property 'days'"),
+        ({"suspend": "yes"}, "at '/update/suspend': got string, want boolean"),
+    ],
+    ids=["days-negative", "days-zero", "days-above-90", "days-string", "days-null", "suspend"],
+)
+def test_bad_update_values_fail_the_schema(
+    chart: helm.Chart, update: dict[str, Any], message: str
+) -> None:
+    values = {"update": {"enabled": True, **update}}
+    with pytest.raises(helm.HelmValuesError, match=re.escape(message)):
+        chart.validate_schema(values)
+
+
 def test_all_problems_are_reported_at_once(render_raw: Any) -> None:
     off = {"enabled": False}
     values = {

@@ -1,6 +1,17 @@
 {{/*
+Arguments of `python -m training <command>` for both CronJobs: the same output directory,
+models and synthetic profile (train.profile, used by synthetic and hybrid data), so an
+update reads the same entities the full retrain trained. A JSON list; call with
+(dict "root" $ "command" "run") and parse with fromJsonArray.
+*/}}
+{{- define "metrics-ai.trainArgs" -}}
+{{- list .command "--out" "/mnt/models" "--models" "all" "--profile" .root.Values.train.profile | toJson -}}
+{{- end -}}
+
+{{/*
 Job template of the training CronJobs. Call with
-(dict "root" $ "component" "train" "args" (list "run" ...) "deadline" 7200 "gpu" true).
+(dict "root" $ "component" "train" "args" (list "run" ...) "deadline" 7200 "gpu" true),
+optionally with "env" (a list of EnvVar only this job gets, before train.extraEnv).
 "gpu" adds the nvidia.com/gpu request and the GPU tolerations when train.gpu.enabled.
 */}}
 {{- define "metrics-ai.trainJobTemplate" -}}
@@ -78,6 +89,9 @@ spec:
             {{- with $v.ray.address }}
             - name: RAY_ADDRESS
               value: {{ . | quote }}
+            {{- end }}
+            {{- with .env }}
+            {{- toYaml . | nindent 12 }}
             {{- end }}
             {{- with $v.train.extraEnv }}
             {{- toYaml . | nindent 12 }}
