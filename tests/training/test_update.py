@@ -255,6 +255,20 @@ def test_disk_keeps_its_saved_fit_where_the_refit_forecasts_worse(
     assert kept.recent.timestamps[-1] > old.recent.timestamps[-1] + 20 * 3600  # the recent usage moved on
 
 
+@pytest.mark.parametrize("model", ["disk-eta", "io-crisis"])
+def test_update_sharing_no_series_with_current_fails_and_current_stays(
+    trained: Path, world: dict[str, pd.DataFrame], fast: Settings, tmp_path: Path, model: str
+) -> None:
+    """Every node renamed: no series to hold both versions against each other on the same tail."""
+    root = copy_of(trained, tmp_path / "models")
+    before = ModelStore(root, model).current_version()
+    frame = world["update"].assign(node="renamed-" + world["update"]["node"].astype(str))
+    [done] = update(root, {"update": frame}, fast, [model])
+    assert not done.run.ok
+    assert done.run.error is not None and "shares no" in done.run.error, done.run.error
+    assert ModelStore(root, model).current_version() == before
+
+
 @pytest.fixture
 def cli(world: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """Run the CLI in this process (monkeypatches reach it) on the update window as a files source."""

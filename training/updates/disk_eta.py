@@ -14,23 +14,22 @@ noisier than one read from the full run's week. Otherwise the re-estimate on the
 window is served. The recent usage kept for requests without history is refreshed
 either way: the saved one followed by the window. A new disk gets a cold Prophet fit; a
 disk missing from the window keeps its state. The gate then holds the served choice
-against the current version on the same tail.
+against the current version on the same tail (the flow is :mod:`training.updates.crossing`'s).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from metrics_ai.crossing import recent_window
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
-from metrics_ai.families.disk_eta import SIGNAL, DiskEtaConfig, DiskEtaPredictor, DiskState
+from metrics_ai.families.disk_eta import SIGNAL, DiskEtaConfig, DiskEtaPredictor
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import DetectionCounts, errors, series_by
-from training.families.base import Progress, TrainOutcome, no_progress
+from training.families.base import Progress, no_progress
 from training.families.disk_eta import (
     COMPONENTS,
     DiskBacktest,
@@ -38,23 +37,23 @@ from training.families.disk_eta import (
     disk_metrics,
     fit_disk_prophet,
 )
-from training.updates.base import UpdateOutcome, Updater, merge_recent, split_sets
+from training.updates.base import UpdateOutcome, Updater
+from training.updates.crossing import Key, Refit, TrendFamily, refit, update_trends
 
 UpdateJob = tuple[np.ndarray, np.ndarray, int, DiskEtaConfig, ProphetState | None]
 
 
-def update_disk(job: UpdateJob) -> tuple[ProphetState, DiskBacktest | None, DiskBacktest | None]:
+def update_disk(job: UpdateJob) -> Refit[DiskBacktest]:
     """One disk (executor worker): (served fit, candidate backtest, current version's backtest)."""
-    from training.updates.prophet import fit_thinned, keep_fitter, retrend_fitter
-
     t, v, split, cfg, saved = job
-    fitter = retrend_fitter(saved) if saved is not None else fit_thinned
-    candidate = current = None
-    if cfg.min_points <= split < len(t) - 1:
-        candidate = backtest_disk(t, v, split, cfg, fitter)[0]
-        if saved is not None:
-            current = backtest_disk(t, v, split, cfg, keep_fitter(saved))[0]
-    return fit_disk_prophet(t, v, cfg, fitter), candidate, current
+    return refit(
+        len(t),
+        split,
+        cfg.min_points,
+        saved,
+        lambda fitter: backtest_disk(t, v, split, cfg, fitter)[0],
+        lambda fitter: fit_disk_prophet(t, v, cfg, fitter),
+    )
 
 
 class DiskEtaUpdater(Updater):
@@ -66,79 +65,26 @@ class DiskEtaUpdater(Updater):
         """See the module docstring."""
         assert isinstance(current, DiskEtaPredictor)
         cfg = current.config
-        series = series_by(frame, SIGNAL, ("node", "mountpoint"))
-        if not series:
+        work = [((node, mount), tv) for (node, mount), tv in series_by(frame, SIGNAL, ("node", "mountpoint")).items()]
+        if not work:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the update window")
-        skipped: dict[str, str] = {}
-        jobs = []
-        for (node, mount), (t, v) in series.items():
-            name = f"{node}:{mount}"
-            if len(t) < cfg.min_points:
-                skipped[name] = f"{len(t)} points in the window; a fit needs at least {cfg.min_points}"
-                continue
-            old = current.disks.get((node, mount))
-            split = int(len(t) * self.settings.train_fraction)
-            jobs.append((name, (t, v, split, cfg, old.prophet if old is not None else None)))
-        results = self.executor.map(update_disk, jobs, "disk-eta disks", progress)
-        disks: dict[tuple[str, str], DiskState] = {}
-        candidates: dict[str, DiskBacktest] = {}
-        baselines: dict[str, DiskBacktest] = {}
-        refits: dict[str, DiskBacktest] = {}
-        kept_fit: list[str] = []
-        for (node, mount), (t, v) in series.items():
-            name, old = f"{node}:{mount}", current.disks.get((node, mount))
-            recent = (
-                recent_window(t, v, cfg.recent_hours, cfg.recent_step)
-                if old is None
-                else merge_recent(old.recent, t, v, cfg.recent_hours, cfg.recent_step)
-            )
-            result = results.get(name)
-            if result is None or result.value is None:  # too short, or the fit failed: keep what there is
-                if result is not None:
-                    skipped[name] = f"Prophet update failed: {result.error}"
-                if old is not None and old.prophet is not None:
-                    disks[(node, mount)] = DiskState(old.prophet, recent, old.reason)
-                else:
-                    disks[(node, mount)] = DiskState(None, recent, skipped[name])
-                continue
-            state, candidate, baseline = result.value
-            if candidate is not None and baseline is not None:
-                refits[name], baselines[name] = candidate, baseline
-                if score(candidate) > score(baseline):
-                    state, candidate = baseline_fit(old), baseline
-                    kept_fit.append(name)
-            if candidate is not None:
-                candidates[name] = candidate
-            disks[(node, mount)] = DiskState(state, recent)
-        fitted = {name for name, result in results.items() if result.value is not None}
-        updated, new, stale = split_sets({f"{n}:{m}" for n, m in current.disks}, fitted)
-        for node, mount in current.disks:
-            disks.setdefault((node, mount), current.disks[(node, mount)])
-        metrics = disk_metrics(candidates, total_detection(candidates))
-        baseline_gate = None
-        if baselines:
-            same = {name: candidates[name] for name in baselines}
-            metrics["gate"] = disk_metrics(same, total_detection(same))["gate"]
-            baseline_gate = disk_metrics(baselines, total_detection(baselines))["gate"]
-            metrics["detection_current"] = total_detection(baselines).as_dict()
-            metrics["gate_refits_only"] = disk_metrics(refits, total_detection(refits))["gate"]
-        outcome = TrainOutcome(
-            predictor=DiskEtaPredictor(cfg, disks),
-            config=cfg,
-            metrics=metrics,
-            entities=sorted(f"{n}:{m}" for n, m in disks),
-            components=list(COMPONENTS),
-            skipped=skipped,
-        )
-        return UpdateOutcome(
-            outcome,
-            baseline_gate,
-            updated,
-            new,
-            stale,
-            note="trend re-estimated on the window unless the saved fit did better on its tail; recent usage extended",
-            details={"kept_fit": sorted(kept_fit)},
-        )
+        done = update_trends(self, FAMILY, cfg, current.disks, work, progress)
+        done.metrics["detection_current"] = done.current_metrics["detection"]
+        note = "trend re-estimated on the window unless the saved fit did better on its tail; recent usage extended"
+        predictor = DiskEtaPredictor(cfg, done.states)
+        return done.result(predictor, cfg, sorted(disk_name(key) for key in done.states), note, list(COMPONENTS))
+
+
+def disk_name(key: Key) -> str:
+    """A disk's entity name: ``node:mountpoint``."""
+    return f"{key[0]}:{key[1]}"
+
+
+def disk_job(
+    cfg: DiskEtaConfig, key: Key, t: np.ndarray, v: np.ndarray, split: int, saved: ProphetState | None
+) -> UpdateJob:
+    """:func:`update_disk`'s argument for one disk."""
+    return t, v, split, cfg, saved
 
 
 def score(backtest: DiskBacktest) -> tuple[int, float]:
@@ -147,15 +93,19 @@ def score(backtest: DiskBacktest) -> tuple[int, float]:
     return d.false_positives + d.misses, errors(backtest.actual, backtest.forecasts["ensemble"])[0]
 
 
-def baseline_fit(old: DiskState | None) -> ProphetState:
-    """The saved fit a disk with a baseline backtest has."""
-    assert old is not None and old.prophet is not None
-    return old.prophet
-
-
 def total_detection(backtests: dict[str, DiskBacktest]) -> DetectionCounts:
     """Alarm counts summed over disks."""
     total = DetectionCounts()
     for b in backtests.values():
         total += b.detection
     return total
+
+
+def update_metrics(backtests: dict[str, DiskBacktest]) -> dict[str, Any]:
+    """:func:`disk_metrics` with the alarm counts summed over ``backtests``."""
+    return disk_metrics(backtests, total_detection(backtests))
+
+
+FAMILY: TrendFamily[DiskEtaConfig, UpdateJob, DiskBacktest] = TrendFamily(
+    "disk-eta", "disk", "disks", disk_name, disk_job, update_disk, score, update_metrics
+)
