@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "METRICS_AI_"
 
 
-class DataSource(str, Enum):
+class DataSource(StrEnum):
     """Where training data comes from."""
 
     synthetic = "synthetic"
@@ -29,7 +29,7 @@ class DataSource(str, Enum):
     files = "files"
 
 
-class EnsembleWeighting(str, Enum):
+class EnsembleWeighting(StrEnum):
     """How resource-forecast combines its components."""
 
     equal = "equal"
