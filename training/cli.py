@@ -20,6 +20,8 @@ from metrics_ai.errors import MetricsAIError
 from metrics_ai.settings import DataSource, Settings, load_settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from metrics_ai.artifacts import DataWindow
     from training.families.base import Progress
     from training.pipeline import FamilyRun
@@ -57,12 +59,7 @@ def run(
 
     settings, names = _start(source, models, profile, dry_run, out)
     console.print(f"reading data: source={settings.data_source.value} profile={profile}")
-    try:
-        frame, window = load_data(settings, settings.data_source, data, profile)
-    except (MetricsAIError, ValueError, OSError) as exc:
-        console.print(f"[red]error reading data:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
+    frame, window = _read(lambda: load_data(settings, settings.data_source, data, profile))
     with _progress() as progress_for:
         runs = run_training(frame, window, settings, out, names, progress_for)
     _finish("run", settings, out, runs, window, [])
@@ -87,15 +84,21 @@ def update(
     settings, names = _start(source, models, profile, dry_run, out)
     days = window_days(settings)
     console.print(f"reading the latest {days:g} days: source={settings.data_source.value} profile={profile}")
+    frame, window = _read(lambda: read_latest(settings, settings.data_source, data, profile))
+    with _progress() as progress_for:
+        done = run_update(frame, window, settings, out, names, progress_for)
+    _finish("update", settings, out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
+
+
+def _read(reader: Callable[[], tuple[pd.DataFrame, DataWindow]]) -> tuple[pd.DataFrame, DataWindow]:
+    """Run ``reader`` and say what it read; a source that cannot be read exits 2."""
     try:
-        frame, window = read_latest(settings, settings.data_source, data, profile)
+        frame, window = reader()
     except (MetricsAIError, ValueError, OSError) as exc:
         console.print(f"[red]error reading data:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"{window.rows} rows, {window.entities} entities, {window.start} .. {window.end}")
-    with _progress() as progress_for:
-        done = run_update(frame, window, settings, out, names, progress_for)
-    _finish("update", settings, out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
+    return frame, window
 
 
 def _kept_rows(done: list[FamilyUpdate]) -> list[dict[str, Any]]:
