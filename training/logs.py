@@ -50,6 +50,7 @@ def filter_expected_library_logs() -> None:
     if not any(isinstance(f, DropExpected) for f in logger.filters):
         logger.addFilter(DropExpected())
 
+
 #: Native lines that say nothing is wrong (informational start-up notes).
 EXPECTED = (
     re.compile(r"All log messages before absl::InitializeLog\(\) is called are written to STDERR"),

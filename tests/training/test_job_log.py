@@ -68,7 +68,18 @@ def test_tiny_training_log_without_a_terminal(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         # resource-forecast imports both noisy libraries (Prophet, TensorFlow) and fans out to workers
-        [sys.executable, "-m", "training", "run", "--profile", "tiny", "--models", "resource-forecast", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "run",
+            "--profile",
+            "tiny",
+            "--models",
+            "resource-forecast",
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
