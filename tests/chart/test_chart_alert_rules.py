@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from tests.alert_rules import alerts, rule_groups, write_rules_file
-from tests.chart.alert_cases import GENERATORS, promtool_tests, seconds
+from tests.chart.alert_cases import GENERATORS, promtool_tests
 from tests.chart.conftest import CHART_DIR, Render, load_values
+from tests.chart.promtool_cases import seconds
 from tests.prometheus_fixture import prometheus_binaries
 
 #: the alert set of the alerting contract
@@ -69,8 +70,9 @@ def test_every_alert_fires_where_it_should_and_nowhere_else(
     chart: helm.Chart, render: Render, tmp_path: Path, variant: str
 ) -> None:
     values = merged(chart.values, VARIANTS[variant])
-    rules = alerts(rule_groups(render(VARIANTS[variant])))
-    write_rules_file(rule_groups(render(VARIANTS[variant])), tmp_path / "rules.yml")
+    groups = rule_groups(render(VARIANTS[variant]))
+    rules = alerts(groups)
+    write_rules_file(groups, tmp_path / "rules.yml")
     tests = promtool_tests(rules, values, "rules.yml")
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False), encoding="utf-8")
     tested = promtool("test", "rules", "tests.yml", cwd=tmp_path)
