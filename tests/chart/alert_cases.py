@@ -25,6 +25,7 @@ Generator = Callable[[Rule], list[Group]]
 
 
 def filesystem_filling_up(r: Rule) -> list[Group]:
+    """Disks at disk-eta CRITICAL and WARNING fire with their severity; SOON, OK and too recent ones do not."""
     g, name = r.group(), "MetricsAIFilesystemFillingUp"
     recent = r.recent(g)
     disks = [  # node, mountpoint, days to full, severity (over time)
@@ -55,6 +56,7 @@ def filesystem_filling_up(r: Rule) -> list[Group]:
 
 
 def crisis_ahead(r: Rule) -> list[Group]:
+    """A crisis 1 day ahead fires; one beyond the threshold, a never, and a too recent one do not."""
     g, name, days = r.group(), "MetricsAICrisisAhead", r.values["days"]
     assert days > 1, "the case puts a crisis 1 day ahead, which must be within the threshold"
     recent = r.recent(g)
@@ -76,6 +78,7 @@ def crisis_ahead(r: Rule) -> list[Group]:
 
 
 def forecast_deviation(r: Rule) -> list[Group]:
+    """Firing alarms fire (cluster- and node-level); a likely but not firing alarm does not."""
     g, name = r.group(), "MetricsAIForecastDeviation"
     recent = r.recent(g)
     entities = [  # entity, signal, node, alarm, likelihood
@@ -104,6 +107,7 @@ def forecast_deviation(r: Rule) -> list[Group]:
 
 
 def node_outlier(r: Rule) -> list[Group]:
+    """A flagged node fires; a normal and a too recently flagged node do not."""
     g, name = r.group(), "MetricsAINodeOutlier"
     recent = r.recent(g)
     for node, flag, score in (
@@ -124,6 +128,7 @@ def node_outlier(r: Rule) -> list[Group]:
 
 
 def cluster_anomaly(r: Rule) -> list[Group]:
+    """A flagged cluster fires; a normal and a too recently flagged cluster do not."""
     g, name = r.group(), "MetricsAIClusterAnomaly"
     recent = r.recent(g)
     for cluster, flag, score in (
@@ -144,6 +149,7 @@ def cluster_anomaly(r: Rule) -> list[Group]:
 
 
 def model_not_ready(r: Rule) -> list[Group]:
+    """A model not ready fires; a ready and a too recently broken one do not."""
     g, name = r.group(), "MetricsAIModelNotReady"
     recent = r.recent(g)
     pods = {
@@ -164,6 +170,7 @@ def model_not_ready(r: Rule) -> list[Group]:
 
 
 def retrain_failed(r: Rule) -> list[Group]:
+    """The latest failed Job of each CronJob fires; others' Jobs, and a failure followed by a success, do not."""
     name, fullname = "MetricsAIRetrainFailed", "metrics-ai"
     crons = [f"{fullname}-train"] + ([f"{fullname}-update"] if r.chart["update"]["enabled"] else [])
 
@@ -199,6 +206,7 @@ def retrain_failed(r: Rule) -> list[Group]:
 
 
 def model_stale(r: Rule) -> list[Group]:
+    """A version older than maxAgeDays fires; a fresh one and one just past the age do not."""
     g, name, max_days = r.group(), "MetricsAIModelStale", r.values["maxAgeDays"]
     now = g.minutes * 60
     pod = PREDICTOR | {"pod": "predictor-0"}
@@ -217,6 +225,7 @@ def model_stale(r: Rule) -> list[Group]:
 
 
 def reloads_failing(r: Rule) -> list[Group]:
+    """A reload failure within the hour fires; old failures and a too recent one do not."""
     name = "MetricsAIReloadsFailing"
     assert r.for_min <= 50, "the case needs a failure within the hour that has lasted the rule's for:"
     g = Group(minutes=80)
@@ -239,6 +248,7 @@ def reloads_failing(r: Rule) -> list[Group]:
 
 
 def alerting_pass_stale(r: Rule) -> list[Group]:
+    """A stale client, a client that never succeeded, and no client at all fire; a healthy one does not."""
     name, interval, n = "MetricsAIAlertingPassStale", r.chart["alerting"]["interval"], r.values["staleIntervals"]
     limit = n * interval
     summary = "metrics-ai predictions are not turning into alerts."
