@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install the project with the serve, train and dev extras
 
-test-deps: ## system packages the tests use (Debian's prometheus + promtool)
+test-deps: ## system packages the tests use (Debian's prometheus + promtool, prometheus-alertmanager)
 	bash scripts/install-test-deps.sh
 
 test: setup test-deps ## run the whole suite (real KServe server, real Prometheus, real Helm engine)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.chart.conftest import pod_spec, selects
+
 FORBIDDEN_IDS = {"runAsUser", "runAsGroup", "fsGroup"}
 
 
@@ -32,11 +34,11 @@ def test_no_fixed_user_or_group_anywhere(ci_objects: list[dict[str, Any]]) -> No
 
 def test_every_pod_and_container_is_restricted(ci_objects: list[dict[str, Any]], pick: Any) -> None:
     pods = pick.pods(ci_objects)
-    assert {who.split("/")[0] for who, _, _ in pods} == {
-        "CronJob",
-        "ServingRuntime",
-        "InferenceService",
-    }
+    kinds = {who.split("/")[0] for who, _, _ in pods}
+    alerting = bool(pick.by_kind(ci_objects, "PrometheusRule"))
+    assert kinds == {"CronJob", "ServingRuntime", "InferenceService"} | (
+        {"Deployment"} if alerting else set()
+    )
     for who, pod, containers in pods:
         if pod is not None:
             assert pod["securityContext"]["runAsNonRoot"] is True, who
@@ -65,12 +67,12 @@ def test_every_container_has_requests_and_limits(
 
 
 def test_tmp_is_an_emptydir_on_every_container(ci_objects: list[dict[str, Any]], pick: Any) -> None:
-    holders = pick.by_kind(ci_objects, "CronJob") + pick.by_kind(ci_objects, "ServingRuntime")
+    holders = [
+        o for o in ci_objects if o["kind"] in ("CronJob", "Deployment", "ServingRuntime")
+    ]
     assert holders
     for obj in holders:
-        spec = obj["spec"]
-        if obj["kind"] == "CronJob":
-            spec = spec["jobTemplate"]["spec"]["template"]["spec"]
+        spec = obj["spec"] if obj["kind"] == "ServingRuntime" else pod_spec(obj)
         volumes = {v["name"]: v for v in spec["volumes"]}
         for container in spec["containers"]:
             tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
@@ -237,9 +239,11 @@ def test_training_reads_thanos_with_token_and_service_ca(
     binding = pick.one(default_objects, "ClusterRoleBinding")
     assert binding["roleRef"]["kind"] == "ClusterRole"
     assert binding["roleRef"]["name"] == "cluster-monitoring-view"
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": "metrics-ai"}
-    ]
+    assert {
+        "kind": "ServiceAccount",
+        "name": pod["serviceAccountName"],
+        "namespace": "metrics-ai",
+    } in binding["subjects"]
     assert not pick.by_kind(default_objects, "ClusterRole") and not pick.by_kind(
         default_objects, "Role"
     )
@@ -336,23 +340,6 @@ def test_update_default_schedule_is_off_the_retrain_minute(render: Any, pick: An
 # ---------------------------------------------------------------- network and monitoring
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    """Kubernetes LabelSelector semantics: matchLabels and In/NotIn/Exists/DoesNotExist."""
-    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
-        return False
-    for expr in selector.get("matchExpressions", []):
-        value, values = labels.get(expr["key"]), expr.get("values", [])
-        ok = {
-            "In": value in values,
-            "NotIn": value not in values,
-            "Exists": value is not None,
-            "DoesNotExist": value is None,
-        }[expr["operator"]]
-        if not ok:
-            return False
-    return True
-
-
 def test_network_policies_select_the_pods_they_guard(
     default_objects: list[dict[str, Any]], pick: Any
 ) -> None:
@@ -361,7 +348,7 @@ def test_network_policies_select_the_pods_they_guard(
     }
     predictor = policies["metrics-ai-predictor"]
     for isvc in pick.by_kind(default_objects, "InferenceService"):
-        assert _selects(predictor["podSelector"], isvc["spec"]["predictor"]["labels"])
+        assert selects(predictor["podSelector"], isvc["spec"]["predictor"]["labels"])
     (rule,) = predictor["ingress"]
     assert sorted(p["port"] for p in rule["ports"]) == [8080, 8081]
     sources = [f.get("namespaceSelector", {}).get("matchLabels", {}) for f in rule["from"]]
@@ -369,7 +356,7 @@ def test_network_policies_select_the_pods_they_guard(
     assert {"podSelector": {}} in rule["from"]
     train = policies["metrics-ai-train"]
     cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
-    assert _selects(
+    assert selects(
         train["podSelector"], cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
     )
     assert train["policyTypes"] == ["Ingress"] and train["ingress"] == []
@@ -378,22 +365,25 @@ def test_network_policies_select_the_pods_they_guard(
 def test_service_monitor_scrapes_the_predictor_metrics(
     default_objects: list[dict[str, Any]], pick: Any
 ) -> None:
-    monitor = pick.one(default_objects, "ServiceMonitor")
-    service = pick.one(default_objects, "Service")
-    assert _selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    monitor = pick.one(default_objects, "ServiceMonitor", "metrics-ai-predictor")
+    service = pick.one(default_objects, "Service", "metrics-ai-predictor-metrics")
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
     (endpoint,) = monitor["spec"]["endpoints"]
     (port,) = service["spec"]["ports"]
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
     runtime = pick.one(default_objects, "ServingRuntime")
     assert port["targetPort"] == int(runtime["spec"]["annotations"]["prometheus.kserve.io/port"])
     for isvc in pick.by_kind(default_objects, "InferenceService"):
-        assert _selects(
+        assert selects(
             {"matchLabels": service["spec"]["selector"]}, isvc["spec"]["predictor"]["labels"]
         )
+    # a predictor whose model failed to load is not ready; it must still be scraped, or
+    # its metrics_ai_model_ready 0 (MetricsAIModelNotReady) would never reach Prometheus
+    assert service["spec"]["publishNotReadyAddresses"] is True
 
 
 def test_service_monitor_can_be_switched_off(render: Any, pick: Any) -> None:
-    objects = render({"serviceMonitor": {"enabled": False}})
+    objects = render({"serviceMonitor": {"enabled": False}, "alerting": {"enabled": False}})
     assert not pick.by_kind(objects, "ServiceMonitor") and not pick.by_kind(objects, "Service")
 
 
