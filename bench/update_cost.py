@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metrics_ai import MODEL_NAMES  # noqa: E402
+from metrics_ai.families import MODEL_NAMES  # noqa: E402
 from metrics_ai.settings import load_settings  # noqa: E402
 from training.families.base import TrainOutcome, no_progress  # noqa: E402
 from training.pipeline import run_training  # noqa: E402

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
-from metrics_ai.families import predictor_class
+from metrics_ai.families import MODEL_NAMES, predictor_class
 
 RECORD_CALL = {"instances": [[0.5, 0.6, 0.4, 100, 80]]}
 

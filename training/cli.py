@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import DataSource, Settings, load_settings
 
 if TYPE_CHECKING:

@@ -54,9 +54,10 @@ from metrics_ai.crossing import (
     without_one_off_jump,
 )
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
+from metrics_ai.settings import Settings
 from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNAL = "disk_used_pct"
@@ -154,7 +155,6 @@ def prophet_eta(
 class DiskEtaPredictor(Predictor):
     """Per-disk Prophet states plus recent usage, answered in NumPy."""
 
-    model_name: ClassVar[str] = "disk-eta"
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
         "node": ("BYTES", 1),
         "mountpoint": ("BYTES", 1),
@@ -279,7 +279,7 @@ class DiskEtaPredictor(Predictor):
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
         """Read what :meth:`save` wrote."""
-        config, disks = load_states(folder, "disks", ("node", "mountpoint"), "disk-eta")
+        config, disks = load_states(folder, "disks", ("node", "mountpoint"), FAMILY.name)
         return cls(DiskEtaConfig.model_validate(config), disks)
 
 
@@ -289,3 +289,24 @@ def check_percent(values: np.ndarray, field: str) -> None:
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not a used percent in [0, 100]")
+
+
+def config_from(settings: Settings) -> DiskEtaConfig:
+    """A training run's hyper-parameters."""
+    return DiskEtaConfig(threshold=settings.disk_threshold)
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """Any severity but OK raises an alarm."""
+    return prediction.get("severity") not in (None, "OK")
+
+
+FAMILY: Family[DiskEtaConfig] = Family(
+    name="disk-eta",
+    module="disk_eta",
+    config=DiskEtaConfig,
+    predictor=DiskEtaPredictor,
+    signals=(SIGNAL,),
+    config_from=config_from,
+    positive=positive,
+)

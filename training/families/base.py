@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,9 +55,8 @@ class TrainOutcome:
 class Trainer(ABC):
     """Fits one family on the canonical long frame, with a chronological backtest."""
 
-    model_name: ClassVar[str]
-    signals: ClassVar[tuple[str, ...]]
-    """The canonical signals this family reads (the pipeline checks they exist)."""
+    family: ClassVar[Family[Any]]
+    """The family this trains (name, config, signals): ``training.families`` finds it by this."""
 
     def __init__(self, settings: Settings, executor: LocalExecutor | RayExecutor | None = None) -> None:
         self.settings = settings

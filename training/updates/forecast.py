@@ -28,7 +28,7 @@ version is no update (there is nothing to hold it against): run a full training.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ import pandas as pd
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
-from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.families.forecast import FAMILY, ForecastPredictor
 from metrics_ai.forecast_components import combine
 from metrics_ai.forecast_state import ForecastConfig, ForecastState
 from metrics_ai.prophet_numpy import ProphetState
@@ -118,7 +118,7 @@ def as_saved(fit: Fitted, state: ForecastState) -> Fitted:
 class ForecastUpdater(Updater):
     """Warm Prophet, Burg ARIMA, fine-tuned LSTM; backtest; gate against the current version."""
 
-    model_name: ClassVar[str] = "resource-forecast"
+    family = FAMILY
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """See the module docstring."""
