@@ -82,8 +82,8 @@ def main() -> None:
         earlier, window_of(earlier, "synthetic"), settings, out, list(MODEL_NAMES), lambda _: no_progress
     )
     full_total = read_full + time.perf_counter() - start
-    for r in runs:
-        assert r.ok, (r.model, r.error, r.published)
+    for run in runs:
+        assert run.ok, (run.model, run.error, run.published)
 
     start = time.perf_counter()
     later = generate(profile, days, settings.step, settings.anomaly_rate, settings.seed, end=end)

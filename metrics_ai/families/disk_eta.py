@@ -128,8 +128,7 @@ def estimate(history: History, prophet: ProphetState | None, cfg: DiskEtaConfig)
     # the level-corrected Prophet curve would otherwise keep warning about a disk that
     # has since stopped filling (or is being cleaned up).
     stalled = slope <= 0 and t[-1] - t[0] >= DAY
-    use_prophet = prophet is not None and not stalled
-    return Eta(current, linear, prophet_eta(t, trend, prophet, cfg) if use_prophet else None)
+    return Eta(current, linear, prophet_eta(t, trend, prophet, cfg) if prophet is not None and not stalled else None)
 
 
 def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray:

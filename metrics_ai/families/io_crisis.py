@@ -17,7 +17,7 @@ answer beyond ``"reason"`` (crisis false, days null).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,6 +88,7 @@ def forecast_crisis(
             None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}"
         )
     t, v = history.timestamps, history.values
+    curve: Callable[[np.ndarray], np.ndarray]
     if prophet is not None:
         offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
 

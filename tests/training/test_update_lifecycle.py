@@ -76,7 +76,8 @@ def test_a_window_with_no_newer_data_keeps_the_current_version(
     before = {m: ModelStore(root, m).current_version() for m in MODELS}
     runs = update_until(root, tiny_frame, few_versions, FIXED_END - 12 * HOUR)
     for model in MODELS:
-        assert runs[model].kept is not None and runs[model].kept.startswith("kept: no data newer")
+        kept = runs[model].kept
+        assert kept is not None and kept.startswith("kept: no data newer")
         assert ModelStore(root, model).current_version() == before[model]
 
 

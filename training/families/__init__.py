@@ -8,16 +8,14 @@ does the same in ``training/updates/<module>.py``. Nothing here lists the famili
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TypeVar
+from typing import cast
 
 from metrics_ai.families import FAMILIES
 from training.families.base import Trainer
 
-T = TypeVar("T")
 
-
-def declared_class(package: str, base: type[T], model: str) -> type[T]:
-    """The one subclass of ``base`` in ``<package>.<module>`` that declares ``model``'s family.
+def declared_class(package: str, model: str, base: type) -> type:
+    """The one subclass of ``base`` in ``<package>.<module>`` that declares ``model``'s family (``family = FAMILY``).
 
     Raises:
         KeyError: ``model`` is no served model.
@@ -37,4 +35,4 @@ def declared_class(package: str, base: type[T], model: str) -> type[T]:
 
 def trainer_class(model: str) -> type[Trainer]:
     """The Trainer class of ``model``."""
-    return declared_class(__name__, Trainer, model)
+    return cast("type[Trainer]", declared_class(__name__, model, Trainer))

@@ -12,17 +12,12 @@ import pandas as pd
 
 from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.settings import Settings
+from training.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from training.executor import LocalExecutor, RayExecutor
 
-#: progress callback: (units done since last call, total units or None, description)
-Progress = Callable[[int, int | None, str], None]
-
-
-def no_progress(done: int, total: int | None, description: str) -> None:
-    """A progress callback that reports nothing."""
-
+__all__ = ["Progress", "TrainOutcome", "Trainer", "no_progress"]
 
 @dataclass
 class TrainOutcome:

@@ -8,10 +8,12 @@ gate) is :mod:`training.update`.
 
 from __future__ import annotations
 
+from typing import cast
+
 from training.families import declared_class
 from training.updates.base import Updater
 
 
 def updater_class(model: str) -> type[Updater]:
     """The Updater class of ``model``."""
-    return declared_class(__name__, Updater, model)
+    return cast("type[Updater]", declared_class(__name__, model, Updater))

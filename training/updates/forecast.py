@@ -39,6 +39,7 @@ from metrics_ai.families.base import Predictor
 from metrics_ai.families.forecast import FAMILY, ForecastPredictor
 from metrics_ai.forecast_components import combine
 from metrics_ai.forecast_state import ForecastConfig, ForecastState
+from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
 from training.families.base import Progress, TrainOutcome, no_progress
 from training.families.forecast import (
@@ -135,7 +136,8 @@ class ForecastUpdater(Updater):
             fits = self._components(fits, cfg, saved, skipped, progress)
         timing["prophet_arima_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        lstms, lstm_info = ({}, {})
+        lstms: dict[str, NumpyLSTM] = {}
+        lstm_info: dict[str, Any] = {}
         if "lstm" in cfg.components:
             fewer = cfg.model_copy(
                 update={
@@ -240,6 +242,6 @@ def carry_over(state: ForecastState, saved: ForecastState) -> list[tuple[str, st
     for signal, pool in saved.pools.items():
         if signal not in state.pools:
             state.pools[signal] = pool
-            for key in pool.lstms:
-                state.lstms.setdefault(key, saved.lstms[key])
+            for name in pool.lstms:
+                state.lstms.setdefault(name, saved.lstms[name])
     return sorted(carried)
