@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import kserve
 import orjson
@@ -15,8 +15,7 @@ from kserve.errors import InvalidInput, ModelNotReady, ServerNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.errors import InvalidInputError, MetricsAIError
-from metrics_ai.families import predictor_class
-from metrics_ai.families.base import HistoryFetcher, Predictor
+from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.metrics import ServingMetrics
 from serving.v2 import decode_inputs, encode_outputs
 
@@ -36,13 +35,15 @@ class ServedModel(kserve.Model):
 
     Readiness tells the truth: ``ready`` is True only once a version has been verified
     (sha256 of every file), loaded and has answered its smoke request. A newer version
-    that fails any of that is reported and the old one keeps serving.
+    that fails any of that is reported and the old one keeps serving. ``family`` says
+    which predictor class loads it and what counts as an alarm.
     """
 
-    model_name: ClassVar[str]
-
-    def __init__(self, store: ModelStore, metrics: ServingMetrics, fetcher: HistoryFetcher | None = None) -> None:
-        super().__init__(self.model_name)
+    def __init__(
+        self, family: Family[Any], store: ModelStore, metrics: ServingMetrics, fetcher: HistoryFetcher | None = None
+    ) -> None:
+        super().__init__(family.name)
+        self.family = family
         self.store = store
         self.metrics = metrics
         self.fetcher = fetcher
@@ -88,7 +89,7 @@ class ServedModel(kserve.Model):
         start = time.perf_counter()
         try:
             manifest, folder = self.store.verify(wanted.version)
-            predictor = predictor_class(self.name).load(folder, manifest)
+            predictor = self.family.predictor.load(folder, manifest)
             predictor.fetcher = self.fetcher
             instances = predictor.smoke_instances()
             if len(predictor.predict_v1(instances)) != len(instances):
@@ -165,7 +166,7 @@ class ServedModel(kserve.Model):
         positives = 0
         for prediction in predictions:
             prediction["model_version"] = version
-            positives += self.positive(prediction)
+            positives += self.family.positive(prediction)
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
         return {"predictions": predictions}
@@ -174,7 +175,3 @@ class ServedModel(kserve.Model):
         inputs = decode_inputs(request, type(loaded.predictor).v2_inputs)
         outputs = loaded.predictor.infer_v2(inputs)
         return encode_outputs(request, self.name, loaded.manifest.version, outputs)
-
-    def positive(self, prediction: dict[str, Any]) -> bool:
-        """Whether a V1 prediction raises an alarm (counted in the positives metric)."""
-        return False

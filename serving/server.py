@@ -6,13 +6,12 @@ import gc
 import logging
 from pathlib import Path
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import MANIFEST, ModelStore
+from metrics_ai.families import FAMILIES, MODEL_NAMES
 from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.settings import Settings
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
-from serving.models import SERVED
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def build_models(model_dir: Path, names: list[str], settings: Settings, metrics:
     fetcher = build_fetcher(settings)
     models = []
     for name in names:
-        model = SERVED[name](ModelStore(model_dir, name), metrics, fetcher)
+        model = ServedModel(FAMILIES[name], ModelStore(model_dir, name), metrics, fetcher)
         if not model.load():
             log.error("%s: not ready: %s", name, model.last_error)
         models.append(model)

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import DataSource, Settings, load_settings
 from training.progress import progress_reporter
 
@@ -173,24 +173,10 @@ def rollback(
     version: Annotated[str | None, typer.Option(help="Version to make current (default: the one before).")] = None,
 ) -> None:
     """Make an earlier published version current again (the predictor follows)."""
-    store = ModelStore(out, model)
     try:
         if model not in MODEL_NAMES:
             raise MetricsAIError(f"no model {model!r}; models: {', '.join(MODEL_NAMES)}")
-        if not store.dir.is_dir():
-            raise MetricsAIError(f"{model}: nothing published under {out}")
-        with store.locked():  # not while a run or an update switches this model
-            current = store.current_version()
-            accepted = [
-                e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")
-            ]
-            candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
-            target = version or (candidates[0] if candidates else None)
-            if target is None:
-                raise MetricsAIError(f"{model}: no earlier version to roll back to (versions: {store.versions()})")
-            if target not in store.versions():
-                raise MetricsAIError(f"{model}: no version {target!r}; have {store.versions()}")
-            store.promote(target, event="rollback", previous=current)
+        target, current = ModelStore(out, model).rollback(version)
     except MetricsAIError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None

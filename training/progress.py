@@ -1,4 +1,6 @@
-"""Training progress: rich's bar at a terminal, plain log lines in a pod.
+"""Training progress: the callback every long step reports through, and how it is shown.
+
+Rich's bar at a terminal, plain log lines in a pod.
 
 A pod's log has no terminal, so rich would draw its bar once, at the end. Without a
 TTY each task instead logs ``progress: <task> <done>/<total> (<pct>) elapsed <s> eta <s>``
@@ -12,16 +14,20 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
-if TYPE_CHECKING:
-    from training.families.base import Progress
-
 log = logging.getLogger("training.progress")
+
+#: progress callback: (units done since last call, total units or None, description)
+Progress = Callable[[int, int | None, str], None]
+
+
+def no_progress(done: int, total: int | None, description: str) -> None:
+    """A progress callback that reports nothing."""
+
 
 #: seconds between two lines of one task in a log (the first and the last always print)
 LINE_INTERVAL = 10.0

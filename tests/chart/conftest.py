@@ -14,13 +14,15 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from metrics_ai.families import MODEL_NAMES
+
 REPO = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO / "charts" / "metrics-ai"
 CI_FILES = sorted((CHART_DIR / "ci").glob("*.yaml"))
 CRD_DIR = Path(__file__).parent / "crds"
 #: Kubernetes version the manifests are validated against (OpenShift 4.20 runs 1.33).
 KUBE_VERSION = "1.33"
-MODELS = ("anomaly-detector", "node-outliers", "resource-forecast", "disk-eta", "io-crisis")
+MODELS = MODEL_NAMES
 RELEASE, NAMESPACE = "metrics-ai", "metrics-ai"
 
 Render = Callable[..., list[dict[str, Any]]]
