@@ -16,6 +16,8 @@ from typing import Any
 from tests.chart.promtool_cases import Group, Rule, humanize_duration, seconds
 
 NS, CLUSTER = "metrics-ai", "prod-east"
+Values = list[float] | float
+"""A series' values: one per minute, or a constant."""
 CLIENT = {"job": "metrics-ai-alerting", "namespace": NS, "pod": "metrics-ai-alerting-6f7d9-x2x4z", "cluster": CLUSTER}
 PREDICTOR = {"job": "metrics-ai-predictor-metrics", "namespace": NS}
 KSM = {"job": "kube-state-metrics", "namespace": NS}
@@ -28,7 +30,7 @@ def filesystem_filling_up(r: Rule) -> list[Group]:
     """Disks at disk-eta CRITICAL and WARNING fire with their severity; SOON, OK and too recent ones do not."""
     g, name = r.group(), "MetricsAIFilesystemFillingUp"
     recent = r.recent(g)
-    disks = [  # node, mountpoint, days to full, severity (over time)
+    disks: list[tuple[str, str, Values, Values]] = [  # node, mountpoint, days to full, severity (over time)
         ("worker-1", "/var", 2.0, 3.0),
         ("worker-2", "/", 5.0, 2.0),
         ("worker-3", "/", 20.0, 1.0),  # SOON: no alert
@@ -81,7 +83,7 @@ def forecast_deviation(r: Rule) -> list[Group]:
     """Firing alarms fire (cluster- and node-level); a likely but not firing alarm does not."""
     g, name = r.group(), "MetricsAIForecastDeviation"
     recent = r.recent(g)
-    entities = [  # entity, signal, node, alarm, likelihood
+    entities: list[tuple[str, str, str, Values, Values]] = [  # entity, signal, node, alarm, likelihood
         (CLUSTER, "cpu", "", 1.0, 0.995),  # a cluster-level forecast has no node
         ("worker-1", "io_wait", "worker-1", 1.0, 0.9999),
         ("worker-2", "net_rx", "worker-2", 0.0, 0.2),  # healthy
