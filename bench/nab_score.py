@@ -16,6 +16,11 @@ Benchmark" (2015), and NAB's README ("Scoring"):
   or more than 3 window lengths after one, it costs the full ``A_fp``.
 - Scores are summed over the files and normalised so the null detector (never fires)
   scores 0 and a perfect one (every window hit at its first point, nothing else) 100.
+  As in NAB's runner, "perfect" counts every labelled window and "null" only the windows
+  with a point after the probationary period (a window wholly inside it is neither hit nor missed).
+
+Checked against NAB's own ``nab/sweeper.py`` on the stored detections of its scoreboard
+(``tests/bench/test_nab_score.py`` pins one file; docs/BENCHMARKS.md lists the ten).
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class FileScore:
     windows: int
     detected: int
     false_positives: int
+    scorable: int | None = None
+    """windows with a point after the probationary period (None: all of them)"""
 
 
 def score_file(
@@ -92,12 +99,16 @@ def score_file(
 ) -> FileScore:
     """Raw NAB score of one file's boolean detections against its windows (index pairs)."""
     hits = np.asarray(detections, dtype=bool).copy()
-    hits[: probation_length(hits.size) if probation is None else probation] = False
+    start = probation_length(hits.size) if probation is None else probation
+    hits[:start] = False
     inside = np.zeros(hits.size, dtype=bool)
-    score, detected = 0.0, 0
+    score, detected, scorable = 0.0, 0, 0
     top = scaled_sigmoid(-1.0)
     for first, last in windows:
         inside[first : last + 1] = True
+        if last < start:
+            continue
+        scorable += 1
         found = np.flatnonzero(hits[first : last + 1])
         if found.size == 0:
             score += profile.fn
@@ -116,13 +127,13 @@ def score_file(
         j = int(before[np.argmin(i - ends[before])])
         position = abs(int(ends[j]) - int(i)) / float(max(lengths[j] - 1, 1))
         score += scaled_sigmoid(position) * abs(profile.fp)
-    return FileScore(score, len(windows), detected, int(false_positives.size))
+    return FileScore(score, len(windows), detected, int(false_positives.size), scorable)
 
 
 def normalised(scores: Sequence[FileScore], profile: Profile = STANDARD) -> float:
     """Summed raw scores on NAB's 0 (null detector) .. 100 (perfect detector) scale."""
     raw = sum(s.score for s in scores)
     windows = sum(s.windows for s in scores)
-    null = profile.fn * windows
+    null = profile.fn * sum(s.windows if s.scorable is None else s.scorable for s in scores)
     perfect = profile.tp * windows
     return 100.0 * (raw - null) / (perfect - null)
