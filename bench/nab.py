@@ -39,8 +39,10 @@ def alarm_flags(scores: np.ndarray, config: AlarmConfig | None = None) -> np.nda
     return out
 
 
-def detect_file(path: Path, name: str, epochs: int, config: AlarmConfig | None = None) -> tuple[pd.DataFrame, str]:
-    """One file's ``timestamp,value,anomaly_score`` frame and a note (empty when all went well)."""
+def detect_file(
+    path: Path, name: str, epochs: int, config: AlarmConfig | None = None
+) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """One file's ``timestamp,value,anomaly_score`` frame, the served scores and a note (empty if all went well)."""
     raw = pd.read_csv(path)
     missing = {"timestamp", "value"} - set(raw.columns)
     if missing:
@@ -52,15 +54,19 @@ def detect_file(path: Path, name: str, epochs: int, config: AlarmConfig | None =
     try:
         predictor = train_probation(stamps, values, signal, epochs, name)
     except MetricsAIError as exc:
-        return out, f"not trained ({exc}): never fires"
+        return out, np.full(len(raw), np.nan), f"not trained ({exc}): never fires"
     seconds = (stamps.astype("int64") // 10**9).to_numpy(dtype=np.float64)
     served = serve_points(predictor, seconds, values, signal, start=0)
     out["anomaly_score"] = alarm_flags(served.score, config)
-    return out, ""
+    return out, served.score, ""
 
 
-def run(data: Path, out: Path, epochs: int = 10) -> list[tuple[str, int, int, float, str]]:
-    """Detect every ``DIR/<category>/<name>.csv``; ``(name, rows, alarms, seconds, note)`` per file."""
+def run(data: Path, out: Path, epochs: int = 10, scores: Path | None = None) -> list[tuple[str, int, int, float, str]]:
+    """Detect every ``DIR/<category>/<name>.csv``; ``(name, rows, alarms, seconds, note)`` per file.
+
+    With ``scores``, each file's served scores go to ``scores/<category>/<name>.csv``
+    (``timestamp,deviation_score``, empty where no answer) for ``bench.nab_variants``.
+    """
     files = sorted(p for p in data.glob("*/*.csv") if p.is_file())
     if not files:
         raise SystemExit(f"--data {data}: no <category>/<name>.csv files (NAB layout)")
@@ -68,10 +74,12 @@ def run(data: Path, out: Path, epochs: int = 10) -> list[tuple[str, int, int, fl
     for path in files:
         began = time.perf_counter()
         name = f"{path.parent.name}/{path.name}"
-        frame, note = detect_file(path, name, epochs)
-        target = out / path.parent.name / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(target, index=False)
+        frame, served, note = detect_file(path, name, epochs)
+        for folder, table in ((out, frame), (scores, frame[["timestamp"]].assign(deviation_score=served))):
+            if folder is not None:
+                target = folder / path.parent.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                table.to_csv(target, index=False)
         rows.append((name, len(frame), int(frame["anomaly_score"].sum()), time.perf_counter() - began, note))
         print(f"  {name}: {rows[-1][1]} rows, {rows[-1][2]} alarms, {rows[-1][3]:.0f} s {note}".rstrip(), flush=True)
     return rows
@@ -83,9 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder: <category>/<name>.csv")
     parser.add_argument("--out", type=Path, required=True, help="where <category>/<name>.csv detections go")
     parser.add_argument("--epochs", type=int, default=10, help="LSTM epochs (the training default: 10)")
+    parser.add_argument("--scores", type=Path, help="also keep the served deviation scores here (bench.nab_variants)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    rows = run(args.data, args.out, args.epochs)
+    rows = run(args.data, args.out, args.epochs, args.scores)
     print(
         f"{len(rows)} files, {sum(r[2] for r in rows)} alarms, {time.perf_counter() - began:.0f} s; "
         f"score: python -m bench.nab_score --data {args.data} --results {args.out}"
