@@ -102,13 +102,18 @@ def normal_cdf(z: float) -> float:
 
 
 class _Window:
-    """Ring buffer with a running sum and sum of squares (recentred to limit cancellation)."""
+    """Ring buffer with a running sum and sum of squares, resummed every ``size`` pushes.
+
+    The resum (O(size) once per ``size`` updates, so O(1) amortised) keeps the rounding
+    of months of add/subtract from drifting the mean and variance.
+    """
 
     def __init__(self, size: int) -> None:
         self.values: deque[float] = deque()
         self.size = size
         self.total = 0.0
         self.squares = 0.0
+        self._pushes = 0
 
     def push(self, value: float) -> None:
         self.values.append(value)
@@ -118,6 +123,10 @@ class _Window:
             old = self.values.popleft()
             self.total -= old
             self.squares -= old * old
+        self._pushes += 1
+        if self._pushes % self.size == 0:
+            self.total = math.fsum(self.values)
+            self.squares = math.fsum(v * v for v in self.values)
 
     def mean(self) -> float:
         return self.total / len(self.values)

@@ -123,3 +123,12 @@ def test_bad_settings_name_the_field(field: str, value: float) -> None:
 def test_normal_cdf() -> None:
     assert normal_cdf(0.0) == pytest.approx(0.5)
     assert normal_cdf(3.0) == pytest.approx(0.998650, abs=1e-6)
+
+
+def test_the_reference_follows_the_last_long_window_only() -> None:
+    # after a long noisy stretch and a long quiet one, the bar is the quiet one's: a
+    # moderate deviation that the noisy past would have hidden fires
+    cfg = AlarmConfig()
+    loud = np.clip(noise(3000) * 4, 0, 0.95)
+    states = feed(DeviationAlarm(cfg), np.concatenate([loud, noise(cfg.long_window * 2, seed=7), np.full(3, 0.5)]))
+    assert states[-1].likelihood >= cfg.fire_likelihood or states[-2].firing or states[-1].firing
