@@ -24,6 +24,11 @@ while the likelihood stays above ``clear_likelihood`` (hysteresis) scored lower
 (docs/BENCHMARKS.md, "The deviation alarm"); the hysteresis stays available for callers
 that want an alert held while the deviation lasts (``max_firing=0``).
 
+For alert rules: with the defaults ``firing`` is true for one data point (until the next
+point's update), so a rule on ``metrics_ai_forecast_deviation_alarm == 1`` needs
+``for: 0m`` (a longer ``for:`` would never see it hold); ``keep_firing_for`` can keep the
+alert visible for a while after.
+
 Until ``min_history`` scores have been seen the likelihood is 0.5 and nothing fires.
 Each update is O(1): running sums over two ring buffers, no refit. Pure stdlib.
 """
