@@ -77,6 +77,54 @@ def signal_of(name: str) -> str:
     return next((s for key, s in SIGNALS.items() if key in name), "cpu")
 
 
+def train_probation(stamps: pd.Series, values: np.ndarray, signal: str, epochs: int, where: str) -> ForecastPredictor:
+    """resource-forecast trained as the training job trains it, on the probationary period only.
+
+    Raises:
+        MetricsAIError: the family refuses the data (too short, flat...).
+    """
+    p = probation_length(len(values))
+    frame = validate_frame(pd.DataFrame({"timestamp": stamps[:p], "signal": signal, "value": values[:p],
+                                         "node": "nab", "cluster": ""}), where=where)
+    predictor = ForecastTrainer(load_settings(step=300, lstm_epochs=epochs)).fit(frame).predictor
+    assert isinstance(predictor, ForecastPredictor)
+    return predictor
+
+
+@dataclass
+class Served:
+    """The served ``deviation`` of every point that got an answer (NaN / False elsewhere)."""
+
+    score: np.ndarray
+    warning: np.ndarray
+    critical: np.ndarray
+
+
+def serve_points(predictor: ForecastPredictor, seconds: np.ndarray, values: np.ndarray, signal: str,
+                 start: int) -> Served:
+    """Send every point from index ``start`` on, in order, as a V1 request with the history before it.
+
+    A point whose timestamp does not move forward (NAB has a few repeats) gets no answer and is
+    left out of later histories: a request's timestamps must increase.
+    """
+    n = values.size
+    out = Served(np.full(n, np.nan), np.zeros(n, bool), np.zeros(n, bool))
+    width = predictor.min_points + 3
+    t, y = np.asarray(seconds, dtype=np.float64), np.asarray(values, dtype=np.float64)
+    kept = np.flatnonzero(t > np.concatenate([[-np.inf], np.maximum.accumulate(t)[:-1]]))
+    points = [(i, kept[j - width + 1 : j + 1]) for j, i in enumerate(kept) if i >= start and j >= width - 1]
+    for first in range(0, len(points), BATCH):
+        chunk = points[first : first + BATCH]
+        instances = [{"entity": "nab", "signal": signal,
+                      "history": {"timestamps": t[h].tolist(), "values": y[h].tolist()}} for _, h in chunk]
+        for (i, _), answer in zip(chunk, predictor.predict_v1(instances), strict=True):
+            deviation = answer["deviation"]
+            out.warning[i] = deviation["is_anomaly"]
+            out.critical[i] = deviation["severity"] == "CRITICAL"
+            out.score[i] = deviation["score"]
+    return out
+
+
 def stream_file(data: Path, name: str, windows: list[tuple[str, str]], epochs: int) -> FileRun:
     """Train on the probationary period, then detect point by point."""
     began = time.perf_counter()
@@ -86,31 +134,15 @@ def stream_file(data: Path, name: str, windows: list[tuple[str, str]], epochs: i
     signal = signal_of(name)
     run = FileRun(name, window_indices(stamps.dt.tz_localize(None).to_numpy(), windows), np.zeros(n, bool),
                   np.zeros(n, bool), np.zeros(n), p, 0.0)
-    frame = validate_frame(pd.DataFrame({"timestamp": stamps[:p], "signal": signal, "value": raw["value"][:p],
-                                         "node": "nab", "cluster": ""}), where=name)
+    y = raw["value"].to_numpy(dtype=np.float64)
     try:
-        predictor = ForecastTrainer(load_settings(step=300, lstm_epochs=epochs)).fit(frame).predictor
+        predictor = train_probation(stamps, y, signal, epochs, name)
     except MetricsAIError as exc:
         run.note = f"not trained ({exc}): never fires"
         run.seconds = time.perf_counter() - began
         return run
-    assert isinstance(predictor, ForecastPredictor)
-    width = predictor.min_points + 3
-    t = (stamps.astype("int64") // 10**9).to_numpy(dtype=np.float64)
-    y = raw["value"].to_numpy(dtype=np.float64)
-    # a point whose timestamp does not move forward (NAB has a few repeats) gets no detection and
-    # is left out of later histories: a request's timestamps must increase
-    kept = np.flatnonzero(t > np.concatenate([[-np.inf], np.maximum.accumulate(t)[:-1]]))
-    points = [(i, kept[j - width + 1 : j + 1]) for j, i in enumerate(kept) if i >= p and j >= width - 1]
-    for start in range(0, len(points), BATCH):
-        chunk = points[start : start + BATCH]
-        instances = [{"entity": "nab", "signal": signal,
-                      "history": {"timestamps": t[h].tolist(), "values": y[h].tolist()}} for _, h in chunk]
-        for (i, _), answer in zip(chunk, predictor.predict_v1(instances), strict=True):
-            deviation = answer["deviation"]
-            run.warning[i] = deviation["is_anomaly"]
-            run.critical[i] = deviation["severity"] == "CRITICAL"
-            run.score[i] = deviation["score"]
+    served = serve_points(predictor, (stamps.astype("int64") // 10**9).to_numpy(dtype=np.float64), y, signal, p)
+    run.warning, run.critical, run.score = served.warning, served.critical, np.nan_to_num(served.score)
     run.seconds = time.perf_counter() - began
     return run
 

@@ -61,7 +61,11 @@ class DeviationRule:
     def check(self, actual: float, expected: float, halfwidth: float) -> dict[str, Any]:
         """``{"is_anomaly", "score", "severity", ...}`` for the latest value.
 
-        ``score`` is the absolute deviation in units of the critical band, capped at 1.
+        ``score`` grows with the absolute deviation ``d`` without saturating early:
+        ``1 - exp(-d / (2 x critical band))`` (0 for none, 0.39 at the critical band, 0.63
+        at twice it, 0.92 at five times). It used to be ``d / critical band`` capped at 1;
+        that cap made a point at 3 and one at 30 half-widths the same, and the alarm with
+        memory (:mod:`metrics_ai.alarm`) scored far worse on it (docs/BENCHMARKS.md).
         """
         dev = abs(float(actual) - float(expected))
         if dev <= 1e-9 * max(abs(float(actual)), abs(float(expected)), 1.0):
@@ -76,7 +80,7 @@ class DeviationRule:
             severity = "INFO"
         return {
             "is_anomaly": severity != "INFO",
-            "score": float(min(1.0, dev / (self.critical_k * band))),
+            "score": float(-np.expm1(-dev / (2.0 * self.critical_k * band))),
             "severity": severity,
             "actual": float(actual),
             "expected": float(expected),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,3 +65,35 @@ def test_window_indices_from_timestamps() -> None:
 def test_normalised_sums_files() -> None:
     half = [FileScore(1.0, 1, 1, 0), FileScore(-1.0, 1, 0, 0)]
     assert normalised(half) == pytest.approx(50.0)
+
+
+def test_a_window_inside_the_probationary_period_is_neither_hit_nor_missed() -> None:
+    # NAB's runner: perfect counts every window, null only the scorable ones
+    s = score_file(detections(), [(10, 20), *WINDOWS])
+    assert s.score == pytest.approx(-2.0) and s.scorable == 2
+    assert normalised([s]) == pytest.approx(0.0)
+    assert normalised([score_file(detections(600, 1200), [(10, 20), *WINDOWS])]) == pytest.approx(100 * 4 / 5)
+
+
+#: NAB's stored "numenta" (HTM) detections for realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv
+#: (NAB results/, MIT licence: data/NAB-LICENSE.txt; columns timestamp,anomaly_score), its
+#: labelled windows and its standard-profile threshold from NAB's config/thresholds.json
+NUMENTA_FILE = Path(__file__).parent / "data" / "numenta_ec2_cpu_utilization_24ae8d.csv.gz"
+NUMENTA_WINDOWS = [
+    ("2014-02-26 13:45:00.000000", "2014-02-27 06:25:00.000000"),
+    ("2014-02-27 08:55:00.000000", "2014-02-28 01:35:00.000000"),
+]
+NUMENTA_THRESHOLD = 0.5421876907348634
+#: NAB's own nab/sweeper.py (Sweeper.scoreDataSet, standard profile) on that file at that threshold
+NUMENTA_OFFICIAL_RAW = 1.279566
+
+
+def test_agrees_with_nabs_official_scorer_on_stored_htm_detections() -> None:
+    frame = pd.read_csv(NUMENTA_FILE)
+    hits = frame["anomaly_score"].to_numpy() >= NUMENTA_THRESHOLD
+    windows = window_indices(pd.to_datetime(frame["timestamp"]).to_numpy(), NUMENTA_WINDOWS)
+    s = score_file(hits, windows)
+    assert len(frame) == 4032 and int(hits.sum()) == 10
+    assert s.score == pytest.approx(NUMENTA_OFFICIAL_RAW, abs=1e-6)
+    assert (s.detected, s.false_positives) == (2, 4)
+    assert normalised([s]) == pytest.approx(100 * (NUMENTA_OFFICIAL_RAW + 2) / 4, abs=1e-4)

@@ -25,7 +25,10 @@ def test_deviation_needs_both_absolute_and_relative_excess() -> None:
     warn = rule.check(111.0, 100.0, 4.0)  # 11 > 1.5 * 4 and 11 %
     assert warn["severity"] == "WARNING" and warn["is_anomaly"] and 0 < warn["score"] < 1
     assert rule.check(140.0, 100.0, 4.0)["severity"] == "CRITICAL"
-    assert rule.check(140.0, 100.0, 4.0)["score"] == 1.0
+    # the score keeps growing past the critical band: 40 is 10 half-widths, 80 is 20
+    critical = rule.check(140.0, 100.0, 4.0)["score"]
+    assert critical == pytest.approx(1 - np.exp(-40 / 24)) and critical < rule.check(180.0, 100.0, 4.0)["score"] < 1
+    assert rule.check(112.0, 100.0, 4.0)["score"] == pytest.approx(1 - np.exp(-0.5))  # the critical band: 0.39
     big_level = rule.check(1_030_000.0, 1_000_000.0, 100.0)  # far outside the band, only 3 %
     assert big_level["severity"] == "INFO"
     tiny_level = rule.check(0.011, 0.010, 0.01)  # 10 % but inside the band
