@@ -26,11 +26,11 @@ T0 = 1_794_830_400.0  # 2026-11-16T12:00:00Z
 SEQ, H = 20, 15
 
 
-def _lstm(rng: np.random.Generator) -> NumpyLSTM:
+def _lstm(rng: np.random.Generator, h: int = H) -> NumpyLSTM:
     def layer(inputs: int) -> LstmLayer:
         return LstmLayer(rng.normal(0, 0.3, (inputs, 32)), rng.normal(0, 0.3, (8, 32)), rng.normal(0, 0.1, 32))
 
-    return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, H)), np.full(H, 0.5))
+    return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, h)), np.full(h, 0.5))
 
 
 def _history(n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,8 +39,10 @@ def _history(n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0) -
     return t, 0.5 + 0.05 * np.sin(2 * np.pi * t / 86400) + rng.normal(0, 0.005, n)
 
 
-def _state() -> ForecastState:
+def _state(step: float = 60.0) -> ForecastState:
+    """Two series and two pools fitted at ``step`` s (horizon: 15 minutes at that step)."""
     rng = np.random.default_rng(0)
+    h = int(900 // step)
     prophet = ProphetState(
         growth="linear",
         k=0.0,
@@ -52,8 +54,8 @@ def _state() -> ForecastState:
         y_scale=1.0,
         seasonalities=[Seasonality("daily", 1.0, 1, "additive", np.array([0.05, 0.0]))],
     )
-    t, y = _history()
-    ones = {c: np.ones(H) for c in ("prophet", "arima", "lstm")}
+    t, y = _history(step=step)
+    ones = {c: np.ones(h) for c in ("prophet", "arima", "lstm")}
     series = {}
     for entity, signal, labels in (
         ("prod-east", "cpu", {"cluster": "prod-east"}),
@@ -64,7 +66,7 @@ def _state() -> ForecastState:
             entity=entity,
             signal=signal,
             labels=labels,
-            step=60.0,
+            step=step,
             prophet=prophet,
             halflife=2.0,
             decay=0.9,
@@ -72,7 +74,7 @@ def _state() -> ForecastState:
             lstm=key,
             scaler=None,
             weights=ones,
-            rel_halfwidth=np.linspace(1, 3, H),
+            rel_halfwidth=np.linspace(1, 3, h),
             scale=0.005,
             backtest={"mae_ensemble": 0.01, "mae_naive": 0.012},
             last_t=t,
@@ -81,16 +83,16 @@ def _state() -> ForecastState:
     pools = {
         s: SignalPool(
             signal=s,
-            step=60.0,
+            step=step,
             arima=ArimaState((0.1, 0.0)),
             lstms=[k],
-            weights={"arima": np.ones(H), "lstm": np.ones(H)},
-            rel_halfwidth=np.linspace(1, 3, H),
+            weights={"arima": np.ones(h), "lstm": np.ones(h)},
+            rel_halfwidth=np.linspace(1, 3, h),
             backtest={"mae_ensemble": 0.02},
         )
         for s, k in (("cpu", "series/cpu/prod-east"), ("io_wait", "pooled/io_wait"))
     }
-    return ForecastState(series, pools, {"series/cpu/prod-east": _lstm(rng), "pooled/io_wait": _lstm(rng)})
+    return ForecastState(series, pools, {"series/cpu/prod-east": _lstm(rng, h), "pooled/io_wait": _lstm(rng, h)})
 
 
 @pytest.fixture
@@ -169,13 +171,69 @@ def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: Forecast
     assert all(np.isfinite(out["lower"])) and out["lower"][0] < out["upper"][0]
 
 
-def test_five_minute_history_has_a_three_point_horizon_without_lstm(
-    predictor: ForecastPredictor,
-) -> None:
-    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
-    assert len(out["ensemble"]) == 3 and out["step_seconds"] == 300.0
-    assert out["components"]["lstm"] is None and any("300 s" in n for n in out["notes"])
+def test_history_coarser_than_the_fitted_step_is_a_400_naming_it(predictor: ForecastPredictor) -> None:
+    """A 60 s model asked with 5-minute history: no component was fitted at 300 s, so none runs."""
+    with pytest.raises(InvalidInputError) as caught:
+        predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
+    assert caught.value.field == "instances[0].history.timestamps"
+    assert "300 s step" in str(caught.value) and "60 s step" in str(caught.value)
+
+
+@pytest.fixture
+def five_minute() -> ForecastPredictor:
+    """A model whose series and pools were fitted at 300 s (3-point horizon)."""
+    return ForecastPredictor(ForecastConfig(seq_len=SEQ), _state(step=300.0))
+
+
+@pytest.mark.parametrize("entity", ["prod-east", "new-cluster"])
+def test_history_at_the_fitted_step_runs_every_component(five_minute: ForecastPredictor, entity: str) -> None:
+    [out] = five_minute.predict_v1([{"entity": entity, "signal": "cpu", "history": _hist(step=300.0)}])
+    assert out["step_seconds"] == 300.0 and len(out["ensemble"]) == 3
     assert out["timestamps"][0] == "2026-11-16T12:05:00Z"
+    ran = {k for k, v in out["components"].items() if v is not None}
+    assert ran == ({"prophet", "arima", "lstm"} if entity == "prod-east" else {"arima", "lstm"})
+    assert not any("resampled" in n for n in out["notes"])
+
+
+def test_finer_history_is_averaged_to_the_fitted_step(five_minute: ForecastPredictor) -> None:
+    """60 s history to a 300 s model: interval means, then every component as at 300 s."""
+    t, y = _history(n=600, step=60.0)
+    [out] = five_minute.predict_v1(
+        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": y.tolist()}}]
+    )
+    assert out["step_seconds"] == 300.0 and len(out["ensemble"]) == 3
+    assert all(out["components"][k] is not None for k in ("prophet", "arima", "lstm"))
+    assert any("resampled from a 60 s step to the model's 300 s step" in n for n in out["notes"])
+    means = y.reshape(-1, 5).mean(axis=1)  # the five minutes ending at each 300 s point
+    explicit = {"timestamps": t[4::5].tolist(), "values": means.tolist()}
+    [same] = five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": explicit}])
+    np.testing.assert_allclose(out["ensemble"], same["ensemble"], rtol=1e-9)
+    assert out["timestamps"] == same["timestamps"]
+
+
+def test_hourly_or_irregular_history_to_a_five_minute_model_is_a_400(five_minute: ForecastPredictor) -> None:
+    with pytest.raises(InvalidInputError, match="3600 s step, coarser than the 300 s step") as caught:
+        five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=3600.0)}])
+    assert caught.value.field == "instances[0].history.timestamps"
+    t, y = _history(n=600, step=60.0)
+    keep = (np.arange(600) < 200) | (np.arange(600) >= 260)  # an hour missing
+    holed = {"timestamps": t[keep].tolist(), "values": y[keep].tolist()}
+    with pytest.raises(InvalidInputError, match="irregular"):
+        five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": holed}])
+
+
+def test_v2_rows_are_averaged_to_the_fitted_step(five_minute: ForecastPredictor) -> None:
+    t, y = _history(n=600, step=60.0)
+    out = five_minute.infer_v2(
+        {
+            "entity": np.array([b"prod-east"], dtype=object),
+            "signal": np.array([b"cpu"], dtype=object),
+            "timestamps": t[None, :].astype(np.int64),
+            "values": y[None, :].astype(np.float32),
+        }
+    )
+    assert out["forecast"].shape == (1, 3)
+    assert (np.diff(out["forecast_timestamps"][0]) == 300).all()
 
 
 def test_batch_equals_single_requests(predictor: ForecastPredictor) -> None:

@@ -182,8 +182,8 @@ class ForecastTrainer(Trainer):
 
     def _prepare(self, series: list[SeriesData], cfg: ForecastConfig) -> tuple[list[Fitted], dict[str, str]]:
         fits, skipped = [], {}
-        h = cfg.horizon
         for d in series:
+            h = cfg.horizon_at(d.step)
             n_train = int(d.y.size * self.settings.train_fraction)
             cal_start = n_train - int(n_train * cfg.calibration_fraction)
             need = cfg.seq_len + h + 16
@@ -253,22 +253,27 @@ class ForecastTrainer(Trainer):
         per_window = cfg.lstm_scaling == "window"
         for f in fits:
             f.scaler = None if per_window else MinMax.fit(f.data.y[: f.n_train])
-            key = f"pooled/{f.data.signal}" if f.data.signal in cfg.pooled_signals else f"series/{f.data.key}"
-            groups.setdefault(key, []).append(f)
+            groups.setdefault(lstm_key(f.data, cfg), []).append(f)
         nets: dict[str, NumpyLSTM] = {}
         info: dict[str, Any] = {}
-        trainer = trainer_class(cfg.seq_len, cfg.horizon, cfg.lstm_units, self.settings.seed)
+        trainers: dict[int, LstmTrainer] = {}
         for key, members in groups.items():
             pooled = key.startswith("pooled/")
+            horizon = members[0].horizon  # one step per group (lstm_key), so one horizon
+            if horizon not in trainers:
+                trainers[horizon] = trainer_class(cfg.seq_len, horizon, cfg.lstm_units, self.settings.seed)
+            trainer = trainers[horizon]
             windows = build_windows(
                 [m.scaler.scale(m.data.y[: m.n_train]) if m.scaler else m.data.y[: m.n_train] for m in members],
                 [m.cal_start for m in members],
                 cfg.seq_len,
-                cfg.horizon,
+                horizon,
                 cfg.lstm_pooled_max_windows if pooled else cfg.lstm_max_windows,
                 per_window,
             )
             init = (warm or {}).get(key)
+            if init is not None and init.horizon != horizon:  # saved at another step: train afresh
+                init = None
             nets[key], info[key] = trainer.fit(
                 windows,
                 epochs=cfg.lstm_epochs if init is None else min(warm_epochs, cfg.lstm_epochs),
@@ -311,7 +316,7 @@ class ForecastTrainer(Trainer):
             )
         pools = {}
         for signal in dict.fromkeys(f.data.signal for f in fits):
-            members = [f for f in fits if f.data.signal == signal]
+            members = pool_members([f for f in fits if f.data.signal == signal])
             bts = [results[f.data.key] for f in members]
             weights = {
                 k: np.mean([b.weights[k] for b in bts], axis=0) for k in ("arima", "lstm") if k in bts[0].weights
@@ -371,13 +376,43 @@ class ForecastTrainer(Trainer):
             "components": list(cfg.components),
             "lstm": lstm_info,
             "timing_s": {k: round(v, 2) for k, v in timing.items()},
+            "step_seconds": _steps(fits),
             "gate": {"mae_ensemble_rel": rel["ensemble"]},
         }
+
+
+def pool_members(fits: list[Fitted]) -> list[Fitted]:
+    """A signal's series at its most common step (ties: the finest): a pool serves one step."""
+    counts: dict[float, int] = {}
+    for f in fits:
+        counts[f.data.step] = counts.get(f.data.step, 0) + 1
+    step = min(counts, key=lambda s: (-counts[s], s))
+    return [f for f in fits if f.data.step == step]
+
+
+def lstm_key(data: SeriesData, cfg: ForecastConfig) -> str:
+    """The network a series trains: pooled per node signal and step, else its own.
+
+    A pooled network serves one step (its Dense layer is the horizon at that step); at
+    STEP the key stays ``pooled/<signal>``, at another native step ``pooled/<signal>@<step>s``.
+    """
+    if data.signal not in cfg.pooled_signals:
+        return f"series/{data.key}"
+    at = "" if int(data.step) == cfg.step else f"@{int(data.step)}s"
+    return f"pooled/{data.signal}{at}"
 
 
 def _scale(y: np.ndarray) -> float:
     """Mean absolute one-step change (the unit of pooled interval widths)."""
     return float(np.mean(np.abs(np.diff(y)))) if y.size > 1 else 0.0
+
+
+def _steps(fits: list[Fitted]) -> dict[str, list[int]]:
+    """signal -> the native steps (s) its series were fitted at (the manifest's record)."""
+    out: dict[str, set[int]] = {}
+    for f in fits:
+        out.setdefault(f.data.signal, set()).add(int(f.data.step))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
