@@ -133,8 +133,9 @@ class ForecastPredictor(Predictor):
         if t.size < self.min_points:
             raise InvalidInputError(
                 timestamps_field,
-                f"history at a {step:g} s step averages to {t.size} points at the {model_step:g} s step this "
-                f"model was fitted at; needs at least {self.min_points} ({self.min_points * model_step:g} s of history)",
+                f"history at a {step:g} s step averages to {t.size} points at the {model_step:g} s step "
+                f"this model was fitted at; needs at least {self.min_points} "
+                f"({self.min_points * model_step:g} s of history)",
             )
         note = (
             f"history resampled from a {step:g} s step to the model's {model_step:g} s step "
