@@ -79,7 +79,7 @@ def _call(t: np.ndarray, v: np.ndarray) -> dict:
     state = SeriesState(
         fit_series_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
     )
-    predictor = IoCrisisPredictor(cfg, {("n", "io_wait"): state})
+    predictor = IoCrisisPredictor(cfg, {("", "n", "io_wait"): state})
     history = {"timestamps": t.tolist(), "values": v.tolist()}
     return predictor.predict_v1([{"node": "n", "signal": "io_wait", "history": history}])[0]
 

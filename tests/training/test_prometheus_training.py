@@ -73,3 +73,6 @@ def test_single_openshift_cluster_without_cluster_label_trains_every_family(
     assert {"cpu/ocp-prod", "memory/ocp-prod"} <= set(forecast.entities), forecast.entities
     node_keys = {e for e in forecast.entities if e.startswith("io_wait/")}
     assert node_keys == {f"io_wait/{node}" for node in OPENSHIFT_NODE_NAMES}, forecast.entities
+    for model in ("disk-eta", "io-crisis"):  # keyed by cluster and node: named after CLUSTER_NAME too
+        entities = ModelStore(out, model).current().entities
+        assert entities and all(e.startswith("ocp-prod/") for e in entities), (model, entities)
