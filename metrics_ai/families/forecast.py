@@ -93,7 +93,7 @@ class ForecastPredictor(Predictor):
         pool = self.state.pools[signal]
         source = "request"
         if history is None:
-            history, source = self._latest(entity, signal, series)
+            history, source = self._latest(entity, signal, series, pool)
             if history is None:
                 raise UnknownEntityError(
                     f"{field}.entity: no {signal} state for {entity!r} "
@@ -165,9 +165,12 @@ class ForecastPredictor(Predictor):
                 timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
             )
 
-    def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
-        """Fetcher first (when set and it has enough data), else the training-time state."""
-        step = int(series.step) if series else self.config.step
+    def _latest(self, entity: str, signal: str, series: Any, pool: Any) -> tuple[History | None, str]:
+        """Fetcher first (when set and it has enough data), else the training-time state.
+
+        The fetch asks for the step the serving state was fitted at.
+        """
+        step = int(series.step) if series else int(pool.step)
         if self.fetcher is not None:
             labels = (
                 series.labels if series else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
@@ -274,7 +277,8 @@ class ForecastPredictor(Predictor):
 
     def smoke_instances(self) -> list[Any]:
         """One known series without history (training-state) and one unseen entity with history."""
-        first = next(iter(self.state.series.values()))
+        pooled = [s for s in self.state.series.values() if s.step == self.state.pools[s.signal].step]
+        first = pooled[0] if pooled else next(iter(self.state.series.values()))  # at its pool's step
         unseen = {
             "timestamps": [float(t) for t in first.last_t],
             "values": [float(v) for v in first.last_y],
