@@ -154,7 +154,7 @@ def test_crisis_known_series_without_and_with_history(disk_io_server, crisis_sta
 
 
 def test_crisis_for_a_series_trending_past_its_threshold(disk_io_server, crisis_state) -> None:
-    node = sorted(crisis_state[1].series)[0][0]
+    node = sorted(crisis_state[1].series)[0][1]
     known, unknown, flat_known, flat_unknown = v1(
         disk_io_server,
         "io-crisis",

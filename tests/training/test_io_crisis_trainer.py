@@ -57,7 +57,7 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, Fam
     loaded = IoCrisisPredictor.load(folder, manifest)
     original = run.outcome.predictor  # type: ignore[union-attr]
     instances = original.smoke_instances() + [
-        {"node": n, "signal": s} for n, s in list(original.series)[:6]
+        {"cluster": c, "node": n, "signal": s} for c, n, s in list(original.series)[:6]
     ]
     assert loaded.predict_v1(instances) == original.predict_v1(instances)
     assert {p["threshold"] for p in loaded.predict_v1(instances)} <= {0.30, 9.5e8}
