@@ -43,6 +43,7 @@ from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.forecast_backtest import Backtest, Fitted, backtest_job, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
+from training.forecast_groups import fitted_steps, lstm_key, pool_members
 from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
 
@@ -376,43 +377,14 @@ class ForecastTrainer(Trainer):
             "components": list(cfg.components),
             "lstm": lstm_info,
             "timing_s": {k: round(v, 2) for k, v in timing.items()},
-            "step_seconds": _steps(fits),
+            "step_seconds": fitted_steps(fits),
             "gate": {"mae_ensemble_rel": rel["ensemble"]},
         }
-
-
-def pool_members(fits: list[Fitted]) -> list[Fitted]:
-    """A signal's series at its most common step (ties: the finest): a pool serves one step."""
-    counts: dict[float, int] = {}
-    for f in fits:
-        counts[f.data.step] = counts.get(f.data.step, 0) + 1
-    step = min(counts, key=lambda s: (-counts[s], s))
-    return [f for f in fits if f.data.step == step]
-
-
-def lstm_key(data: SeriesData, cfg: ForecastConfig) -> str:
-    """The network a series trains: pooled per node signal and step, else its own.
-
-    A pooled network serves one step (its Dense layer is the horizon at that step); at
-    STEP the key stays ``pooled/<signal>``, at another native step ``pooled/<signal>@<step>s``.
-    """
-    if data.signal not in cfg.pooled_signals:
-        return f"series/{data.key}"
-    at = "" if int(data.step) == cfg.step else f"@{int(data.step)}s"
-    return f"pooled/{data.signal}{at}"
 
 
 def _scale(y: np.ndarray) -> float:
     """Mean absolute one-step change (the unit of pooled interval widths)."""
     return float(np.mean(np.abs(np.diff(y)))) if y.size > 1 else 0.0
-
-
-def _steps(fits: list[Fitted]) -> dict[str, list[int]]:
-    """signal -> the native steps (s) its series were fitted at (the manifest's record)."""
-    out: dict[str, set[int]] = {}
-    for f in fits:
-        out.setdefault(f.data.signal, set()).add(int(f.data.step))
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def _clean(metrics: dict[str, Any]) -> dict[str, Any]:
