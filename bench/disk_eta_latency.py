@@ -54,7 +54,7 @@ def main() -> None:
         fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
     )
     with tempfile.TemporaryDirectory() as tmp:
-        DiskEtaPredictor(cfg, {("node-a", "/var/log"): state}).save(Path(tmp))
+        DiskEtaPredictor(cfg, {("", "node-a", "/var/log"): state}).save(Path(tmp))
         disk = DiskEtaPredictor.load(Path(tmp), None)  # type: ignore[arg-type]
     body = [{"node": "node-a", "mountpoint": "/var/log", "history": case.history()}]
     v2 = {
@@ -66,7 +66,7 @@ def main() -> None:
     io_cfg = IoCrisisConfig()
     io_v = 0.1 + 0.02 * np.sin(2 * np.pi * t / 86400) + 0.01 * (t - t[0]) / 86400
     io_state = SeriesState(fit_series_prophet(t, io_v, io_cfg), recent_window(t, io_v, 72, 300))
-    io = IoCrisisPredictor(io_cfg, {("node-a", "io_wait"): io_state})
+    io = IoCrisisPredictor(io_cfg, {("", "node-a", "io_wait"): io_state})
     io_body = [
         {
             "node": "node-a",

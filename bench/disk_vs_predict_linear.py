@@ -107,7 +107,7 @@ def judge(label: str, case: DiskCase) -> Outcome:
     cfg = DiskEtaConfig()
     t, v = case.timestamps, case.values
     state = DiskState(fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step))
-    predictor = DiskEtaPredictor(cfg, {("node", "/data"): state})
+    predictor = DiskEtaPredictor(cfg, {("", "node", "/data"): state})
     [pred] = predictor.predict_v1([{"node": "node", "mountpoint": "/data", "history": case.history()}])
     warning = rule(t, v, DAY, 60.0, HOUR)
     critical = rule(t, v, 4 * HOUR, 80.0, HOUR)

@@ -8,13 +8,14 @@ first reach a threshold, and how urgent is that.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from metrics_ai.entities import Key
 from metrics_ai.errors import ArtifactError
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
@@ -324,36 +325,39 @@ def latest_history(
 
 
 def save_states(
-    folder: Path, name: str, labels: tuple[str, str], config: dict[str, Any], states: dict[tuple[str, str], TrendState]
+    folder: Path, name: str, labels: tuple[str, str, str], config: dict[str, Any], states: Mapping[Key, TrendState]
 ) -> None:
     """``<name>.json`` (config, Prophet states, reasons) and ``recent.npz`` (recent values)."""
     keys = sorted(states)
     meta = [
         {
-            labels[0]: a,
-            labels[1]: b,
-            "prophet": None if states[(a, b)].prophet is None else states[(a, b)].prophet.to_dict(),  # type: ignore[union-attr]
-            "reason": states[(a, b)].reason,
+            **dict(zip(labels, key, strict=True)),
+            "prophet": None if states[key].prophet is None else states[key].prophet.to_dict(),  # type: ignore[union-attr]
+            "reason": states[key].reason,
         }
-        for a, b in keys
+        for key in keys
     ]
     (folder / f"{name}.json").write_text(json.dumps({"config": config, name: meta}), encoding="utf-8")
     save_recent(folder / "recent.npz", [states[k].recent for k in keys])
 
 
 def load_states(
-    folder: Path, name: str, labels: tuple[str, str], model: str
-) -> tuple[dict[str, Any], dict[tuple[str, str], TrendState]]:
-    """Inverse of :func:`save_states`: the config dict and the states by key."""
+    folder: Path, name: str, labels: tuple[str, str, str], model: str
+) -> tuple[dict[str, Any], dict[Key, TrendState]]:
+    """Inverse of :func:`save_states`: the config dict and the states by key.
+
+    A state saved before the cluster was part of the key (no ``cluster`` entry) loads
+    with cluster ``""``, answering as before.
+    """
     try:
         doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
         recents = load_recent(folder / "recent.npz")
         states = {
-            (d[labels[0]], d[labels[1]]): TrendState(
+            tuple(str(d.get(label, "")) if label == "cluster" else str(d[label]) for label in labels): TrendState(
                 None if d["prophet"] is None else ProphetState.from_dict(d["prophet"]), recent, d["reason"]
             )
             for d, recent in zip(doc[name], recents, strict=True)
         }
-        return doc["config"], states
+        return doc["config"], states  # type: ignore[return-value]
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{model} state in {folder} is unreadable: {exc}") from exc

@@ -42,13 +42,21 @@ def _with_label(expr: str, label: str, value: str) -> str:
     return f'label_replace({expr}, "{label}", {_quote(value)}, "", "")'
 
 
-def entity_query(query: str, labels: Mapping[str, str], cluster_label: str) -> str | None:
+def entity_query(
+    query: str, labels: Mapping[str, str], cluster_label: str, cluster_name: str = ""
+) -> str | None:
     """``query`` restricted server-side to one entity (canonical label names).
 
     The node may be carried by the ``node`` label or by ``instance`` (with a port), so
     both are tried. Without ``node`` the cluster's nodes are averaged, one value per
-    node (a cluster-level entity). Returns None when ``labels`` names no entity.
+    node (a cluster-level entity). A request for cluster ``cluster_name`` (CLUSTER_NAME)
+    also matches series without ``cluster_label``: training names a Prometheus without
+    that label so (:func:`metrics_ai.prometheus.name_unlabelled`). Returns None when
+    ``labels`` names no entity.
     """
+    if cluster_name and labels.get("cluster") == cluster_name:
+        # label_replace's regex is anchored: "" matches only series without the label
+        query = f'label_replace(({query}), "{cluster_label}", {_quote(cluster_name)}, "{cluster_label}", "")'
     on: list[str] = []
     selector = "vector(1)"
     if "cluster" in labels:
@@ -78,7 +86,7 @@ class PrometheusFetcher:
 
     Args:
         settings: Prometheus access, PROMETHEUS_FETCH_TIMEOUT, PROMETHEUS_CACHE_SECONDS,
-            CLUSTER_LABEL and QUERIES_FILE.
+            CLUSTER_LABEL, CLUSTER_NAME and QUERIES_FILE.
         max_entries: LRU size of the cache.
         clock: monotonic seconds (tests pass a fake one).
     """
@@ -94,6 +102,7 @@ class PrometheusFetcher:
         self.ttl = settings.prometheus_cache_seconds
         self.max_entries = max_entries
         self._cluster_label = settings.cluster_label
+        self._cluster_name = settings.cluster_name
         self._queries = load_queries(settings)
         self._client = PrometheusClient(settings, timeout=self.timeout, retries=0)
         self._clock = clock
@@ -152,7 +161,7 @@ class PrometheusFetcher:
 
     def _query(self, signal: str, labels: dict[str, str], seconds: float, step: int) -> History | None:
         """One range query for one entity; the client checks the labels again."""
-        query = entity_query(self._queries[signal], labels, self._cluster_label)
+        query = entity_query(self._queries[signal], labels, self._cluster_label, self._cluster_name)
         if query is None:
             return None
         end = int(time.time()) // step * step

@@ -12,12 +12,14 @@ Fallbacks (documented in the family's module docstring):
   scaled by the request's own range, the signal's mean weights, intervals from
   the signal's relative half-widths times the request's mean |one-step change|;
   Prophet does not run (a fitted curve belongs to one entity);
-- history at another step than the model's: the LSTM does not run (it was trained
-  at the model's step); weights and half-widths are taken at the nearest lead time.
+- history at another step than the model's: the predictor brings it to the model's
+  step first (:mod:`metrics_ai.resolution`) or refuses it; should one get here, the
+  LSTM does not run (it was trained at the model's step).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +38,7 @@ from metrics_ai.forecast_components import (
 )
 from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
 from metrics_ai.intervals import DeviationRule
-
-_STEP_TOLERANCE = 0.1
+from metrics_ai.resolution import same_step
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Job:
     source: str
     field: str = "history.values"
     """How errors about this job's values name the field."""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """What was done to the history before the components ran (resampling)."""
 
 
 @dataclass
@@ -107,13 +110,14 @@ class Engine:
         step = history_step(job.t)
         horizon = horizon_points(cfg.horizon_min, step)
         model_step = job.series.step if job.series else (job.pool.step if job.pool else float(cfg.step))
-        same_step = abs(step - model_step) <= _STEP_TOLERANCE * model_step
+        at_model_step = same_step(step, model_step)
         cuts = np.asarray([job.y.size - 2, job.y.size - 1])
         out: dict[str, Any] = {
             "step": step,
             "horizon": horizon,
-            "same_step": same_step,
-            "notes": [],
+            "same_step": at_model_step,
+            "model_step": model_step,
+            "notes": list(job.notes),
             "forecasts": dict.fromkeys(COMPONENTS),
         }
         notes: list[str] = out["notes"]
@@ -138,7 +142,7 @@ class Engine:
         if "arima" in cfg.components and arima is not None:
             out["forecasts"]["arima"] = arima.forecast_at(job.y, cuts, horizon)
         if "lstm" in cfg.components:
-            if not same_step:
+            if not at_model_step:
                 notes.append(f"lstm: trained at a {model_step:g} s step, history has {step:g} s")
             else:
                 keys = [job.series.lstm] if job.series and job.series.lstm else (job.pool.lstms if job.pool else [])
@@ -170,7 +174,7 @@ class Engine:
         for i, preds in sums.items():
             p = partial[i]
             lead = p["step"] * np.arange(1, p["horizon"] + 1)
-            idx = horizon_index(lead, float(self.config.step), preds[0].shape[1])
+            idx = horizon_index(lead, float(p["model_step"]), preds[0].shape[1])
             p["forecasts"]["lstm"] = np.mean(preds, axis=0)[:, idx]
 
     def _finish(self, job: Job, p: dict[str, Any]) -> Outcome:

@@ -34,7 +34,8 @@ class ForecastConfig(FamilyConfig):
 
     horizon_min: int = Field(15, ge=1)
     step: int = Field(60, ge=1)
-    """Training step in seconds: the horizon is horizon_min at this step (60 s: 15 points)."""
+    """STEP: the finest step a series is fitted at; each series keeps its native step
+    (``SeriesModel.step``, at least this), and its horizon is horizon_min at that step."""
     components: tuple[str, ...] = COMPONENTS
     weighting: str = Field("median", pattern="^(equal|backtest|median)$")
     """Combiner: equal mean (original), inverse-backtest-MAE weights per step, or median."""
@@ -80,8 +81,12 @@ class ForecastConfig(FamilyConfig):
 
     @property
     def horizon(self) -> int:
-        """Horizon points at the training step."""
-        return max(1, (self.horizon_min * 60) // self.step)
+        """Horizon points at STEP."""
+        return self.horizon_at(self.step)
+
+    def horizon_at(self, step: float) -> int:
+        """Horizon points at ``step`` seconds (15 minutes at 300 s: 3)."""
+        return max(1, int((self.horizon_min * 60) // step))
 
 
 def _weights_to_json(weights: dict[str, np.ndarray]) -> dict[str, list[float]]:

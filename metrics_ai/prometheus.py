@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -319,6 +319,20 @@ def canonical_series(
         kept.append(items[0])
         duplicates.extend((key, dict(extra.source)) for extra in items[1:])
     return kept, Cleaning(non_finite, sorted(set(counters)), duplicates)
+
+
+def name_unlabelled(series: Sequence[CanonicalSeries], cluster_name: str) -> list[CanonicalSeries]:
+    """Series of a Prometheus that has no cluster label at all belong to ``cluster_name``.
+
+    The rule (metrics_ai/queries.yaml's header): when no series of the whole read carries
+    CLUSTER_LABEL, the Prometheus watches one cluster (OpenShift's in-cluster monitoring,
+    thanos-querier without multi-cluster observability) and CLUSTER_NAME names it; when
+    some do, the unlabelled ones are standalone nodes (cluster ""), as the data says.
+    An empty ``cluster_name`` keeps every unlabelled series standalone.
+    """
+    if not cluster_name or any(s.cluster for s in series):
+        return list(series)
+    return [replace(s, cluster=cluster_name) for s in series]
 
 
 def fill_short_gaps(

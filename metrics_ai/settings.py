@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     """How long the predictor reuses a fetched window."""
     cluster_label: str = Field("cluster", min_length=1, validation_alias=_env("CLUSTER_LABEL"))
     """Prometheus label that names the cluster."""
+    cluster_name: str = Field("local-cluster", validation_alias=_env("CLUSTER_NAME"))
+    """Cluster of the series without CLUSTER_LABEL when no series has it (one unlabelled cluster).
+
+    ``local-cluster`` is what Red Hat ACM's observability labels its own (hub) cluster, so
+    the entities keep their names if the cluster joins a fleet; empty: unlabelled series are
+    standalone nodes."""
     queries_file: Path | None = Field(None, validation_alias=_env("QUERIES_FILE"))
     """YAML file overriding the built-in PromQL queries."""
     hybrid_real_ratio: float = Field(0.5, ge=0, le=1, validation_alias=_env("HYBRID_REAL_RATIO"))

@@ -20,6 +20,13 @@ Hygiene cases (node -> what happens to it), all in cluster ``prod-east``:
     worker-4  appears NEW_DAYS before the end
     worker-5  stale: its series end STALE_DAYS before the end
 Exporters are scraped every SCRAPE (120) seconds.
+
+``openshift_prometheus`` (session scope): a second real Prometheus holding one
+OpenShift cluster as its in-cluster monitoring stack serves it (thanos-querier without
+multi-cluster observability): OPENSHIFT_NODES nodes, OPENSHIFT_DAYS days, NO
+``cluster`` label on any series, node-exporter's ``instance`` relabelled to the node
+name, and the namespace/pod/service/endpoint/container labels the OpenShift
+ServiceMonitors add (kube_pod_info and kube_node_status_capacity included).
 """
 
 from __future__ import annotations
@@ -59,6 +66,13 @@ NAN_DAYS, NAN_MIN = 2.0, 20
 VANISH_HOURS, NEW_DAYS, STALE_DAYS = 6, 3, 10
 GIB = 1024.0**3
 CPUS = 4
+OPENSHIFT_DAYS, OPENSHIFT_NODES = 3, 4
+OPENSHIFT_PROFILE = SyntheticProfile(
+    name="openshift-fixture", clusters=1, nodes_per_cluster=OPENSHIFT_NODES, standalone_nodes=0,
+    mountpoints=("/", "/var"),
+)
+OPENSHIFT_NODE_NAMES = tuple(f"ip-10-0-{128 + i}-{20 + i}.ec2.internal" for i in range(OPENSHIFT_NODES))
+"""Node names as an OpenShift cluster on AWS has them (the data carry no cluster label)."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +103,22 @@ def _counter(rate: np.ndarray, alive: np.ndarray, reset_at: int | None = None, s
     return total
 
 
-def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, tuple[str, list[_Series]]]:
-    """metric name -> (type, series) for every node of the fixture."""
+def _openshift_labels(job: str, node: str, i: int) -> dict[str, str]:
+    """The target labels OpenShift's ServiceMonitors put on each job's series (no ``cluster``)."""
+    if job == "node-exporter":
+        return {"instance": node, "job": job, "namespace": "openshift-monitoring", "pod": f"node-exporter-{i:05x}",
+                "service": "node-exporter", "endpoint": "https", "container": "kube-rbac-proxy"}
+    if job == "kubelet":
+        return {"instance": f"10.0.{128 + i}.{20 + i}:10250", "job": job, "metrics_path": "/metrics/cadvisor",
+                "node": node, "service": "kubelet", "endpoint": "https-metrics"}
+    return {"instance": "10.129.2.7:8443", "job": job, "service": "kube-state-metrics", "endpoint": "https-main",
+            "container": "kube-rbac-proxy-main"}
+
+
+def _exporter_series(
+    truth: pd.DataFrame, grid: pd.DatetimeIndex, openshift: bool = False
+) -> dict[str, tuple[str, list[_Series]]]:
+    """metric name -> (type, series) for every node of the fixture (``openshift``: that variant's labels)."""
     n = len(grid)
     minutes_before_end = (grid[-1] - grid).total_seconds().to_numpy() / 60.0
     families: dict[str, tuple[str, list[_Series]]] = {}
@@ -107,7 +135,7 @@ def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, t
     nodes = sorted(truth["node"].astype(str).unique())
     for i, node in enumerate(nodes):
         w = wide.loc[node].reindex(grid)
-        cluster = "" if node == STANDALONE else CLUSTER
+        cluster = "" if node == STANDALONE or openshift else CLUSTER
         base = {"cluster": cluster} if cluster else {}
         alive = np.ones(n, dtype=bool)
         if node == VANISHED:
@@ -123,7 +151,7 @@ def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, t
         reset = int(np.argmax(ago(days=RESET_DAYS))) if node == RESET else None
         jobs = ["node-exporter", "node-exporter-federated"] if node == DUPLICATE else ["node-exporter"]
         for job in jobs:
-            ne = {**base, "instance": f"{node}:9100", "job": job}
+            ne = _openshift_labels(job, node, i) if openshift else {**base, "instance": f"{node}:9100", "job": job}
             for cpu, factor in (("0", 1.1), ("1", 0.9)):
                 for mode, signal_name in (("user", "cpu"), ("iowait", "io_wait")):
                     rate = np.clip(w[signal_name].to_numpy() * factor, 0, 1)
@@ -162,6 +190,8 @@ def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, t
             continue
         kubelet = {**base, "instance": f"10.0.0.{i + 10}:10250", "job": "kubelet",
                    "metrics_path": "/metrics/cadvisor", "node": node, "namespace": "apps"}
+        if openshift:
+            kubelet = {**_openshift_labels("kubelet", node, i), "namespace": "apps"}
         shares = (0.6, 0.4) if node == DUPLICATE else (1.0,)
         pod_cpu, pod_mem = w["pod_cpu"].to_numpy() * CPUS, w["pod_mem"].to_numpy() * 16 * GIB
         pods = [f"app-{i}-{p}" for p in range(len(shares))]
@@ -178,24 +208,31 @@ def _exporter_series(truth: pd.DataFrame, grid: pd.DatetimeIndex) -> dict[str, t
         replicas = ("10.128.0.5:8443", "10.128.0.6:8443") if node == DUPLICATE else ("10.128.0.5:8443",)
         for replica in replicas:
             ksm = {**base, "instance": replica, "job": "kube-state-metrics"}
-            add("kube_node_status_capacity", "gauge", {**ksm, "node": node, "resource": "cpu", "unit": "core"},
-                alive, np.full(n, float(CPUS)))
-            add("kube_node_status_capacity", "gauge", {**ksm, "node": node, "resource": "memory", "unit": "byte"},
-                alive, np.full(n, 16 * GIB))
+            node_ns = {}
+            if openshift:  # honorLabels: the pod's namespace wins; node series get the target's
+                ksm, node_ns = _openshift_labels("kube-state-metrics", node, i), {"namespace": "openshift-monitoring"}
+            add("kube_node_status_capacity", "gauge",
+                {**ksm, **node_ns, "node": node, "resource": "cpu", "unit": "core"}, alive, np.full(n, float(CPUS)))
+            add("kube_node_status_capacity", "gauge",
+                {**ksm, **node_ns, "node": node, "resource": "memory", "unit": "byte"}, alive, np.full(n, 16 * GIB))
             for pod in pods:
-                add("kube_pod_info", "gauge", {**ksm, "namespace": "apps", "pod": pod, "node": node}, alive,
-                    np.ones(n))
+                info = {**ksm, "namespace": "apps", "pod": pod, "node": node}
+                if openshift:
+                    info |= {"host_ip": f"10.0.{128 + i}.{20 + i}", "pod_ip": f"10.128.{i}.9", "uid": f"{i:08x}-pod",
+                             "created_by_kind": "ReplicaSet", "created_by_name": f"app-{i}", "host_network": "false",
+                             "priority_class": ""}
+                add("kube_pod_info", "gauge", info, alive, np.ones(n))
             add("kube_pod_container_status_restarts_total", "counter",
                 {**ksm, "namespace": "apps", "pod": pods[0], "container": "app"}, alive, restarts)
     return families
 
 
-def write_openmetrics(path: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex) -> int:
+def write_openmetrics(path: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex, openshift: bool = False) -> int:
     """Write the exporters' series as OpenMetrics text; returns the number of samples."""
     stamps = [str(int(t)) for t in grid.asi8 // 10**9]
     samples = 0
     with path.open("w", encoding="utf-8") as out:
-        for name, (kind, series) in sorted(_exporter_series(truth, grid).items()):
+        for name, (kind, series) in sorted(_exporter_series(truth, grid, openshift).items()):
             family = name.removesuffix("_total") if kind == "counter" else name
             out.write(f"# TYPE {family} {kind}\n")
             for s in series:
@@ -297,6 +334,7 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 _RUNNING = pytest.StashKey[PromData]()
+_RUNNING_OPENSHIFT = pytest.StashKey[PromData]()
 
 
 @pytest.fixture(scope="session")
@@ -312,14 +350,31 @@ def prometheus_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     return stash[_RUNNING]
 
 
-def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> PromData:
+@pytest.fixture(scope="session")
+def openshift_prometheus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PromData:
+    """A real Prometheus holding one OpenShift cluster without any ``cluster`` label (module docstring)."""
+    stash = request.config.stash
+    if _RUNNING_OPENSHIFT not in stash:
+        stash[_RUNNING_OPENSHIFT] = _start(request.config, tmp_path_factory, openshift=True)
+    return stash[_RUNNING_OPENSHIFT]
+
+
+def openshift_truth(end: pd.Timestamp) -> pd.DataFrame:
+    """The OpenShift variant's generator frame: one cluster, nodes named as on AWS, no cluster name."""
+    truth = generate(OPENSHIFT_PROFILE, OPENSHIFT_DAYS, SCRAPE, anomaly_rate=0.0, seed=11, end=end)
+    names = dict(zip(sorted(truth["node"].astype(str).unique()), OPENSHIFT_NODE_NAMES, strict=True))
+    return truth.assign(node=truth["node"].astype(str).map(names), cluster="")
+
+
+def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, openshift: bool = False) -> PromData:
     prometheus, promtool = prometheus_binaries()
-    workdir = tmp_path_factory.mktemp("prometheus")
+    workdir = tmp_path_factory.mktemp("prometheus-openshift" if openshift else "prometheus")
     end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
-    truth = generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
-    grid = pd.date_range(end=end, periods=int(DAYS * 86400 // SCRAPE), freq=f"{SCRAPE}s")
+    days = OPENSHIFT_DAYS if openshift else DAYS
+    truth = openshift_truth(end) if openshift else generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
+    grid = pd.date_range(end=end, periods=int(days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
     text, datadir = workdir / "exporters.om.txt", workdir / "tsdb"
-    write_openmetrics(text, truth, grid)
+    write_openmetrics(text, truth, grid, openshift)
     load = subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=504h", "-q",
          str(text), str(datadir)],

@@ -1,8 +1,12 @@
 """The series resource-forecast fits, cut out of the canonical long frame.
 
 cpu and memory: per cluster (mean over its nodes) and per standalone node (cluster
-""); io_wait, net_rx, net_tx: per node. Every series is resampled to a regular step
-(interval means; short gaps interpolated) so that index arithmetic is time arithmetic.
+""); io_wait, net_rx, net_tx: per node. Every series is put on a regular grid at its
+*native* step (:func:`metrics_ai.resolution.native_step`: the median spacing of its
+raw timestamps, snapped to a sane value, never finer than STEP; a cluster series takes
+the coarsest of its nodes' steps): interval means, short gaps interpolated, so that
+index arithmetic is time arithmetic. 5-minute data stay 5-minute points, never
+interpolated to STEP; the step is recorded per series in the fitted state.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS
+from metrics_ai.resolution import native_step
 
 _MAX_GAP = 10  # gaps up to this many points are interpolated; longer ones are held flat
 
@@ -46,8 +51,19 @@ def regular(values: pd.Series, step: int) -> pd.Series:
     return out
 
 
+def group_step(group: pd.DataFrame, floor: int, by: str | None = None) -> int:
+    """The native step of the rows of one series (the coarsest over ``by``'s groups, e.g. nodes)."""
+    parts = [group] if by is None else [g for _, g in group.groupby(by, sort=False, observed=True)]
+    return max(native_step(unix_seconds(_utc(p["timestamp"])), floor) for p in parts)
+
+
+def _utc(stamps: pd.Series) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(stamps)
+    return index.tz_convert("UTC") if index.tz else index.tz_localize("UTC")
+
+
 def forecast_series(frame: pd.DataFrame, step: int, signals: tuple[str, ...] | None = None) -> list[SeriesData]:
-    """Every forecast series in ``frame`` at ``step`` seconds, in a stable order."""
+    """Every forecast series in ``frame`` at its native step (at least ``step`` s), in a stable order."""
     wanted = set(signals or (*CLUSTER_SIGNALS, *NODE_SIGNALS))
     out: list[SeriesData] = []
     sub = frame[frame["signal"].isin(list(wanted))][["timestamp", "signal", "value", "cluster", "node"]]
@@ -65,7 +81,7 @@ def forecast_series(frame: pd.DataFrame, step: int, signals: tuple[str, ...] | N
             for cluster, group in clustered.groupby("cluster", sort=True):
                 # mean over nodes at each timestamp, then onto the regular grid
                 s = group.groupby("timestamp")["value"].mean()
-                out.append(_make(str(cluster), signal, {"cluster": str(cluster)}, s, step))
+                out.append(_make(str(cluster), signal, {"cluster": str(cluster)}, s, group_step(group, step, "node")))
             lone = rows[rows["cluster"] == ""]
             for node, group in lone.groupby("node", sort=True):
                 out.append(
@@ -74,13 +90,14 @@ def forecast_series(frame: pd.DataFrame, step: int, signals: tuple[str, ...] | N
                         signal,
                         {"node": str(node)},
                         group.set_index("timestamp")["value"],
-                        step,
+                        group_step(group, step),
                     )
                 )
         else:
             for (cluster, node), group in rows.groupby(["cluster", "node"], sort=True):
                 labels = {"cluster": str(cluster), "node": str(node)} if cluster else {"node": str(node)}
-                out.append(_make(str(node), signal, labels, group.set_index("timestamp")["value"], step))
+                values = group.set_index("timestamp")["value"]
+                out.append(_make(str(node), signal, labels, values, group_step(group, step)))
     return [s for s in out if s.y.size]
 
 

@@ -24,6 +24,11 @@ request path. A disk the model does not know, sent with history, gets the linear
 estimate only (``"note"`` says so); under 50 points there is no estimate at all
 (``"reason"`` says so, severity stays within the contract's grades: OK unless the
 disk is already at the threshold).
+
+Disks are keyed by cluster, node and mountpoint (:mod:`metrics_ai.entities`): a V1
+instance may name its ``cluster``; without it the node's only cluster is meant, and a
+node name known in several clusters is a 400 naming ``cluster``. The answer carries
+``cluster`` for a node in a cluster.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from metrics_ai.crossing import (
     to_days,
     without_one_off_jump,
 )
+from metrics_ai.entities import EntityIndex, Key, entity_labels, optional_cluster
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
@@ -61,6 +67,8 @@ from metrics_ai.settings import Settings
 from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNAL = "disk_used_pct"
+LABELS: tuple[str, str, str] = ("cluster", "node", "mountpoint")
+"""A disk's key (:data:`metrics_ai.entities.Key`)."""
 
 
 class DiskEtaConfig(FamilyConfig):
@@ -161,18 +169,24 @@ class DiskEtaPredictor(Predictor):
         "values": ("FP32", 2),
     }
 
-    def __init__(self, config: DiskEtaConfig, disks: dict[tuple[str, str], DiskState]) -> None:
+    def __init__(self, config: DiskEtaConfig, disks: dict[Key, DiskState]) -> None:
         self.config = config
         self.disks = disks
+        self._index = EntityIndex(disks)
 
     def answer(
-        self, node: str, mountpoint: str, history: History | None, field: str
-    ) -> tuple[Eta, str, str | None]:
-        """(estimate, source, note) for one disk; ``field`` names the instance in errors."""
-        disk = self.disks.get((node, mountpoint))
+        self, cluster: str | None, node: str, mountpoint: str, history: History | None, field: str
+    ) -> tuple[Eta, str, str | None, Key]:
+        """(estimate, source, note, the disk's key) for one disk; ``field`` names the instance in errors.
+
+        Without ``cluster`` the node's only cluster is meant; a node name in several
+        clusters is a 400 naming ``<field>.cluster``.
+        """
+        key = self._index.resolve(cluster, node, mountpoint, field)
+        disk = self.disks.get(key)
         source = "request"
         if history is None:
-            history, source = self._latest(node, mountpoint, disk)
+            history, source = self._latest(key, disk)
         if history is None:
             raise UnknownEntityError(
                 f"{field}: disk node={node!r} mountpoint={mountpoint!r} is unknown to this model "
@@ -183,25 +197,26 @@ class DiskEtaPredictor(Predictor):
             note = "disk unknown to this model: linear trend only"
         elif disk.prophet is None:
             note = f"no Prophet model for this disk ({disk.reason}): linear trend only"
-        return estimate(history, disk.prophet if disk else None, self.config), source, note
+        return estimate(history, disk.prophet if disk else None, self.config), source, note, key
 
-    def _latest(self, node: str, mountpoint: str, disk: DiskState | None) -> tuple[History | None, str]:
+    def _latest(self, key: Key, disk: DiskState | None) -> tuple[History | None, str]:
         """The live window when it has enough points, else the training-time state."""
         cfg = self.config
-        labels = {"node": node, "mountpoint": mountpoint}
+        labels = entity_labels(key[0], key[1], mountpoint=key[2])
         return latest_history(self.fetcher, SIGNAL, labels, disk, cfg.recent_hours, cfg.recent_step, cfg.min_points)
 
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One ETA answer per ``{"node", "mountpoint", "history"?}``."""
+        """One ETA answer per ``{"node", "mountpoint", "cluster"?, "history"?}``."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError(
-                "instances", 'expected a non-empty list of {"node", "mountpoint", "history"?}'
+                "instances", 'expected a non-empty list of {"node", "mountpoint", "cluster"?, "history"?}'
             )
         parsed = [self._parse_v1(i, inst) for i, inst in enumerate(instances)]
         out = []
-        for i, (node, mountpoint, history) in enumerate(parsed):
-            eta, source, note = self.answer(node, mountpoint, history, f"instances[{i}]")
+        for i, (cluster, node, mountpoint, history) in enumerate(parsed):
+            eta, source, note, key = self.answer(cluster, node, mountpoint, history, f"instances[{i}]")
             pred: dict[str, Any] = {
+                **({"cluster": key[0]} if key[0] else {}),
                 "node": node,
                 "mountpoint": mountpoint,
                 "current_usage": eta.current,
@@ -221,23 +236,24 @@ class DiskEtaPredictor(Predictor):
             out.append(pred)
         return out
 
-    def _parse_v1(self, i: int, inst: Any) -> tuple[str, str, History | None]:
+    def _parse_v1(self, i: int, inst: Any) -> tuple[str | None, str, str, History | None]:
         field = f"instances[{i}]"
         if not isinstance(inst, Mapping):
-            raise InvalidInputError(field, 'expected an object {"node", "mountpoint", "history"?}')
-        extra = sorted(set(inst) - {"node", "mountpoint", "history"})
+            raise InvalidInputError(field, 'expected an object {"node", "mountpoint", "cluster"?, "history"?}')
+        extra = sorted(set(inst) - {"cluster", "node", "mountpoint", "history"})
         if extra:
             raise InvalidInputError(
-                field, f"unknown key(s) {extra}; expected node, mountpoint, history"
+                field, f"unknown key(s) {extra}; expected node, mountpoint, cluster, history"
             )
         for key in ("node", "mountpoint"):
             if not isinstance(inst.get(key), str) or not inst.get(key):
                 raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")
+        cluster = optional_cluster(inst, field)
         history = None
         if inst.get("history") is not None:
             history = parse_history(inst["history"], f"{field}.history")
             check_percent(history.values, f"{field}.history.values")
-        return inst["node"], inst["mountpoint"], history
+        return cluster, inst["node"], inst["mountpoint"], history
 
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """node, mountpoint BYTES [N], timestamps INT64 [N, T], values FP32 [N, T] (NaN-padded).
@@ -255,7 +271,7 @@ class DiskEtaPredictor(Predictor):
         eta_days = np.empty(n, dtype=np.float32)
         grades = np.empty(n, dtype=object)
         for i in range(n):
-            eta, _, _ = self.answer(nodes[i], mounts[i], histories[i], f"node[{i}]")
+            eta, _, _, _ = self.answer(None, nodes[i], mounts[i], histories[i], f"node[{i}]")
             value = eta.ensemble
             eta_days[i] = np.nan if eta.reason else (np.inf if value is None else value)
             grades[i] = eta.severity.encode()
@@ -263,22 +279,20 @@ class DiskEtaPredictor(Predictor):
 
     def smoke_instances(self) -> list[Any]:
         """The first disk with state, without history, and with its own recent history."""
-        node, mount = next(k for k, d in self.disks.items() if len(d.recent))
-        recent = self.disks[(node, mount)].recent
+        cluster, node, mount = next(k for k, d in self.disks.items() if len(d.recent))
+        recent = self.disks[(cluster, node, mount)].recent
         history = {"timestamps": recent.timestamps.tolist(), "values": recent.values.tolist()}
-        return [
-            {"node": node, "mountpoint": mount},
-            {"node": node, "mountpoint": mount, "history": history},
-        ]
+        disk = {**({"cluster": cluster} if cluster else {}), "node": node, "mountpoint": mount}
+        return [disk, {**disk, "history": history}]
 
     def save(self, folder: Path) -> None:
         """``disks.json`` (config, Prophet states) and ``recent.npz`` (recent usage)."""
-        save_states(folder, "disks", ("node", "mountpoint"), self.config.model_dump(mode="json"), self.disks)
+        save_states(folder, "disks", LABELS, self.config.model_dump(mode="json"), self.disks)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
         """Read what :meth:`save` wrote."""
-        config, disks = load_states(folder, "disks", ("node", "mountpoint"), FAMILY.name)
+        config, disks = load_states(folder, "disks", LABELS, FAMILY.name)
         return cls(DiskEtaConfig.model_validate(config), disks)
 
 

@@ -12,6 +12,12 @@ An entity the model has never seen, with history, gets the signal's pooled state
 (``"model": "pooled"``, see :mod:`metrics_ai.forecast_engine`). A request without
 history uses, in order, the fetcher (``"source": "prometheus"``) or the latest
 points kept at training time (``"source": "training-state"``).
+
+Resolution: every component runs only at the step its series (or the signal's pool)
+was fitted at (``step_seconds`` in the answer; the trained steps are in the manifest's
+``metrics.step_seconds``). A history at a finer step is averaged to it (interval means,
+a note says so); a coarser or irregular one is a 400 naming ``history.timestamps`` and
+the step, never a silently worse answer. The horizon is HORIZON_MIN at that step.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import Family, Predictor
 from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
+from metrics_ai.resolution import same_step, to_step
 from metrics_ai.series import History, parse_history
 from metrics_ai.settings import Settings
 
@@ -86,26 +93,63 @@ class ForecastPredictor(Predictor):
         pool = self.state.pools[signal]
         source = "request"
         if history is None:
-            history, source = self._latest(entity, signal, series)
+            history, source = self._latest(entity, signal, series, pool)
             if history is None:
                 raise UnknownEntityError(
                     f"{field}.entity: no {signal} state for {entity!r} "
                     "and no history in the request; "
                     f"send history with at least {self.min_points} points"
                 )
-        else:
+        notes: list[str] = []
+        if source == "request":
+            history, notes = self._at_model_step(history, series.step if series else pool.step, *history_fields)
             self._check_history(history, *history_fields)
         if series is None and not {"arima", "lstm"} & set(self.config.components):
             raise UnknownEntityError(f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve")
-        return Job(entity, signal, series, pool, history.timestamps, history.values, source, history_fields[0])
+        return Job(entity, signal, series, pool, history.timestamps, history.values, source, history_fields[0], notes)
+
+    def _at_model_step(
+        self, history: History, model_step: float, values_field: str, timestamps_field: str
+    ) -> tuple[History, list[str]]:
+        """The history at the step the components were fitted at, and a note when it was resampled.
+
+        Every component of a series (and of a signal's pool) is fitted at one step
+        (``SeriesModel.step``); a finer history is averaged to it, a coarser or
+        irregular one cannot serve any component: 400 naming the step.
+        """
+        step = history_step(history.timestamps)
+        if len(history) < 2 or same_step(step, model_step):
+            return history, []
+        resampled = to_step(history.timestamps, history.values, model_step)
+        if resampled is None:
+            why = "coarser than" if step > model_step else "too irregular (long gaps) to average to"
+            raise InvalidInputError(
+                timestamps_field,
+                f"history has a {step:g} s step, {why} the {model_step:g} s step every component of this "
+                f"model was fitted at; send history at {model_step:g} s (or finer, it is averaged), "
+                f"at least {self.min_points} points at {model_step:g} s",
+            )
+        t, y = resampled
+        if t.size < self.min_points:
+            raise InvalidInputError(
+                timestamps_field,
+                f"history at a {step:g} s step averages to {t.size} points at the {model_step:g} s step "
+                f"this model was fitted at; needs at least {self.min_points} "
+                f"({self.min_points * model_step:g} s of history)",
+            )
+        note = (
+            f"history resampled from a {step:g} s step to the model's {model_step:g} s step "
+            f"(interval means, {len(history)} -> {t.size} points)"
+        )
+        return History(t, y), [note]
 
     def _check_history(self, history: History, values_field: str, timestamps_field: str) -> None:
         if len(history) < self.min_points:
             raise InvalidInputError(
                 values_field,
-                f"needs at least {self.min_points} points for {','.join(self.config.components)} "
-                f"(lstm reads the last {self.config.seq_len}, plus one for the deviation check); "
-                f"got {len(history)}",
+                f"needs at least {self.min_points} points at the model's step for "
+                f"{','.join(self.config.components)} (lstm reads the last {self.config.seq_len}, plus one for "
+                f"the deviation check); got {len(history)}",
             )
         step = history_step(history.timestamps)
         if self.config.horizon_min * 60 / step > MAX_HORIZON:
@@ -121,9 +165,12 @@ class ForecastPredictor(Predictor):
                 timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
             )
 
-    def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
-        """Fetcher first (when set and it has enough data), else the training-time state."""
-        step = int(series.step) if series else self.config.step
+    def _latest(self, entity: str, signal: str, series: Any, pool: Any) -> tuple[History | None, str]:
+        """Fetcher first (when set and it has enough data), else the training-time state.
+
+        The fetch asks for the step the serving state was fitted at.
+        """
+        step = int(series.step) if series else int(pool.step)
         if self.fetcher is not None:
             labels = (
                 series.labels if series else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
@@ -230,7 +277,8 @@ class ForecastPredictor(Predictor):
 
     def smoke_instances(self) -> list[Any]:
         """One known series without history (training-state) and one unseen entity with history."""
-        first = next(iter(self.state.series.values()))
+        pooled = [s for s in self.state.series.values() if s.step == self.state.pools[s.signal].step]
+        first = pooled[0] if pooled else next(iter(self.state.series.values()))  # at its pool's step
         unseen = {
             "timestamps": [float(t) for t in first.last_t],
             "values": [float(v) for v in first.last_y],

@@ -13,6 +13,10 @@ A node the model does not know, sent with history, is answered from that history
 alone (``"note"`` says so): the last day's hourly profile repeated daily plus the
 robust trend (:func:`metrics_ai.crossing.drift_curve`). Under 50 points: no
 answer beyond ``"reason"`` (crisis false, days null).
+
+Series are keyed by cluster, node and signal (:mod:`metrics_ai.entities`): a V1
+instance may name its ``cluster``; without it the node's only cluster is meant, and a
+node name known in several clusters is a 400 naming ``cluster``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from metrics_ai.crossing import (
     save_states,
     to_days,
 )
+from metrics_ai.entities import EntityIndex, Key, entity_labels, optional_cluster
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
@@ -49,6 +54,8 @@ SIGNALS: tuple[str, ...] = ("io_wait", "net_rx", "net_tx")
 #: the largest value each signal can take (io_wait is a ratio; 1e13 B/s = 80 Tbit/s is no real NIC,
 #: and keeps trend arithmetic far from float overflow)
 UPPER: dict[str, float] = {"io_wait": 1.0, "net_rx": 1e13, "net_tx": 1e13}
+LABELS: tuple[str, str, str] = ("cluster", "node", "signal")
+"""A series' key (:data:`metrics_ai.entities.Key`)."""
 
 
 class IoCrisisConfig(FamilyConfig):
@@ -112,18 +119,24 @@ class IoCrisisPredictor(Predictor):
         "values": ("FP32", 2),
     }
 
-    def __init__(self, config: IoCrisisConfig, series: dict[tuple[str, str], SeriesState]) -> None:
+    def __init__(self, config: IoCrisisConfig, series: dict[Key, SeriesState]) -> None:
         self.config = config
         self.series = series
+        self._index = EntityIndex(series)
 
     def answer(
-        self, node: str, signal: str, history: History | None, field: str
-    ) -> tuple[Crisis, str, str | None]:
-        """(answer, source, note) for one series; ``field`` names the instance in errors."""
-        state = self.series.get((node, signal))
+        self, cluster: str | None, node: str, signal: str, history: History | None, field: str
+    ) -> tuple[Crisis, str, str | None, Key]:
+        """(answer, source, note, the series' key) for one series; ``field`` names the instance in errors.
+
+        Without ``cluster`` the node's only cluster is meant; a node name in several
+        clusters is a 400 naming ``<field>.cluster``.
+        """
+        key = self._index.resolve(cluster, node, signal, field)
+        state = self.series.get(key)
         source = "request"
         if history is None:
-            history, source = self._latest(node, signal, state)
+            history, source = self._latest(key, state)
         if history is None:
             raise UnknownEntityError(
                 f"{field}: node {node!r} signal {signal!r} is unknown to this model "
@@ -139,26 +152,29 @@ class IoCrisisPredictor(Predictor):
             forecast_crisis(history, prophet, self.config.thresholds[signal], self.config),
             source,
             note,
+            key,
         )
 
-    def _latest(self, node: str, signal: str, state: SeriesState | None) -> tuple[History | None, str]:
+    def _latest(self, key: Key, state: SeriesState | None) -> tuple[History | None, str]:
         """The live window when it has enough points, else the training-time state."""
         cfg = self.config
         return latest_history(
-            self.fetcher, signal, {"node": node}, state, cfg.recent_hours, cfg.recent_step, cfg.min_points
+            self.fetcher, key[2], entity_labels(key[0], key[1]), state, cfg.recent_hours, cfg.recent_step,
+            cfg.min_points,
         )
 
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One answer per ``{"node", "signal", "history"?}``."""
+        """One answer per ``{"node", "signal", "cluster"?, "history"?}``."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError(
-                "instances", 'expected a non-empty list of {"node", "signal", "history"?}'
+                "instances", 'expected a non-empty list of {"node", "signal", "cluster"?, "history"?}'
             )
         parsed = [self._parse_v1(i, inst) for i, inst in enumerate(instances)]
         out = []
-        for i, (node, signal, history) in enumerate(parsed):
-            crisis, source, note = self.answer(node, signal, history, f"instances[{i}]")
+        for i, (cluster, node, signal, history) in enumerate(parsed):
+            crisis, source, note, key = self.answer(cluster, node, signal, history, f"instances[{i}]")
             pred: dict[str, Any] = {
+                **({"cluster": key[0]} if key[0] else {}),
                 "node": node,
                 "signal": signal,
                 "threshold": self.config.thresholds[signal],
@@ -174,23 +190,24 @@ class IoCrisisPredictor(Predictor):
             out.append(pred)
         return out
 
-    def _parse_v1(self, i: int, inst: Any) -> tuple[str, str, History | None]:
+    def _parse_v1(self, i: int, inst: Any) -> tuple[str | None, str, str, History | None]:
         field = f"instances[{i}]"
         if not isinstance(inst, Mapping):
-            raise InvalidInputError(field, 'expected an object {"node", "signal", "history"?}')
-        extra = sorted(set(inst) - {"node", "signal", "history"})
+            raise InvalidInputError(field, 'expected an object {"node", "signal", "cluster"?, "history"?}')
+        extra = sorted(set(inst) - {"cluster", "node", "signal", "history"})
         if extra:
             raise InvalidInputError(
-                field, f"unknown key(s) {extra}; expected node, signal, history"
+                field, f"unknown key(s) {extra}; expected node, signal, cluster, history"
             )
         if not isinstance(inst.get("node"), str) or not inst.get("node"):
             raise InvalidInputError(f"{field}.node", "expected a non-empty string")
+        cluster = optional_cluster(inst, field)
         signal = check_signal(inst.get("signal"), f"{field}.signal")
         history = None
         if inst.get("history") is not None:
             history = parse_history(inst["history"], f"{field}.history")
             check_range(history.values, signal, f"{field}.history.values")
-        return inst["node"], signal, history
+        return cluster, inst["node"], signal, history
 
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """entity (node), signal BYTES [N]; timestamps INT64, values FP32 [N, T] (NaN-padded).
@@ -212,7 +229,7 @@ class IoCrisisPredictor(Predictor):
         days = np.empty(n, dtype=np.float32)
         peak = np.empty(n, dtype=np.float32)
         for i in range(n):
-            answer, _, _ = self.answer(nodes[i], signals[i], histories[i], f"entity[{i}]")
+            answer, _, _, _ = self.answer(None, nodes[i], signals[i], histories[i], f"entity[{i}]")
             crisis[i] = answer.days is not None
             days[i] = np.nan if answer.reason else (np.inf if answer.days is None else answer.days)
             peak[i] = np.nan if answer.peak is None else answer.peak
@@ -220,22 +237,20 @@ class IoCrisisPredictor(Predictor):
 
     def smoke_instances(self) -> list[Any]:
         """The first series with state, without history and with its own recent history."""
-        node, signal = next(k for k, s in self.series.items() if len(s.recent))
-        recent = self.series[(node, signal)].recent
+        cluster, node, signal = next(k for k, s in self.series.items() if len(s.recent))
+        recent = self.series[(cluster, node, signal)].recent
         history = {"timestamps": recent.timestamps.tolist(), "values": recent.values.tolist()}
-        return [
-            {"node": node, "signal": signal},
-            {"node": node, "signal": signal, "history": history},
-        ]
+        series = {**({"cluster": cluster} if cluster else {}), "node": node, "signal": signal}
+        return [series, {**series, "history": history}]
 
     def save(self, folder: Path) -> None:
         """``series.json`` (config, Prophet states) and ``recent.npz`` (recent values)."""
-        save_states(folder, "series", ("node", "signal"), self.config.model_dump(mode="json"), self.series)
+        save_states(folder, "series", LABELS, self.config.model_dump(mode="json"), self.series)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> IoCrisisPredictor:
         """Read what :meth:`save` wrote."""
-        config, series = load_states(folder, "series", ("node", "signal"), FAMILY.name)
+        config, series = load_states(folder, "series", LABELS, FAMILY.name)
         return cls(IoCrisisConfig.model_validate(config), series)
 
 

@@ -5,6 +5,13 @@ node's means of host cpu, host memory, pod cpu and pod memory over LOOKBACK_HOUR
 A cluster the model has never seen is compared with its own peers when the request
 brings three or more of its nodes (``"model": "ad-hoc"``): a robust z-score across
 the peers (median / MAD), so nothing is fitted on the request path.
+
+Why three peers, not the original's two: with two nodes each is exactly as unlike the
+other. An IsolationForest fitted on two points isolates every input at the same depth
+(every score 0.5, nothing ever flagged, whatever the values), and the robust z of two
+peers is the same for both; a two-node "model" would answer the same for any data.
+Training skips such a cluster and the predictor refuses it (400), saying so
+(:data:`TWO_PEERS`; tests/metrics_ai/test_node_outliers_peers.py pins the behaviour).
 """
 
 from __future__ import annotations
@@ -27,6 +34,17 @@ FEATURES: tuple[str, ...] = ("host_cpu", "host_mem", "pod_cpu", "pod_mem")
 #: feature -> canonical signal
 FEATURE_SIGNALS: dict[str, str] = {"host_cpu": "cpu", "host_mem": "memory", "pod_cpu": "pod_cpu", "pod_mem": "pod_mem"}
 MIN_PEERS = 3
+TWO_PEERS = (
+    "with two nodes each is exactly as unlike the other (a forest on two points scores every "
+    "input 0.5, a robust z of two peers is symmetric), so neither could ever be flagged"
+)
+"""Why two nodes are not enough, appended to the skip reason and the 400."""
+
+
+def too_few_peers(nodes: int) -> str:
+    """What a cluster of ``nodes`` nodes lacks, with the two-node reason when it applies."""
+    text = f"{nodes} node(s); needs at least {MIN_PEERS} to compare peers"
+    return f"{text}: {TWO_PEERS}" if nodes == 2 else text
 
 
 class NodeOutlierConfig(FamilyConfig):
@@ -94,10 +112,10 @@ class NodeOutlierPredictor(Predictor):
                 s, f = adhoc_scores(rows, self.config.adhoc_z)
                 label = "ad-hoc"
             else:
+                peers = len(set(nodes[i] for i in idx))
                 raise InvalidInputError(
                     f"instances[{idx[0]}].cluster",
-                    f"cluster {cluster!r} is unknown to this model and the request has "
-                    f"{len(idx)} of its nodes; send at least {MIN_PEERS} to compare peers",
+                    f"cluster {cluster!r} is unknown to this model and the request has {too_few_peers(peers)}",
                 )
             scores[idx], flags[idx] = s, f
             for i in idx:

@@ -51,9 +51,8 @@ def test_client_reads_prometheus_like_the_training_job(default_objects: list[dic
     pod, container = _client(default_objects, pick)
     train = pod_spec(pick.one(default_objects, "CronJob", "metrics-ai-train"))["containers"][0]
     env, train_env = _env(container), _env(train)
-    for name in ("PROMETHEUS_URL", "PROMETHEUS_TOKEN_FILE", "PROMETHEUS_CA_FILE", "CLUSTER_LABEL"):
+    for name in ("PROMETHEUS_URL", "PROMETHEUS_TOKEN_FILE", "PROMETHEUS_CA_FILE", "CLUSTER_LABEL", "CLUSTER_NAME"):
         assert env[name] == train_env[name], name
-    assert "CLUSTER_NAME" not in env  # the client's own default unless clusterName is set
     ca_dir = env["PROMETHEUS_CA_FILE"].rsplit("/", 1)[0]
     mount = next(m for m in container["volumeMounts"] if m["mountPath"] == ca_dir)
     volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
@@ -66,7 +65,7 @@ def test_client_reads_prometheus_like_the_training_job(default_objects: list[dic
 
 
 def test_cluster_name_is_passed_when_set(render: Any, pick: Any) -> None:
-    _, container = _client(render({"clusterName": "prod-east"}), pick)
+    _, container = _client(render({"prometheus": {"clusterName": "prod-east"}}), pick)
     assert _env(container)["CLUSTER_NAME"] == "prod-east"
 
 

@@ -396,3 +396,15 @@ def test_predictor_prometheus_access_is_opt_in(render: Any, pick: Any, enabled: 
     assert any(s["name"] == "metrics-ai-predictor" for s in subjects) is enabled
     for isvc in pick.by_kind(objects, "InferenceService"):
         assert isvc["spec"]["predictor"]["automountServiceAccountToken"] is enabled
+
+
+def test_cluster_name_reaches_training_updates_and_the_predictor(render: Any, pick: Any) -> None:
+    """prometheus.clusterName names a Prometheus without cluster labels everywhere it is read (CLUSTER_NAME)."""
+    values = {"prometheus": {"clusterName": "ocp-prod-x7k2p"}, "predictor": {"prometheus": {"enabled": True}}}
+    objects = render({**values, "update": {"enabled": True}})
+    containers = [_train_pod(cron)["containers"][0] for cron in pick.by_kind(objects, "CronJob")]
+    containers += pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    assert len(containers) >= 3  # train, update, predictor
+    assert {_env(c)["CLUSTER_NAME"] for c in containers} == {"ocp-prod-x7k2p"}
+    default = pick.one(render({}), "CronJob", "metrics-ai-train")
+    assert _env(_train_pod(default)["containers"][0])["CLUSTER_NAME"] == "local-cluster"

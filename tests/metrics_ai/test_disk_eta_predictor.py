@@ -45,8 +45,8 @@ def as_json(h: History) -> dict[str, list[float]]:
 @pytest.fixture
 def predictor() -> DiskEtaPredictor:
     disks = {
-        ("n1", "/"): DiskState(line_state(70.0, RATE), fill(70.0, RATE)),
-        ("n1", "/var"): DiskState(
+        ("", "n1", "/"): DiskState(line_state(70.0, RATE), fill(70.0, RATE)),
+        ("", "n1", "/var"): DiskState(
             None, fill(30.0, 0.0, days=0.1), "40 points; a model needs at least 50"
         ),
     }
@@ -84,7 +84,7 @@ def test_already_full_is_zero_days_critical(predictor: DiskEtaPredictor) -> None
 
 
 def test_shrinking_disk_never_fills(predictor: DiskEtaPredictor) -> None:
-    predictor.disks[("n1", "/")] = DiskState(line_state(70.0, -2.0), fill(70.0, -2.0))
+    predictor.disks[("", "n1", "/")] = DiskState(line_state(70.0, -2.0), fill(70.0, -2.0))
     [p] = predictor.predict_v1(
         [{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, -2.0))}]
     )

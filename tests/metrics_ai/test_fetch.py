@@ -21,7 +21,7 @@ from tests.fake_prometheus import (
     slow_prometheus,
     token_prometheus,
 )
-from tests.prometheus_fixture import CLUSTER, DUPLICATE, RESET, STANDALONE, PromData
+from tests.prometheus_fixture import CLUSTER, DUPLICATE, OPENSHIFT_NODE_NAMES, RESET, STANDALONE, PromData
 
 LABELS = {"cluster": "c1", "instance": "w1:9100"}
 
@@ -92,6 +92,23 @@ def test_cluster_level_entity_is_the_mean_of_its_nodes(prometheus_data: PromData
     start, end = got.timestamps[0], prometheus_data.end.timestamp()
     expected = np.mean([truth_between(prometheus_data, "memory", n, start, end).mean() for n in nodes])
     assert got.values.mean() == pytest.approx(expected, rel=0.02)
+
+
+def test_unlabelled_prometheus_is_the_cluster_named_by_cluster_name(openshift_prometheus: PromData) -> None:
+    """No series has a ``cluster`` label: a request for CLUSTER_NAME finds them, as training named them."""
+    live = fetcher(openshift_prometheus.url, cluster_name="ocp-prod")
+    whole = live.fetch("memory", {"cluster": "ocp-prod"}, 1800, 60)
+    node = live.fetch("io_wait", {"cluster": "ocp-prod", "node": OPENSHIFT_NODE_NAMES[1]}, 1800, 60)
+    disk = live.fetch("disk_used_pct", {"cluster": "ocp-prod", "node": OPENSHIFT_NODE_NAMES[0], "mountpoint": "/var"},
+                      1800, 60)
+    assert whole is not None and node is not None and disk is not None
+    assert len(whole) >= 20 and len(node) >= 20 and len(disk) >= 20
+    start, end = whole.timestamps[0], openshift_prometheus.end.timestamp()
+    expected = np.mean([truth_between(openshift_prometheus, "memory", n, start, end).mean()
+                        for n in OPENSHIFT_NODE_NAMES])
+    assert whole.values.mean() == pytest.approx(expected, rel=0.02)
+    assert live.fetch("memory", {"cluster": "another-cluster"}, 1800, 60) is None
+    assert fetcher(openshift_prometheus.url, cluster_name="").fetch("memory", {"cluster": "ocp-prod"}, 1800, 60) is None
 
 
 def test_unknown_series_and_signal_are_none(prometheus_data: PromData, tmp_path: Path) -> None:

@@ -26,11 +26,11 @@ T0 = 1_794_830_400.0  # 2026-11-16T12:00:00Z
 SEQ, H = 20, 15
 
 
-def _lstm(rng: np.random.Generator) -> NumpyLSTM:
+def _lstm(rng: np.random.Generator, h: int = H) -> NumpyLSTM:
     def layer(inputs: int) -> LstmLayer:
         return LstmLayer(rng.normal(0, 0.3, (inputs, 32)), rng.normal(0, 0.3, (8, 32)), rng.normal(0, 0.1, 32))
 
-    return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, H)), np.full(H, 0.5))
+    return NumpyLSTM((layer(1), layer(8)), rng.normal(0, 0.3, (8, h)), np.full(h, 0.5))
 
 
 def _history(n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,8 +39,10 @@ def _history(n: int = 120, step: float = 60.0, end: float = T0, seed: int = 0) -
     return t, 0.5 + 0.05 * np.sin(2 * np.pi * t / 86400) + rng.normal(0, 0.005, n)
 
 
-def _state() -> ForecastState:
+def _state(step: float = 60.0) -> ForecastState:
+    """Two series and two pools fitted at ``step`` s (horizon: 15 minutes at that step)."""
     rng = np.random.default_rng(0)
+    h = int(900 // step)
     prophet = ProphetState(
         growth="linear",
         k=0.0,
@@ -52,8 +54,8 @@ def _state() -> ForecastState:
         y_scale=1.0,
         seasonalities=[Seasonality("daily", 1.0, 1, "additive", np.array([0.05, 0.0]))],
     )
-    t, y = _history()
-    ones = {c: np.ones(H) for c in ("prophet", "arima", "lstm")}
+    t, y = _history(step=step)
+    ones = {c: np.ones(h) for c in ("prophet", "arima", "lstm")}
     series = {}
     for entity, signal, labels in (
         ("prod-east", "cpu", {"cluster": "prod-east"}),
@@ -64,7 +66,7 @@ def _state() -> ForecastState:
             entity=entity,
             signal=signal,
             labels=labels,
-            step=60.0,
+            step=step,
             prophet=prophet,
             halflife=2.0,
             decay=0.9,
@@ -72,7 +74,7 @@ def _state() -> ForecastState:
             lstm=key,
             scaler=None,
             weights=ones,
-            rel_halfwidth=np.linspace(1, 3, H),
+            rel_halfwidth=np.linspace(1, 3, h),
             scale=0.005,
             backtest={"mae_ensemble": 0.01, "mae_naive": 0.012},
             last_t=t,
@@ -81,16 +83,16 @@ def _state() -> ForecastState:
     pools = {
         s: SignalPool(
             signal=s,
-            step=60.0,
+            step=step,
             arima=ArimaState((0.1, 0.0)),
             lstms=[k],
-            weights={"arima": np.ones(H), "lstm": np.ones(H)},
-            rel_halfwidth=np.linspace(1, 3, H),
+            weights={"arima": np.ones(h), "lstm": np.ones(h)},
+            rel_halfwidth=np.linspace(1, 3, h),
             backtest={"mae_ensemble": 0.02},
         )
         for s, k in (("cpu", "series/cpu/prod-east"), ("io_wait", "pooled/io_wait"))
     }
-    return ForecastState(series, pools, {"series/cpu/prod-east": _lstm(rng), "pooled/io_wait": _lstm(rng)})
+    return ForecastState(series, pools, {"series/cpu/prod-east": _lstm(rng, h), "pooled/io_wait": _lstm(rng, h)})
 
 
 @pytest.fixture
@@ -170,13 +172,12 @@ def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: Forecast
     assert all(np.isfinite(out["lower"])) and out["lower"][0] < out["upper"][0]
 
 
-def test_five_minute_history_has_a_three_point_horizon_without_lstm(
-    predictor: ForecastPredictor,
-) -> None:
-    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
-    assert len(out["ensemble"]) == 3 and out["step_seconds"] == 300.0
-    assert out["components"]["lstm"] is None and any("300 s" in n for n in out["notes"])
-    assert out["timestamps"][0] == "2026-11-16T12:05:00Z"
+def test_history_coarser_than_the_fitted_step_is_a_400_naming_it(predictor: ForecastPredictor) -> None:
+    """A 60 s model asked with 5-minute history: no component was fitted at 300 s, so none runs."""
+    with pytest.raises(InvalidInputError) as caught:
+        predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
+    assert caught.value.field == "instances[0].history.timestamps"
+    assert "300 s step" in str(caught.value) and "60 s step" in str(caught.value)
 
 
 def test_batch_equals_single_requests(predictor: ForecastPredictor) -> None:

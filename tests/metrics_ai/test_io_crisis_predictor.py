@@ -53,9 +53,9 @@ def predictor() -> IoCrisisPredictor:
     return IoCrisisPredictor(
         IoCrisisConfig(),
         {
-            ("n1", "io_wait"): SeriesState(RISING, series(RISING)),
-            ("n1", "net_rx"): SeriesState(state(3e8, 0.0), series(state(3e8, 0.0))),
-            ("n2", "io_wait"): SeriesState(CALM, series(CALM)),
+            ("", "n1", "io_wait"): SeriesState(RISING, series(RISING)),
+            ("", "n1", "net_rx"): SeriesState(state(3e8, 0.0), series(state(3e8, 0.0))),
+            ("", "n2", "io_wait"): SeriesState(CALM, series(CALM)),
         },
     )
 
@@ -88,7 +88,7 @@ def test_level_correction_brings_the_crisis_forward(predictor: IoCrisisPredictor
 
 def test_beyond_the_horizon_is_no_crisis(predictor: IoCrisisPredictor) -> None:
     slow = state(0.10, 0.02)  # 10 days to 0.30: outside the 7-day horizon
-    predictor.series[("n1", "io_wait")] = SeriesState(slow, series(slow))
+    predictor.series[("", "n1", "io_wait")] = SeriesState(slow, series(slow))
     [p] = predictor.predict_v1([{"node": "n1", "signal": "io_wait"}])
     assert p["crisis"] is False and p["days_to_crisis"] is None
 

@@ -20,6 +20,7 @@ from metrics_ai.prometheus import (
     counter_rate,
     fill_short_gaps,
     load_queries,
+    name_unlabelled,
     node_of,
     plan_chunks,
 )
@@ -194,3 +195,16 @@ def test_non_prometheus_answer_is_unavailable() -> None:
         UpstreamUnavailableError, match="not a Prometheus API response"
     ):
         client(fake.url, retries=0).query_range("up", 0, 600, 60)
+
+
+def test_unlabelled_series_are_one_named_cluster_only_when_no_series_has_the_label() -> None:
+    def raw(node: str, cluster: str | None) -> RawSeries:
+        labels = {"instance": f"{node}:9100"} | ({"cluster": cluster} if cluster else {})
+        return RawSeries(labels, np.arange(3.0), np.ones(3))
+
+    none, _ = canonical_series([raw("a", None), raw("b", None)], "cpu", "cluster")
+    assert {s.cluster for s in name_unlabelled(none, "ocp-prod")} == {"ocp-prod"}
+    assert {s.cluster for s in name_unlabelled(none, "")} == {""}, "empty CLUSTER_NAME: standalone nodes"
+    mixed, _ = canonical_series([raw("a", "east"), raw("b", None)], "cpu", "cluster")
+    named = {s.node: s.cluster for s in name_unlabelled(mixed, "ocp-prod")}
+    assert named == {"a": "east", "b": ""}, "some series labelled: the unlabelled one is standalone"

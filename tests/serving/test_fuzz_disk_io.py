@@ -228,7 +228,8 @@ def test_v2_grpc_near_valid_never_internal(disk_io_server, baseline, data, model
 def check_v1(model: str, instance: dict[str, Any], p: dict[str, Any]) -> None:
     """What every answered V1 prediction must satisfy, whatever the history."""
     assert p["node"] == instance["node"] and isinstance(p["model_version"], str) and p["model_version"]
-    assert set(p) - {"note", "reason"} == (DISK_KEYS if model == "disk-eta" else CRISIS_KEYS), p
+    assert set(p) - {"note", "reason", "cluster"} == (DISK_KEYS if model == "disk-eta" else CRISIS_KEYS), p
+    assert p.get("cluster", "x"), p  # a node in a cluster names it; a standalone one has no key
     if model == "disk-eta":
         eta = p["eta_days"]
         assert 0 <= p["current_usage"] <= 100 and p["severity"] == grade(eta["ensemble"]), p

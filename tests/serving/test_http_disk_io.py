@@ -53,9 +53,9 @@ def crisis_state(disk_io_models: Path) -> tuple[str, IoCrisisPredictor]:
 
 def test_disk_known_without_and_with_history(disk_io_server, disk_state) -> None:
     version, state = disk_state
-    (node, mount), disk = next((k, d) for k, d in sorted(state.disks.items()) if d.prophet is not None)
+    (cluster, node, mount), disk = next((k, d) for k, d in sorted(state.disks.items()) if d.prophet is not None)
     [stored] = v1(disk_io_server, "disk-eta", {"node": node, "mountpoint": mount})
-    assert set(stored) == DISK_KEYS, stored
+    assert set(stored) == DISK_KEYS | ({"cluster"} if cluster else set()), stored
     assert set(stored["eta_days"]) == {"linear", "prophet", "ensemble"}
     assert (stored["node"], stored["mountpoint"], stored["threshold"]) == (node, mount, 90.0)
     assert stored["source"] == "training-state" and stored["model_version"] == version
@@ -71,7 +71,7 @@ def test_disk_known_without_and_with_history(disk_io_server, disk_state) -> None
 
 def test_filling_disk_is_critical_with_eta_in_tolerance(disk_io_server, disk_state) -> None:
     _, state = disk_state
-    (node, mount) = sorted(state.disks)[0]
+    (_, node, mount) = sorted(state.disks)[0]
     filling = ramp(70, 80)  # +5 %/day: 90 % in 2 days
     known, unknown = v1(
         disk_io_server,
@@ -93,7 +93,7 @@ def test_filling_disk_is_critical_with_eta_in_tolerance(disk_io_server, disk_sta
 
 
 def test_shrinking_disk_never_fills(disk_io_server, disk_state) -> None:
-    for node, mount in sorted(disk_state[1].disks):  # every known disk, whatever its training trend
+    for _, node, mount in sorted(disk_state[1].disks):  # every known disk, whatever its training trend
         [known] = v1(disk_io_server, "disk-eta", {"node": node, "mountpoint": mount, "history": ramp(80, 70)})
         assert known["eta_days"] == {"linear": None, "prophet": None, "ensemble": None}, (node, mount, known)
         assert known["severity"] == "OK"
@@ -103,7 +103,7 @@ def test_shrinking_disk_never_fills(disk_io_server, disk_state) -> None:
 
 
 def test_under_50_points_says_no_model(disk_io_server, disk_state) -> None:
-    node, mount = sorted(disk_state[1].disks)[0]
+    _, node, mount = sorted(disk_state[1].disks)[0]
     short = ramp(70, 89, n=49)
     known, unknown, enough = v1(
         disk_io_server,
@@ -120,7 +120,7 @@ def test_under_50_points_says_no_model(disk_io_server, disk_state) -> None:
 
 
 def test_unknown_disk_without_history_is_4xx_naming_the_instance(disk_io_server, disk_state) -> None:
-    node, mount = sorted(disk_state[1].disks)[0]
+    _, node, mount = sorted(disk_state[1].disks)[0]
     status, error = v1_error(
         disk_io_server, "disk-eta", {"node": node, "mountpoint": mount}, {"node": "new-node", "mountpoint": "/data"}
     )
@@ -140,9 +140,9 @@ def test_usage_outside_percent_is_400_naming_the_entry(disk_io_server, bad, at) 
 
 def test_crisis_known_series_without_and_with_history(disk_io_server, crisis_state) -> None:
     version, state = crisis_state
-    (node, signal), series = next((k, s) for k, s in sorted(state.series.items()) if s.prophet is not None)
+    (cluster, node, signal), series = next((k, s) for k, s in sorted(state.series.items()) if s.prophet is not None)
     [stored] = v1(disk_io_server, "io-crisis", {"node": node, "signal": signal})
-    assert set(stored) == CRISIS_KEYS, stored
+    assert set(stored) == CRISIS_KEYS | ({"cluster"} if cluster else set()), stored
     assert (stored["node"], stored["signal"], stored["source"]) == (node, signal, "training-state")
     assert stored["threshold"] == {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8}[signal]
     assert stored["model_version"] == version
@@ -154,7 +154,7 @@ def test_crisis_known_series_without_and_with_history(disk_io_server, crisis_sta
 
 
 def test_crisis_for_a_series_trending_past_its_threshold(disk_io_server, crisis_state) -> None:
-    node = sorted(crisis_state[1].series)[0][0]
+    node = sorted(crisis_state[1].series)[0][1]
     known, unknown, flat_known, flat_unknown = v1(
         disk_io_server,
         "io-crisis",
@@ -196,7 +196,7 @@ def test_crisis_too_few_points_and_unknown_node(disk_io_server) -> None:
 
 def test_disk_v2_rest_and_grpc_match_v1(disk_io_server, disk_state) -> None:
     version, state = disk_state
-    stored = v1(disk_io_server, "disk-eta", *[{"node": n, "mountpoint": m} for n, m in sorted(state.disks)])
+    stored = v1(disk_io_server, "disk-eta", *[{"node": n, "mountpoint": m} for _, n, m in sorted(state.disks)])
     known = next((p["node"], p["mountpoint"]) for p in stored if p["eta_days"]["ensemble"] is not None)
     keys = [known, known, ("new-node", "/data"), ("new-node", "/data")]
     histories = [None, ramp(70, 80), ramp(80, 70), ramp(70, 89, n=40)]  # stored, filling, never, too few
@@ -228,7 +228,7 @@ def test_disk_v2_rest_and_grpc_match_v1(disk_io_server, disk_state) -> None:
 
 def test_crisis_v2_rest_and_grpc_match_v1(disk_io_server, crisis_state) -> None:
     version, state = crisis_state
-    known = sorted(state.series)[0]
+    known = sorted(state.series)[0][1:]
     keys = [known, (known[0], "net_tx"), ("new-node", "io_wait"), ("new-node", "io_wait"), ("new-node", "net_rx")]
     histories = [None, ramp(2e8, 9e8), ramp(0.05, 0.25), ramp(0.05, 0.05), ramp(1e8, 2e8, n=30)]
     instances = [

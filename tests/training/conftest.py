@@ -1,3 +1,3 @@
-"""Fixtures of the training tests: a real Prometheus loaded with 16 days of exporter data."""
+"""Fixtures of the training tests: real Prometheus servers loaded with exporter data."""
 
-from tests.prometheus_fixture import prometheus_data  # noqa: F401
+from tests.prometheus_fixture import openshift_prometheus, prometheus_data  # noqa: F401

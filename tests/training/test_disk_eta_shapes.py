@@ -28,7 +28,7 @@ def answer(case: DiskCase) -> dict[str, Any]:
     state = DiskState(
         fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
     )
-    predictor = DiskEtaPredictor(cfg, {("node-a", "/var/log"): state})
+    predictor = DiskEtaPredictor(cfg, {("", "node-a", "/var/log"): state})
     [pred] = predictor.predict_v1(
         [{"node": "node-a", "mountpoint": "/var/log", "history": case.history()}]
     )

@@ -58,7 +58,7 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, Fam
     original = run.outcome.predictor  # type: ignore[union-attr]
     assert isinstance(original, IoCrisisPredictor)
     instances = original.smoke_instances() + [
-        {"node": n, "signal": s} for n, s in list(original.series)[:6]
+        {"cluster": c, "node": n, "signal": s} for c, n, s in list(original.series)[:6]
     ]
     assert loaded.predict_v1(instances) == original.predict_v1(instances)
     assert {p["threshold"] for p in loaded.predict_v1(instances)} <= {0.30, 9.5e8}
@@ -80,7 +80,7 @@ def _call(t: np.ndarray, v: np.ndarray) -> dict:
     state = SeriesState(
         fit_series_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
     )
-    predictor = IoCrisisPredictor(cfg, {("n", "io_wait"): state})
+    predictor = IoCrisisPredictor(cfg, {("", "n", "io_wait"): state})
     history = {"timestamps": t.tolist(), "values": v.tolist()}
     return predictor.predict_v1([{"node": "n", "signal": "io_wait", "history": history}])[0]
 

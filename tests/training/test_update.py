@@ -36,6 +36,8 @@ from training.update import FamilyUpdate, latest, run_update
 
 pytestmark = pytest.mark.slow
 
+CL = "prod-east"
+"""The tiny profile's cluster (disk-eta and io-crisis keys carry it)."""
 END = pd.Timestamp("2026-11-20 12:00", tz="UTC")  # a Friday: training, window and check are weekdays
 DAY = pd.Timedelta(days=1)
 TRAINED_UNTIL = END - 1.25 * DAY
@@ -152,9 +154,9 @@ def test_shifted_series_error_drops_and_untouched_series_is_no_worse(
         (
             "disk-eta",
             {"standalone-0:/", "standalone-0:/var/log"},
-            {"prod-east-worker-2:/", "prod-east-worker-2:/var/log"},
+            {"prod-east/prod-east-worker-2:/", "prod-east/prod-east-worker-2:/var/log"},
         ),
-        ("io-crisis", {"standalone-0/io_wait"}, {"prod-east-worker-2/io_wait"}),
+        ("io-crisis", {"standalone-0/io_wait"}, {"prod-east/prod-east-worker-2/io_wait"}),
     ],
 )
 def test_new_entities_get_models_and_vanished_ones_are_kept_and_reported(
@@ -172,16 +174,16 @@ def test_new_entities_get_models_and_vanished_ones_are_kept_and_reported(
         [answer] = after.predict_v1([{"entity": "standalone-0", "signal": "cpu"}])
         assert answer["source"] == "training-state" and len(answer["ensemble"]) == 15
     elif model == "disk-eta":
-        assert after.disks[("standalone-0", "/")].prophet is not None  # type: ignore[attr-defined]
-        old, kept = (p.disks[("prod-east-worker-2", "/")].prophet for p in (before, after))  # type: ignore[attr-defined]
+        assert after.disks[("", "standalone-0", "/")].prophet is not None  # type: ignore[attr-defined]
+        old, kept = (p.disks[(CL, "prod-east-worker-2", "/")].prophet for p in (before, after))  # type: ignore[attr-defined]
         assert kept.to_dict() == old.to_dict()
         [answer] = after.predict_v1([{"node": "standalone-0", "mountpoint": "/"}])
         assert "note" not in answer  # a Prophet model of its own, not the unknown-disk fallback
     else:
-        state = after.series[("standalone-0", "io_wait")]  # type: ignore[attr-defined]
+        state = after.series[("", "standalone-0", "io_wait")]  # type: ignore[attr-defined]
         assert state.prophet is not None
-        kept = after.series[("prod-east-worker-2", "io_wait")].prophet  # type: ignore[attr-defined]
-        assert kept.to_dict() == before.series[("prod-east-worker-2", "io_wait")].prophet.to_dict()  # type: ignore[attr-defined]
+        kept = after.series[(CL, "prod-east-worker-2", "io_wait")].prophet  # type: ignore[attr-defined]
+        assert kept.to_dict() == before.series[(CL, "prod-east-worker-2", "io_wait")].prophet.to_dict()  # type: ignore[attr-defined]
 
 
 def test_anomaly_detector_is_kept_and_node_outliers_refit(
@@ -245,12 +247,12 @@ def test_disk_keeps_its_saved_fit_where_the_refit_forecasts_worse(
     before, after = current(trained, "disk-eta"), current(root, "disk-eta")
     report = ModelStore(root, "disk-eta").current().metrics["update"]
     assert set(report["kept_fit"]) == {
-        "prod-east-worker-0:/",
-        "prod-east-worker-0:/var/log",
-        "prod-east-worker-1:/",
-        "prod-east-worker-1:/var/log",
+        "prod-east/prod-east-worker-0:/",
+        "prod-east/prod-east-worker-0:/var/log",
+        "prod-east/prod-east-worker-1:/",
+        "prod-east/prod-east-worker-1:/var/log",
     }
-    old, kept = (p.disks[("prod-east-worker-0", "/")] for p in (before, after))  # type: ignore[attr-defined]
+    old, kept = (p.disks[(CL, "prod-east-worker-0", "/")] for p in (before, after))  # type: ignore[attr-defined]
     assert kept.prophet.to_dict() == old.prophet.to_dict()
     assert kept.recent.timestamps[-1] > old.recent.timestamps[-1] + 20 * 3600  # the recent usage moved on
 

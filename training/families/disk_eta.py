@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window, robust_slope
+from metrics_ai.entities import Key, entity_name
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.disk_eta import (
     FAMILY,
+    LABELS,
     SIGNAL,
     DiskEtaConfig,
     DiskEtaPredictor,
@@ -106,46 +108,52 @@ class DiskEtaTrainer(Trainer):
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Backtest on the chronological tail, then refit each disk on all its data."""
         cfg = FAMILY.config_from(self.settings)
-        series = series_by(frame, SIGNAL, ("node", "mountpoint"))
+        series = series_by(frame, SIGNAL, LABELS)
         if not series:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the data")
-        disks: dict[tuple[str, str], DiskState] = {}
+        disks: dict[Key, DiskState] = {}
         skipped: dict[str, str] = {}
         backtests: dict[str, DiskBacktest] = {}
         detection = DetectionCounts()
         jobs = []
-        for (node, mount), (t, v) in series.items():
-            name = f"{node}:{mount}"
+        for key, (t, v) in series.items():
+            name = disk_name(key)
             if len(t) < cfg.min_points:
                 skipped[name] = f"{len(t)} points; a model needs at least {cfg.min_points}"
             else:
                 jobs.append((name, (t, v, int(len(t) * self.settings.train_fraction), cfg)))
         results = self.executor.map(fit_disk, jobs, "disk-eta disks", progress)
-        for (node, mount), (t, v) in series.items():
-            name = f"{node}:{mount}"
+        for key, (t, v) in series.items():
+            name = disk_name(key)
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             result = results.get(name)
             if result is None or result.value is None:  # too short, or the fit failed: linear only
                 if result is not None:
                     skipped[name] = f"Prophet fit failed: {result.error}"
-                disks[(node, mount)] = DiskState(None, recent, skipped[name])
+                disks[key] = DiskState(None, recent, skipped[name])
                 continue
             state, backtest = result.value
             if backtest is not None:
                 backtests[name] = backtest
                 detection += backtest.detection
-            disks[(node, mount)] = DiskState(state, recent)
+            disks[key] = DiskState(state, recent)
         if not any(d.prophet for d in disks.values()):
             raise TrainingError(f"disk-eta: no disk could be modelled ({skipped})")
         return TrainOutcome(
             predictor=DiskEtaPredictor(cfg, disks),
             config=cfg,
             metrics=disk_metrics(backtests, detection),
-            entities=sorted(f"{n}:{m}" for n, m in disks),
+            entities=sorted(disk_name(key) for key in disks),
             components=list(COMPONENTS),
             skipped=skipped,
             figures={"backtest": backtest_figure(backtests, cfg.threshold)} if backtests else {},
         )
+
+
+def disk_name(key: tuple[str, ...]) -> str:
+    """A disk's entity name: ``cluster/node:mountpoint`` (``node:mountpoint`` when standalone)."""
+    cluster, node, mount = key
+    return f"{entity_name(cluster, node)}:{mount}"
 
 
 def disk_metrics(backtests: dict[str, DiskBacktest], detection: DetectionCounts) -> dict[str, Any]:

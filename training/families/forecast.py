@@ -41,6 +41,7 @@ from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.forecast_backtest import Backtest, Fitted, backtest_job, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
+from training.forecast_groups import fitted_steps, lstm_key, pool_members
 from training.forecast_lstm import LstmTrainer, build_windows, load_keras
 from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
 
@@ -171,8 +172,8 @@ class ForecastTrainer(Trainer):
 
     def _prepare(self, series: list[SeriesData], cfg: ForecastConfig) -> tuple[list[Fitted], dict[str, str]]:
         fits, skipped = [], {}
-        h = cfg.horizon
         for d in series:
+            h = cfg.horizon_at(d.step)
             n_train = int(d.y.size * self.settings.train_fraction)
             cal_start = n_train - int(n_train * cfg.calibration_fraction)
             need = cfg.seq_len + h + 16
@@ -242,22 +243,27 @@ class ForecastTrainer(Trainer):
         per_window = cfg.lstm_scaling == "window"
         for f in fits:
             f.scaler = None if per_window else MinMax.fit(f.data.y[: f.n_train])
-            key = f"pooled/{f.data.signal}" if f.data.signal in cfg.pooled_signals else f"series/{f.data.key}"
-            groups.setdefault(key, []).append(f)
+            groups.setdefault(lstm_key(f.data, cfg), []).append(f)
         nets: dict[str, NumpyLSTM] = {}
         info: dict[str, Any] = {}
-        trainer = trainer_class(cfg.seq_len, cfg.horizon, cfg.lstm_units, self.settings.seed)
+        trainers: dict[int, LstmTrainer] = {}
         for key, members in groups.items():
             pooled = key.startswith("pooled/")
+            horizon = members[0].horizon  # one step per group (lstm_key), so one horizon
+            if horizon not in trainers:
+                trainers[horizon] = trainer_class(cfg.seq_len, horizon, cfg.lstm_units, self.settings.seed)
+            trainer = trainers[horizon]
             windows = build_windows(
                 [m.scaler.scale(m.data.y[: m.n_train]) if m.scaler else m.data.y[: m.n_train] for m in members],
                 [m.cal_start for m in members],
                 cfg.seq_len,
-                cfg.horizon,
+                horizon,
                 cfg.lstm_pooled_max_windows if pooled else cfg.lstm_max_windows,
                 per_window,
             )
             init = (warm or {}).get(key)
+            if init is not None and init.horizon != horizon:  # saved at another step: train afresh
+                init = None
             nets[key], info[key] = trainer.fit(
                 windows,
                 epochs=cfg.lstm_epochs if init is None else min(warm_epochs, cfg.lstm_epochs),
@@ -300,7 +306,7 @@ class ForecastTrainer(Trainer):
             )
         pools = {}
         for signal in dict.fromkeys(f.data.signal for f in fits):
-            members = [f for f in fits if f.data.signal == signal]
+            members = pool_members([f for f in fits if f.data.signal == signal])
             bts = [results[f.data.key] for f in members]
             weights = {
                 k: np.mean([b.weights[k] for b in bts], axis=0) for k in ("arima", "lstm") if k in bts[0].weights
@@ -360,6 +366,7 @@ class ForecastTrainer(Trainer):
             "components": list(cfg.components),
             "lstm": lstm_info,
             "timing_s": {k: round(v, 2) for k, v in timing.items()},
+            "step_seconds": fitted_steps(fits),
             "gate": {"mae_ensemble_rel": rel["ensemble"]},
         }
 

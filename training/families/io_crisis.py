@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window
+from metrics_ai.entities import Key, entity_name
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.io_crisis import (
     FAMILY,
@@ -99,49 +100,60 @@ class IoCrisisTrainer(Trainer):
         """Backtest on the chronological tail, then refit each series on all its data."""
         s = self.settings
         cfg = FAMILY.config_from(s)
-        work = [
-            ((node, sig), tv)
-            for sig in SIGNALS
-            for (node,), tv in series_by(frame, sig, ("node",)).items()
-        ]
+        work = crisis_work(frame)
         if not work:
             raise TrainingError(f"io-crisis: no {list(SIGNALS)} series in the data")
-        states: dict[tuple[str, str], SeriesState] = {}
+        states: dict[Key, SeriesState] = {}
         skipped: dict[str, str] = {}
         backtests: dict[str, SeriesBacktest] = {}
         jobs = []
-        for (node, signal), (t, v) in work:
+        for key, (t, v) in work:
             if len(t) < cfg.min_points:
-                skipped[f"{node}/{signal}"] = (
+                skipped[series_name(key)] = (
                     f"{len(t)} points; a model needs at least {cfg.min_points}"
                 )
             else:
                 split = int(len(t) * s.train_fraction)
-                jobs.append((f"{node}/{signal}", (t, v, split, cfg.thresholds[signal], cfg)))
+                jobs.append((series_name(key), (t, v, split, cfg.thresholds[key[2]], cfg)))
         results = self.executor.map(fit_series, jobs, "io-crisis series", progress)
-        for (node, signal), (t, v) in work:
-            name = f"{node}/{signal}"
+        for key, (t, v) in work:
+            name = series_name(key)
             recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             result = results.get(name)
             if result is None or result.value is None:  # too short, or the fit failed: drift only
                 if result is not None:
                     skipped[name] = f"Prophet fit failed: {result.error}"
-                states[(node, signal)] = SeriesState(None, recent, skipped[name])
+                states[key] = SeriesState(None, recent, skipped[name])
                 continue
             state, backtest = result.value
             if backtest is not None:
                 backtests[name] = backtest
-            states[(node, signal)] = SeriesState(state, recent)
+            states[key] = SeriesState(state, recent)
         if not any(st.prophet for st in states.values()):
             raise TrainingError(f"io-crisis: no series could be modelled ({skipped})")
         return TrainOutcome(
             predictor=IoCrisisPredictor(cfg, states),
             config=cfg,
             metrics=crisis_metrics(backtests),
-            entities=sorted({node for node, _ in states}),
+            entities=sorted({entity_name(cluster, node) for cluster, node, _ in states}),
             skipped=skipped,
             figures={"backtest": backtest_figure(backtests)} if backtests else {},
         )
+
+
+def crisis_work(frame: pd.DataFrame) -> list[tuple[Key, tuple[np.ndarray, np.ndarray]]]:
+    """Every (cluster, node, signal) series of the frame, signal by signal."""
+    return [
+        ((cluster, node, signal), tv)
+        for signal in SIGNALS
+        for (cluster, node), tv in series_by(frame, signal, ("cluster", "node")).items()
+    ]
+
+
+def series_name(key: tuple[str, ...]) -> str:
+    """A series' entity name: ``cluster/node/signal`` (``node/signal`` when standalone)."""
+    cluster, node, signal = key
+    return f"{entity_name(cluster, node)}/{signal}"
 
 
 def crisis_metrics(backtests: dict[str, SeriesBacktest]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from metrics_ai.families.node_outliers import (
     ClusterModel,
     NodeOutlierConfig,
     NodeOutlierPredictor,
+    too_few_peers,
 )
 from metrics_ai.forest import CompiledForest
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
@@ -70,7 +71,7 @@ class NodeOutlierTrainer(Trainer):
                 for node in group["node"]:
                     skipped[str(node)] = "standalone node: no peers to compare with"
             elif len(group) < MIN_PEERS:
-                skipped[cluster] = f"{len(group)} node(s); needs at least {MIN_PEERS} to compare peers"
+                skipped[cluster] = too_few_peers(len(group))
             else:
                 peers[cluster] = ([str(n) for n in group["node"]], group[list(FEATURES)].to_numpy(dtype=np.float64))
         jobs = [(cluster, (x, cfg)) for cluster, (_, x) in peers.items()]

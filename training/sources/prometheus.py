@@ -11,6 +11,9 @@ Data hygiene (each case has a test in tests/training/test_prometheus_source.py):
   logged: they cannot describe the present.
 - Duplicated series (two scrapers of one target: same canonical labels, different
   ``job``/``instance``) are de-duplicated, keeping the one with the most samples.
+- Clusters: a Prometheus with no CLUSTER_LABEL on any series watches one cluster,
+  named CLUSTER_NAME; when some series have the label, the others are standalone nodes
+  (:func:`metrics_ai.prometheus.name_unlabelled`).
 - Series that start mid-window are kept (shorter); nodes that vanish before the window
   end are kept for what they have. Both are logged.
 """
@@ -31,6 +34,7 @@ from metrics_ai.prometheus import (
     canonical_series,
     fill_short_gaps,
     load_queries,
+    name_unlabelled,
     series_frame,
 )
 from metrics_ai.series import validate_frame
@@ -71,6 +75,10 @@ def read_prometheus(
     finally:
         if client is None:
             api.close()
+    if collected and not any(s.cluster for s in collected) and settings.cluster_name:
+        log.info("prometheus: no series has the %r label: all belong to cluster %r (CLUSTER_NAME)",
+                 settings.cluster_label, settings.cluster_name)
+    collected = name_unlabelled(collected, settings.cluster_name)
     fresh = drop_stale(collected, stop, settings.lookback_hours * 3600)
     log_lifecycle(fresh, start, stop, settings.step)
     filled = []

@@ -27,7 +27,8 @@ from training.families.base import Progress, TrainOutcome
 from training.prophet_export import PointFitter
 from training.updates.base import UpdateOutcome, Updater, merge_recent, split_sets
 
-Key = tuple[str, str]
+Key = tuple[str, ...]
+"""(cluster, node, mountpoint) or (cluster, node, signal): :data:`metrics_ai.entities.Key`."""
 Series = tuple[np.ndarray, np.ndarray]
 B = TypeVar("B")  # a family's backtest of one series
 C = TypeVar("C", bound="TrendConfig")

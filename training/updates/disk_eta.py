@@ -27,7 +27,7 @@ import pandas as pd
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.disk_eta import FAMILY as DISK_ETA
-from metrics_ai.families.disk_eta import SIGNAL, DiskEtaConfig, DiskEtaPredictor
+from metrics_ai.families.disk_eta import LABELS, SIGNAL, DiskEtaConfig, DiskEtaPredictor
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import DetectionCounts, errors, series_by
 from training.families.base import Progress, no_progress
@@ -36,6 +36,7 @@ from training.families.disk_eta import (
     DiskBacktest,
     backtest_disk,
     disk_metrics,
+    disk_name,
     fit_disk_prophet,
 )
 from training.updates.base import UpdateOutcome, Updater
@@ -66,7 +67,7 @@ class DiskEtaUpdater(Updater):
         """See the module docstring."""
         assert isinstance(current, DiskEtaPredictor)
         cfg = current.config
-        work = [((node, mount), tv) for (node, mount), tv in series_by(frame, SIGNAL, ("node", "mountpoint")).items()]
+        work = list(series_by(frame, SIGNAL, LABELS).items())
         if not work:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the update window")
         done = update_trends(self, FAMILY, cfg, current.disks, work, progress)
@@ -74,11 +75,6 @@ class DiskEtaUpdater(Updater):
         note = "trend re-estimated on the window unless the saved fit did better on its tail; recent usage extended"
         predictor = DiskEtaPredictor(cfg, done.states)
         return done.result(predictor, cfg, sorted(disk_name(key) for key in done.states), note, list(COMPONENTS))
-
-
-def disk_name(key: Key) -> str:
-    """A disk's entity name: ``node:mountpoint``."""
-    return f"{key[0]}:{key[1]}"
 
 
 def disk_job(

@@ -152,7 +152,8 @@ class ForecastUpdater(Updater):
         start = time.perf_counter()
         cuts = cfg.model_copy(update={"max_cuts": min(cfg.max_cuts, MAX_CUTS)})
         fits, results = trainer._backtest(fits, cuts, skipped, progress)
-        known = [f for f in fits if (f.data.entity, f.data.signal) in saved.series]
+        # a series now at another native step than its saved model cannot be held against it
+        known = [f for f in fits if _saved_step(saved, f) == f.data.step]
         if not known:
             raise TrainingError(
                 f"resource-forecast: the update window shares no series with the current version "
@@ -222,6 +223,12 @@ class ForecastUpdater(Updater):
         if set(gate) != {GATE}:
             raise TrainingError(f"resource-forecast update: the gate figures changed ({sorted(gate)}), expected {GATE}")
         return gate
+
+
+def _saved_step(saved: ForecastState, fit: Fitted) -> float | None:
+    """The step the current version fitted ``fit``'s series at (None: not in it)."""
+    series = saved.series.get((fit.data.entity, fit.data.signal))
+    return None if series is None else series.step
 
 
 def carry_over(state: ForecastState, saved: ForecastState) -> list[tuple[str, str]]:

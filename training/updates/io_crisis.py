@@ -14,18 +14,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metrics_ai.entities import entity_name
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.io_crisis import FAMILY as IO_CRISIS
 from metrics_ai.families.io_crisis import SIGNALS, IoCrisisConfig, IoCrisisPredictor
 from metrics_ai.prophet_numpy import ProphetState
-from training.crossing_backtest import errors, series_by
+from training.crossing_backtest import errors
 from training.families.base import Progress, no_progress
 from training.families.io_crisis import (
     SeriesBacktest,
     backtest_series,
     crisis_metrics,
+    crisis_work,
     fit_series_prophet,
+    series_name,
 )
 from training.updates.base import UpdateOutcome, Updater
 from training.updates.crossing import Key, Refit, TrendFamily, refit, update_trends
@@ -55,24 +58,20 @@ class IoCrisisUpdater(Updater):
         """See the module docstring."""
         assert isinstance(current, IoCrisisPredictor)
         cfg = current.config
-        work = [((node, sig), tv) for sig in SIGNALS for (node,), tv in series_by(frame, sig, ("node",)).items()]
+        work = crisis_work(frame)
         if not work:
             raise TrainingError(f"io-crisis: no {list(SIGNALS)} series in the update window")
         done = update_trends(self, FAMILY, cfg, current.series, work, progress)
         note = "trend re-estimated on the window unless the saved fit did better on its tail; recent history extended"
-        return done.result(IoCrisisPredictor(cfg, done.states), cfg, sorted({node for node, _ in done.states}), note)
-
-
-def series_name(key: Key) -> str:
-    """A series' entity name: ``node/signal``."""
-    return f"{key[0]}/{key[1]}"
+        entities = sorted({entity_name(cluster, node) for cluster, node, _ in done.states})
+        return done.result(IoCrisisPredictor(cfg, done.states), cfg, entities, note)
 
 
 def series_job(
     cfg: IoCrisisConfig, key: Key, t: np.ndarray, v: np.ndarray, split: int, saved: ProphetState | None
 ) -> UpdateJob:
     """:func:`update_series`'s argument for one series (with its signal's crisis threshold)."""
-    return t, v, split, cfg.thresholds[key[1]], cfg, saved
+    return t, v, split, cfg.thresholds[key[2]], cfg, saved
 
 
 def score(backtest: SeriesBacktest) -> tuple[int, float]:

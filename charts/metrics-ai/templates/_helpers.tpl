@@ -164,6 +164,8 @@ seccompProfile:
 {{- end }}
 - name: CLUSTER_LABEL
   value: {{ .Values.prometheus.clusterLabel | quote }}
+- name: CLUSTER_NAME
+  value: {{ .Values.prometheus.clusterName | quote }}
 {{- end -}}
 
 {{/* Writable home and caches on the /tmp emptyDir (the root filesystem is read-only). */}}
