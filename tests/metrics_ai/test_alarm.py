@@ -117,7 +117,7 @@ def test_missing_scores_count_as_zero() -> None:
 )
 def test_bad_settings_name_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
-        AlarmConfig(**{field: value})
+        AlarmConfig(**{field: value})  # type: ignore[arg-type]
 
 
 def test_normal_cdf() -> None:

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from metrics_ai.errors import InvalidInputError, TrainingError
-from metrics_ai.families.node_outliers import FEATURE_SIGNALS, MIN_PEERS, TWO_PEERS, NodeOutlierConfig
+from metrics_ai.families.node_outliers import (
+    FEATURE_SIGNALS,
+    MIN_PEERS,
+    TWO_PEERS,
+    NodeOutlierConfig,
+    NodeOutlierPredictor,
+)
 from metrics_ai.settings import Settings
 from training.executor import LocalExecutor
 from training.families.node_outliers import NodeOutlierTrainer, fit_cluster
@@ -50,9 +56,11 @@ def test_training_skips_a_two_node_cluster_saying_why() -> None:
 
 def test_unknown_cluster_with_two_nodes_is_a_400_saying_why() -> None:
     outcome = NodeOutlierTrainer(Settings(), LocalExecutor(1)).fit(_frame({"n0": "c", "n1": "c", "n2": "c"}))
+    predictor = outcome.predictor
+    assert isinstance(predictor, NodeOutlierPredictor)
     rows = np.stack([BASE, BASE + 0.5])
     with pytest.raises(InvalidInputError) as caught:
-        outcome.predictor.score(["new", "new"], ["x", "y"], rows)
+        predictor.score(["new", "new"], ["x", "y"], rows)
     assert caught.value.field == "instances[0].cluster" and TWO_PEERS in str(caught.value)
-    _, _, used = outcome.predictor.score(["new"] * 3, ["x", "y", "z"], np.stack([BASE, BASE, BASE + 0.5]))
+    _, _, used = predictor.score(["new"] * 3, ["x", "y", "z"], np.stack([BASE, BASE, BASE + 0.5]))
     assert used == ["ad-hoc"] * 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -108,7 +108,7 @@ class DiskEtaTrainer(Trainer):
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Backtest on the chronological tail, then refit each disk on all its data."""
         cfg = FAMILY.config_from(self.settings)
-        series = series_by(frame, SIGNAL, LABELS)
+        series = {cast(Key, key): tv for key, tv in series_by(frame, SIGNAL, LABELS).items()}
         if not series:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the data")
         disks: dict[Key, DiskState] = {}

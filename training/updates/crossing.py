@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import numpy as np
 
 from metrics_ai.crossing import TrendState, recent_window
+from metrics_ai.entities import Key
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
@@ -27,7 +28,6 @@ from training.families.base import Progress, TrainOutcome
 from training.prophet_export import PointFitter
 from training.updates.base import UpdateOutcome, Updater, merge_recent, split_sets
 
-Key = tuple[str, ...]
 """(cluster, node, mountpoint) or (cluster, node, signal): :data:`metrics_ai.entities.Key`."""
 Series = tuple[np.ndarray, np.ndarray]
 B = TypeVar("B")  # a family's backtest of one series

@@ -19,7 +19,7 @@ against the current version on the same tail (the flow is :mod:`training.updates
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ class DiskEtaUpdater(Updater):
         """See the module docstring."""
         assert isinstance(current, DiskEtaPredictor)
         cfg = current.config
-        work = list(series_by(frame, SIGNAL, LABELS).items())
+        work = [(cast(Key, key), tv) for key, tv in series_by(frame, SIGNAL, LABELS).items()]
         if not work:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the update window")
         done = update_trends(self, FAMILY, cfg, current.disks, work, progress)
