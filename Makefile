@@ -39,7 +39,7 @@ bench: setup ## the benchmarks docs/BENCHMARKS.md quotes (needs wrk: apt-get ins
 	$(PY) -m bench.accuracy
 
 lint: setup
-	$(PY) -m ruff check metrics_ai training serving tests bench
+	$(PY) -m ruff check metrics_ai training serving alerting tests bench
 
 clean:
 	rm -rf $(VENV) $(MODELS) .pytest_cache .hypothesis
