@@ -41,7 +41,8 @@ class Runner:
             result = self.passes.run()
         except Exception:  # noqa: BLE001 - a bug in a pass must not end the exporter
             log.exception("pass failed unexpectedly")
-            result = PassResult(errors={"alerting": 1}, failed_models=list(self.passes.options.models))
+            models = self.passes.options.models
+            result = PassResult(errors={"alerting": 1}, failed_models=list(models), entities=dict.fromkeys(models, 0))
         duration = time.monotonic() - started
         outcome = result.outcome(self.passes.options.models)
         health = self.snapshot.health.after(outcome, result.errors, result.entities, duration, time.time())

@@ -83,6 +83,7 @@ class Pass:
         except Exception as exc:  # noqa: BLE001 - any failure fails the pass loudly, the loop goes on
             result.count(PROMETHEUS)
             result.failed_models = list(self.options.models)
+            result.entities = dict.fromkeys(self.options.models, 0)
             log.error("pass failed: discovery from Prometheus failed: %s", exc)
             return result
         models = self.options.models
