@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from alerting.exporter import Exporter
 
 app = typer.Typer(add_completion=False, help="Call the metrics-ai predictor for every entity and expose gauges.")
 
@@ -79,11 +82,11 @@ def main(
         passes.close()
 
 
-def exporter_text(exporter: object) -> str:
+def exporter_text(exporter: Exporter) -> str:
     """The metrics_ai_* series the exporter would serve now (for --once)."""
     from prometheus_client import generate_latest
 
-    text = generate_latest(exporter.registry).decode()  # type: ignore[attr-defined]
+    text = generate_latest(exporter.registry).decode()
     return "\n".join(line for line in text.splitlines() if line.startswith("metrics_ai_"))
 
 

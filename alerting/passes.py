@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from alerting.alarms import AlarmBank
 from alerting.discovery import Inventory, discover
 from alerting.gauges import Sample, samples
-from alerting.inputs import InputBuilder, MissingDataError, Plan
+from alerting.inputs import InputBuilder, MissingDataError
 from alerting.predictor import PredictorClient, PredictorError
-from alerting.reads import Reader
+from alerting.reads import Reader, Result, Window
 from alerting.settings import AlertingSettings
 from alerting.snapshot import PROMETHEUS
 from metrics_ai.settings import Settings
@@ -105,10 +105,12 @@ class Pass:
             log.error("model %s failed this pass (its series are dropped): %s", model, error)
         return result
 
-    def _model(self, model: str, inventory: Inventory, reads: dict) -> tuple[list[Sample], int, Exception | None]:
+    def _model(
+        self, model: str, inventory: Inventory, reads: Mapping[Window, Result]
+    ) -> tuple[list[Sample], int, Exception | None]:
         """(samples, entities evaluated, error) of one model; never raises."""
         try:
-            plan: Plan = self.inputs.plan(model, inventory, reads)
+            plan = self.inputs.plan(model, inventory, reads)
             out: list[Sample] = []
             for request in plan.requests:
                 predictions = self.client.predict(model, request.instances)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.alerting.conftest import NO_PROMETHEUS, series_of, wait_ready
@@ -91,3 +93,58 @@ def test_prometheus_down_fails_the_pass_and_removes_every_entity_series(
     assert not series_of(scraped, "metrics_ai_disk_days_to_full")
     assert not series_of(scraped, "metrics_ai_disk_used_percent")
     assert list(series_of(scraped, "metrics_ai_alerting_entities").values()) == [0.0]
+
+
+class PathGateway:
+    """A gateway routing ``/<model>/...`` to the predictor that serves the model (path-prefix ingress)."""
+
+    def __init__(self, routes: dict[str, str]) -> None:
+        self.seen: list[str] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                model, _, rest = self.path.lstrip("/").partition("/")
+                gateway.seen.append(model)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                forward = urllib.request.Request(f"{routes[model]}/{rest}", data=body,
+                                                 headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(forward, timeout=60) as answer:
+                        status, data = answer.status, answer.read()
+                except urllib.error.HTTPError as exc:
+                    status, data = exc.code, exc.read()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop the gateway."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_model_template_sends_each_model_to_its_own_service(make_client, start_predictor, all_models) -> None:
+    a = start_predictor(all_models, ",".join(A_MODELS), env=NO_PROMETHEUS)
+    b = start_predictor(all_models, ",".join(B_MODELS), env=NO_PROMETHEUS)
+    wait_ready(a, A_MODELS)
+    wait_ready(b, B_MODELS)
+    gateway = PathGateway({**dict.fromkeys(A_MODELS, a.url), **dict.fromkeys(B_MODELS, b.url)})
+    try:
+        client = make_client(predictor_url=f"{gateway.url}/{{model}}")
+        client.runner.run_once()
+        scraped = client.scrape()
+    finally:
+        gateway.close()
+    assert _outcomes(scraped)["success"] == 1, client.runner.snapshot.health
+    assert set(gateway.seen) == set(A_MODELS + B_MODELS)
+    for model, gauge in GAUGE_OF.items():
+        assert series_of(scraped, gauge), f"{model} answered nothing through the template"
