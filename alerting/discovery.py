@@ -1,7 +1,9 @@
 """Which clusters, nodes and filesystems exist now, from Prometheus.
 
-An entity exists when the project's query for it returned a sample within the last
-``discovery_seconds`` (ALERTING_DISCOVERY_SECONDS): nodes from host ``cpu`` (else
+An entity exists when the project's query for it has a value within the last
+``discovery_seconds`` (ALERTING_DISCOVERY_SECONDS; Prometheus itself looks back 5 minutes
+for the latest sample of each evaluation, so a target gone for less than both still
+counts): nodes from host ``cpu`` (else
 ``memory``), filesystems from ``disk_used_pct``; a cluster exists while one of its
 nodes does. Each pass discovers afresh, so a new node is picked up and a vanished
 one (with its series) is gone at the next pass.

@@ -57,9 +57,19 @@ def fill_prometheus(profile: str, days: float, workdir: Path) -> tuple[subproces
     text = workdir / "exporters.om.txt"
     samples = write_openmetrics(text, truth, grid)
     subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=504h", "-q",
-         str(text), str(workdir / "tsdb")],
-        check=True, capture_output=True, timeout=1800,
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=504h",
+            "-q",
+            str(text),
+            str(workdir / "tsdb"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=1800,
     )
     text.unlink()
     proc, url, log = start_prometheus(prometheus, workdir / "tsdb", workdir)
@@ -96,13 +106,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alerting-bench-") as tmp:
         t0 = time.perf_counter()
         prom, prom_url, end, samples = fill_prometheus(args.profile, args.days, Path(tmp))
-        print(f"Prometheus: {samples:,} samples of {args.profile} ({args.days:g} days) loaded in "
-              f"{time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"Prometheus: {samples:,} samples of {args.profile} ({args.days:g} days) loaded in "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
         port = free_port()
         predictor, ready_s = start(
-            [sys.executable, "-m", "serving", "--model-dir", str(args.models), "--http-port", str(port),
-             "--grpc-port", str(free_port())],
-            f"http://127.0.0.1:{port}", "/v1/models/resource-forecast",
+            [
+                sys.executable,
+                "-m",
+                "serving",
+                "--model-dir",
+                str(args.models),
+                "--http-port",
+                str(port),
+                "--grpc-port",
+                str(free_port()),
+            ],
+            f"http://127.0.0.1:{port}",
+            "/v1/models/resource-forecast",
             env={"PROMETHEUS_URL": "", "METRICS_AI_PROMETHEUS_URL": "", "PYTHONPATH": str(REPO)},
         )
         wait_models(f"http://127.0.0.1:{port}")
@@ -116,31 +139,45 @@ def main() -> None:
                 c0, p0, q0, w0 = cpu_seconds(pred_ps), cpu_seconds(prom_ps), time.process_time(), time.perf_counter()
                 result = passes.run()
                 wall = time.perf_counter() - w0
-                row = {"wall_s": wall, "predictor_cpu_s": cpu_seconds(pred_ps) - c0,
-                       "prometheus_cpu_s": cpu_seconds(prom_ps) - p0, "client_cpu_s": time.process_time() - q0,
-                       "outcome": result.outcome(options.models), "entities": result.entities,
-                       "series": len(result.samples)}
+                row = {
+                    "wall_s": wall,
+                    "predictor_cpu_s": cpu_seconds(pred_ps) - c0,
+                    "prometheus_cpu_s": cpu_seconds(prom_ps) - p0,
+                    "client_cpu_s": time.process_time() - q0,
+                    "outcome": result.outcome(options.models),
+                    "entities": result.entities,
+                    "series": len(result.samples),
+                }
                 r0 = time.perf_counter()
                 inventory = discover(passes.reader, options.discovery_seconds, int(end))
                 passes.reader.read_all([w for m in MODELS for w in passes.inputs.windows(m)], int(end))
                 row["reads_s"] = time.perf_counter() - r0
                 if i:
                     rows.append(row)
-                print(f"pass {i}{' (warm-up)' if not i else ''}: {row['outcome']}, {row['series']} series, "
-                      f"wall {wall:.2f} s (Prometheus reads alone {row['reads_s']:.2f} s), CPU s: predictor "
-                      f"{row['predictor_cpu_s']:.2f}, Prometheus {row['prometheus_cpu_s']:.2f}, "
-                      f"client {row['client_cpu_s']:.2f}", flush=True)
+                print(
+                    f"pass {i}{' (warm-up)' if not i else ''}: {row['outcome']}, {row['series']} series, "
+                    f"wall {wall:.2f} s (Prometheus reads alone {row['reads_s']:.2f} s), CPU s: predictor "
+                    f"{row['predictor_cpu_s']:.2f}, Prometheus {row['prometheus_cpu_s']:.2f}, "
+                    f"client {row['client_cpu_s']:.2f}",
+                    flush=True,
+                )
         finally:
             passes.close()
             stop_process(predictor)
             stop_process(prom)
-    med = {k: statistics.median(r[k] for r in rows)
-           for k in ("wall_s", "reads_s", "predictor_cpu_s", "prometheus_cpu_s", "client_cpu_s")}
-    print(f"\nentities per pass: {rows[-1]['entities']} ({len(inventory.nodes)} nodes, "
-          f"{len(inventory.filesystems)} filesystems); predictor ready in {ready_s:.1f} s")
-    print(f"median of {len(rows)} passes on {os.cpu_count()} cores: wall {med['wall_s']:.2f} s "
-          f"(reads {med['reads_s']:.2f} s); CPU s per pass: predictor {med['predictor_cpu_s']:.2f}, "
-          f"Prometheus {med['prometheus_cpu_s']:.2f}, client {med['client_cpu_s']:.2f}")
+    med = {
+        k: statistics.median(r[k] for r in rows)
+        for k in ("wall_s", "reads_s", "predictor_cpu_s", "prometheus_cpu_s", "client_cpu_s")
+    }
+    print(
+        f"\nentities per pass: {rows[-1]['entities']} ({len(inventory.nodes)} nodes, "
+        f"{len(inventory.filesystems)} filesystems); predictor ready in {ready_s:.1f} s"
+    )
+    print(
+        f"median of {len(rows)} passes on {os.cpu_count()} cores: wall {med['wall_s']:.2f} s "
+        f"(reads {med['reads_s']:.2f} s); CPU s per pass: predictor {med['predictor_cpu_s']:.2f}, "
+        f"Prometheus {med['prometheus_cpu_s']:.2f}, client {med['client_cpu_s']:.2f}"
+    )
     if args.json:
         args.json.write_text(json.dumps({"median": med, "passes": rows}, indent=2), encoding="utf-8")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHOW = (
     "metrics_ai_disk_days_to_full",
-    'metrics_ai_crisis_days{',
+    "metrics_ai_crisis_days{",
     'metrics_ai_forecast{cluster="prod-east",entity="prod-east"',
     "metrics_ai_node_outlier{",
     "metrics_ai_cluster_anomaly",
@@ -38,9 +38,11 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=3.0)
     args = parser.parse_args()
     if not (shutil.which("prometheus") and shutil.which("promtool")):
-        print("Alerting path skipped: it needs Prometheus (prometheus and promtool on PATH).\n"
-              "  Debian/Ubuntu: sudo apt-get install prometheus   (or: make test-deps)\n"
-              "then `make run` again shows the alerting client's gauges too.")
+        print(
+            "Alerting path skipped: it needs Prometheus (prometheus and promtool on PATH).\n"
+            "  Debian/Ubuntu: sudo apt-get install prometheus   (or: make test-deps)\n"
+            "then `make run` again shows the alerting client's gauges too."
+        )
         return 0
     import pandas as pd
 
@@ -64,13 +66,27 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="metrics-ai-demo-prometheus-") as tmp:
         work = Path(tmp)
         samples = write_openmetrics(work / "exporters.om.txt", truth, grid)
-        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=504h", "-q",
-                        str(work / "exporters.om.txt"), str(work / "tsdb")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                promtool,
+                "tsdb",
+                "create-blocks-from",
+                "openmetrics",
+                "--max-block-duration=504h",
+                "-q",
+                str(work / "exporters.om.txt"),
+                str(work / "tsdb"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         proc, prom_url, log = start_prometheus(prometheus, work / "tsdb", work)
         try:
             wait_ready(proc, prom_url, log)
-            print(f"Prometheus on {prom_url}: {samples:,} samples of the demo cluster {CLUSTER} "
-                  f"({truth['node'].nunique()} nodes, {args.days:g} days).")
+            print(
+                f"Prometheus on {prom_url}: {samples:,} samples of the demo cluster {CLUSTER} "
+                f"({truth['node'].nunique()} nodes, {args.days:g} days)."
+            )
             cmd = [sys.executable, "-m", "alerting", "--once", "--prometheus", prom_url, "--predictor", args.url]
             print("$ python -m alerting --once --prometheus", prom_url, "--predictor", args.url, flush=True)
             run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
@@ -78,8 +94,10 @@ def main() -> int:
             stop_process(proc)
     lines = [line for line in run.stdout.splitlines() if line.startswith(SHOW)]
     print("\n".join(lines) if lines else run.stdout)
-    print(f"({len(run.stdout.splitlines())} series in all; in a cluster, Prometheus scrapes them from :9105/metrics"
-          " and the chart's PrometheusRule turns them into alerts)")
+    print(
+        f"({len(run.stdout.splitlines())} series in all; in a cluster, Prometheus scrapes them from :9105/metrics"
+        " and the chart's PrometheusRule turns them into alerts)"
+    )
     if run.returncode:
         print(run.stderr[-3000:], file=sys.stderr)
     return run.returncode

@@ -27,8 +27,9 @@ def test_the_process_serves_passes_and_stops_cleanly_on_sigterm(predictor, prome
     }
     log = tmp_path / "alerting.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "alerting"], cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alerting"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline, text = time.monotonic() + 60, ""
         while 'metrics_ai_alerting_passes_total{outcome="success"} 2.0' not in text:
@@ -53,6 +54,7 @@ def test_the_process_serves_passes_and_stops_cleanly_on_sigterm(predictor, prome
 def test_bad_settings_exit_2_naming_the_setting() -> None:
     env = {**os.environ, "PROMETHEUS_URL": "http://127.0.0.1:1", "PREDICTOR_MODEL_URLS": "disks=http://x"}
     env.pop("PREDICTOR_URL", None)
-    run = subprocess.run([sys.executable, "-m", "alerting"], cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=60, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "alerting"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert run.returncode == 2 and "unknown model(s) ['disks']" in run.stderr, run.stderr

@@ -107,8 +107,9 @@ class PathGateway:
                 model, _, rest = self.path.lstrip("/").partition("/")
                 gateway.seen.append(model)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                forward = urllib.request.Request(f"{routes[model]}/{rest}", data=body,
-                                                 headers={"Content-Type": "application/json"})
+                forward = urllib.request.Request(
+                    f"{routes[model]}/{rest}", data=body, headers={"Content-Type": "application/json"}
+                )
                 try:
                     with urllib.request.urlopen(forward, timeout=60) as answer:
                         status, data = answer.status, answer.read()

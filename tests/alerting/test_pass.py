@@ -21,8 +21,9 @@ def test_one_pass_exposes_every_entity_with_its_labels(make_client, predictor, p
 
     # filesystems: exactly the real writable ones of the live nodes (no tmpfs, overlay, read-only)
     days = series_of(scraped, "metrics_ai_disk_days_to_full")
-    expected = {(c, n, m) for n in [*LIVE, STANDALONE] for c in [CLUSTER if n != STANDALONE else ""]
-                for m in ("/", "/var/log")}
+    expected = {
+        (c, n, m) for n in [*LIVE, STANDALONE] for c in [CLUSTER if n != STANDALONE else ""] for m in ("/", "/var/log")
+    }
     assert {(dict(k)["cluster"], dict(k)["node"], dict(k)["mountpoint"]) for k in days} == expected
     assert any(math.isinf(v) for v in days.values()), "some disk of the fixture never fills: +Inf"
     for key, value in days.items():
@@ -31,8 +32,11 @@ def test_one_pass_exposes_every_entity_with_its_labels(make_client, predictor, p
     truth = prometheus_data.truth
     for key, used in series_of(scraped, "metrics_ai_disk_used_percent").items():
         labels = dict(key)
-        disk = truth[(truth["signal"] == "disk_used_pct") & (truth["node"] == labels["node"])
-                     & (truth["mountpoint"] == labels["mountpoint"])]
+        disk = truth[
+            (truth["signal"] == "disk_used_pct")
+            & (truth["node"] == labels["node"])
+            & (truth["mountpoint"] == labels["mountpoint"])
+        ]
         assert abs(used - float(disk["value"].iloc[-1])) < 0.5, labels
 
     # node signals: days to crisis per node and signal, the io_wait threshold from the model
@@ -51,12 +55,22 @@ def test_one_pass_exposes_every_entity_with_its_labels(make_client, predictor, p
     assert bands["yhat_lower"] <= bands["yhat"] <= bands["yhat_upper"]
     actual = series_of(scraped, "metrics_ai_forecast_actual", entity=CLUSTER, signal="cpu")
     assert len(actual) == 1 and 0 < next(iter(actual.values())) < 1
-    for name in ("metrics_ai_forecast_deviation_score", "metrics_ai_forecast_anomaly_likelihood",
-                 "metrics_ai_forecast_deviation_alarm"):
+    for name in (
+        "metrics_ai_forecast_deviation_score",
+        "metrics_ai_forecast_anomaly_likelihood",
+        "metrics_ai_forecast_deviation_alarm",
+    ):
         node_io = series_of(scraped, name, cluster=CLUSTER, node=LIVE[0], entity=LIVE[0], signal="io_wait")
         assert len(node_io) == 1 and 0 <= next(iter(node_io.values())) <= 1, name
-    standalone = series_of(scraped, "metrics_ai_forecast", cluster="", node=STANDALONE, entity=STANDALONE,
-                           signal="memory", value_type="yhat")
+    standalone = series_of(
+        scraped,
+        "metrics_ai_forecast",
+        cluster="",
+        node=STANDALONE,
+        entity=STANDALONE,
+        signal="memory",
+        value_type="yhat",
+    )
     assert len(standalone) == 1
 
     # node-outliers: the cluster's live nodes (the standalone node has no peers); anomaly: the cluster
@@ -71,8 +85,13 @@ def test_one_pass_exposes_every_entity_with_its_labels(make_client, predictor, p
     assert scraped[("metrics_ai_alerting_passes_total", (("outcome", "failed"),))] == 0
     assert all(v == 0 for v in series_of(scraped, "metrics_ai_alerting_errors_total").values())
     entities = {dict(k)["model"]: v for k, v in series_of(scraped, "metrics_ai_alerting_entities").items()}
-    assert entities == {"disk-eta": 10, "io-crisis": 15, "resource-forecast": 19, "node-outliers": 4,
-                        "anomaly-detector": 1}
+    assert entities == {
+        "disk-eta": 10,
+        "io-crisis": 15,
+        "resource-forecast": 19,
+        "node-outliers": 4,
+        "anomaly-detector": 1,
+    }
     assert ("metrics_ai_alerting_last_success_timestamp_seconds", ()) in scraped
     assert scraped[("metrics_ai_alerting_pass_duration_seconds", ())] > 0
 
@@ -83,8 +102,9 @@ def _grade(days: float) -> float:
 
 def test_vanished_entities_are_removed_and_new_ones_picked_up(make_client, predictor, prometheus_data) -> None:
     end = prometheus_data.end.timestamp()
-    client = make_client(predictor_url=predictor.url, now=end - (VANISH_HOURS + 1) * 3600,
-                         models=("disk-eta", "node-outliers"))
+    client = make_client(
+        predictor_url=predictor.url, now=end - (VANISH_HOURS + 1) * 3600, models=("disk-eta", "node-outliers")
+    )
     client.runner.run_once()
     before = client.scrape()
     assert series_of(before, "metrics_ai_disk_days_to_full", node=VANISHED)
