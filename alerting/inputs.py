@@ -65,6 +65,17 @@ def _history(s: CanonicalSeries, low: float = 0.0, high: float = float("inf")) -
     return {"timestamps": s.timestamps.tolist(), "values": np.clip(s.values, low, high).tolist()}
 
 
+def node_fields(cluster: str, node: str) -> dict[str, str]:
+    """How a disk-eta / io-crisis instance names its node (the one place to add its ``cluster``).
+
+    Today's V1 instances carry ``node`` only (an unknown key is a 400); once those models
+    accept an optional ``cluster``, return it here when non-empty so a node name used in two
+    clusters stays unambiguous.
+    """
+    del cluster
+    return {"node": node}
+
+
 def _by_node(series: list[CanonicalSeries]) -> dict[tuple[str, str], CanonicalSeries]:
     return {(s.cluster, s.node): s for s in series}
 
@@ -150,7 +161,7 @@ class InputBuilder:
             s = series.get((cluster, node, mount))
             if s is None:
                 continue
-            instances.append({"node": node, "mountpoint": mount, "history": _history(s, 0.0, 100.0)})
+            instances.append({**node_fields(cluster, node), "mountpoint": mount, "history": _history(s, 0.0, 100.0)})
             labels.append({"cluster": cluster, "node": node, "mountpoint": mount})
         return instances, labels
 
@@ -162,7 +173,8 @@ class InputBuilder:
                 s = series.get((cluster, node))
                 if s is None:
                     continue
-                instances.append({"node": node, "signal": signal, "history": _history(s, 0.0, UPPER[signal])})
+                history = _history(s, 0.0, UPPER[signal])
+                instances.append({**node_fields(cluster, node), "signal": signal, "history": history})
                 labels.append({"cluster": cluster, "node": node, "signal": signal})
         return instances, labels
 

@@ -19,6 +19,10 @@ def test_template_base_url_and_per_model_overrides_route_each_model() -> None:
     )
     assert options.model_url("disk-eta") == "http://disks:9000/v1/models/disk-eta:predict"
     assert options.model_url("io-crisis") == "https://io.example/v1/models/io-crisis:predict"
+    repeated = AlertingSettings(  # --model-url given twice
+        predictor_model_urls=["disk-eta=http://d:1", "io-crisis=http://i:2"], models="disk-eta,io-crisis"
+    )
+    assert repeated.model_url("io-crisis") == "http://i:2/v1/models/io-crisis:predict"
     combined = AlertingSettings(predictor_url="http://metrics-ai-predictor:8080/")
     assert combined.model_url("node-outliers") == "http://metrics-ai-predictor:8080/v1/models/node-outliers:predict"
 
