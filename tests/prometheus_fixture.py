@@ -173,7 +173,7 @@ def _exporter_series(
             filesystems = []
             for k, (mount, group) in enumerate(disks[disks["node"] == node].groupby("mountpoint", observed=True)):
                 pct = group.set_index("timestamp")["value"].reindex(grid).to_numpy()
-                filesystems.append((f"/dev/sd{'ab'[k]}1", "xfs", str(mount), 100 * GIB, pct, 0))
+                filesystems.append((f"/dev/sd{chr(ord('a') + k)}1", "xfs", str(mount), 100 * GIB, pct, 0))
             if node == DUPLICATE:
                 filesystems += [
                     ("tmpfs", "tmpfs", "/run", GIB, np.full(n, 40.0), 0),

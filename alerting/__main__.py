@@ -1,0 +1,5 @@
+"""``python -m alerting``."""
+
+from alerting.cli import run
+
+run()
