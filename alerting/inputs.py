@@ -197,9 +197,9 @@ class InputBuilder:
                 if s is not None:
                     add(node, node, "", signal, s.timestamps, s.values)
         for signal in NODE_SIGNALS:
-            series = _by_node(data[self.forecast[signal]])
+            by_node = _by_node(data[self.forecast[signal]])
             for cluster, node in sorted(inv.nodes):
-                s = series.get((cluster, node))
+                s = by_node.get((cluster, node))
                 if s is not None:
                     add(node, node, cluster, signal, s.timestamps, s.values)
         return instances, labels
@@ -214,7 +214,7 @@ class InputBuilder:
         for cluster in inv.clusters:
             if not cluster:
                 continue  # standalone nodes have no peers
-            rows = []
+            rows: list[dict[str, Any]] = []
             for node in inv.nodes_of(cluster):
                 values = {f: means[f].get((cluster, node)) for f in self.outliers}
                 if all(v is not None and np.isfinite(v) for v in values.values()):

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -133,7 +134,7 @@ def main() -> None:
         options = AlertingSettings(predictor_url=f"http://127.0.0.1:{port}")
         passes = Pass(settings, options, clock=lambda: end)
         pred_ps, prom_ps = psutil.Process(predictor.pid), psutil.Process(prom.pid)
-        rows = []
+        rows: list[dict[str, Any]] = []
         try:
             for i in range(args.passes + 1):  # pass 0 warms connections and caches; not counted
                 c0, p0, q0, w0 = cpu_seconds(pred_ps), cpu_seconds(prom_ps), time.process_time(), time.perf_counter()

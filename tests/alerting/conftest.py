@@ -90,7 +90,7 @@ def make_client(
         settings = Settings(prometheus_url=prometheus_url or prometheus_data.url)
         client = Client(
             settings,
-            AlertingSettings(**{"predictor_retries": 0, "predictor_timeout": 60, **options}),
+            AlertingSettings(**{"predictor_retries": 0, "predictor_timeout": 60, **options}),  # type: ignore[arg-type]
             now if now is not None else prometheus_data.end.timestamp(),
         )
         made.append(client)
