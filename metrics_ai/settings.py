@@ -145,7 +145,7 @@ class Settings(BaseSettings):
     model_management: bool = Field(False, validation_alias=_env("MODEL_MANAGEMENT"))
     """Allow KServe's model repository endpoints (REST ``/v2/repository/models/<name>/load|unload``,
     gRPC ``RepositoryModelLoad|Unload``); off, they answer 403 and no client can remove a model."""
-    max_body_bytes: int = Field(8 << 20, ge=1024, le=1 << 30, validation_alias=_env("MAX_BODY_BYTES"))
+    max_body_bytes: int = Field(4 << 20, ge=1024, le=1 << 30, validation_alias=_env("MAX_BODY_BYTES"))
     """Largest request body (REST, 413 past it) and gRPC message the predictor reads."""
     max_instances: int = Field(10_000, ge=1, le=10_000_000, validation_alias=_env("MAX_INSTANCES"))
     """Most instances (V1) or rows (V2) in one request (400 past it)."""
@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     """Longest string field (entity, node, mountpoint, signal, cluster) in characters (400 past it)."""
     predict_workers: int = Field(2, ge=1, le=64, validation_alias=_env("PREDICT_WORKERS"))
     """Threads that answer heavy requests off the event loop (NumPy and Numba release the GIL)."""
-    predict_queue: int = Field(16, ge=0, le=10_000, validation_alias=_env("PREDICT_QUEUE"))
+    predict_queue: int = Field(2, ge=0, le=10_000, validation_alias=_env("PREDICT_QUEUE"))
     """Heavy requests that may wait for a worker; more at once are answered 503 (retry later)."""
     inline_max_bytes: int = Field(16 << 10, ge=0, le=1 << 20, validation_alias=_env("INLINE_MAX_BYTES"))
     """Requests up to this size (REST body bytes; V2 tensors at 8 bytes an element) are answered

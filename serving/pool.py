@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from prometheus_client import Gauge
+
 from metrics_ai.errors import ServerBusyError
 from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.series import History
@@ -58,12 +60,14 @@ class PredictionPool:
     Args:
         workers: threads answering requests (PREDICT_WORKERS).
         queue: requests that may wait for a thread (PREDICT_QUEUE); more are refused.
+        gauge: set to the number of requests in the pool (running or waiting).
     """
 
-    def __init__(self, workers: int, queue: int) -> None:
+    def __init__(self, workers: int, queue: int, gauge: Gauge | None = None) -> None:
         self.capacity = workers + queue
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metrics-ai-predict")
         self._slots = threading.BoundedSemaphore(self.capacity)
+        self._gauge = gauge
 
     async def run(self, fn: Callable[[], T]) -> T:
         """``fn()`` on a worker thread; the slot is held until the thread is done with it.
@@ -78,8 +82,15 @@ class PredictionPool:
         except BaseException:
             self._slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
+        if self._gauge is not None:
+            self._gauge.inc()
+        future.add_done_callback(self._release)
         return await asyncio.wrap_future(future)
+
+    def _release(self, _: object) -> None:
+        if self._gauge is not None:
+            self._gauge.dec()
+        self._slots.release()
 
     def close(self) -> None:
         """Stop accepting work; threads finish what they hold."""
