@@ -100,7 +100,8 @@ def _largest_requests() -> list[tuple[str, bytes]]:
     # V2 with as many (cheap to send, costly to parse) elements as the limit allows; the shape
     # check answers 400 after the body has been parsed: the parse is what costs memory
     count = (limit - 200) // 2
-    zeros = b'{"inputs":[{"name":"values","shape":[1,5],"datatype":"FP32","data":[' + b",".join([b"0"] * count) + b"]}]}"
+    head = b'{"inputs":[{"name":"values","shape":[1,5],"datatype":"FP32","data":['
+    zeros = head + b",".join([b"0"] * count) + b"]}]}"
     v2 = ("/v2/models/disk-eta/infer", zeros)
     assert len(instances) >= 2 and len(body) <= limit and len(zeros) <= limit
     return [v1, v2]
