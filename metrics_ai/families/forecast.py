@@ -122,13 +122,14 @@ class ForecastPredictor(Predictor):
             )
 
     def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
-        """Fetcher first (when set and it has enough data), else the training-time state."""
-        step = int(series.step) if series else self.config.step
-        if self.fetcher is not None:
-            labels = (
-                series.labels if series else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
-            )
-            fetched = self.fetcher.fetch(signal, labels, (self.min_points + 10) * step, step)
+        """Fetcher first (when set, the entity is known and it has enough data), else the training-time state.
+
+        Only entities the model knows are fetched: a caller cannot make the predictor query
+        Prometheus for names it invents.
+        """
+        if self.fetcher is not None and series is not None:
+            step = int(series.step)
+            fetched = self.fetcher.fetch(signal, series.labels, (self.min_points + 10) * step, step)
             if fetched is not None and len(fetched) >= self.min_points:
                 return fetched, "prometheus"
         if series is not None and series.last_y.size >= self.min_points:
