@@ -11,16 +11,20 @@ model leaves the registry (404), its ready gauge drops to 0 and server readiness
 from __future__ import annotations
 
 import logging
+import struct
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from grpc_interceptor.exceptions import PermissionDenied
-from kserve.errors import ModelNotFound
+from kserve.errors import InvalidInput, ModelNotFound
 from kserve.model_repository import ModelRepository
 from kserve.protocol.dataplane import DataPlane
 from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
+from metrics_ai.errors import InvalidInputError
+from serving.errors import client_message
 from serving.model import ServedModel
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,20 @@ class ServingDataPlane(DataPlane):
             if not await self.model_registry.is_model_ready(name):
                 return False
         return True
+
+    def decode(self, body: Any, headers: Any, *args: Any, **kwargs: Any) -> Any:
+        """KServe's request decoding, with its errors on malformed bodies as 400s naming the body.
+
+        KServe's binary-extension decoder fails with bare ValueErrors, IndexErrors ... (a
+        500) on a bad ``Inference-Header-Content-Length``, a short body or a JSON header
+        that is not one.
+        """
+        try:
+            return super().decode(body, headers, *args, **kwargs)
+        except InvalidInput as exc:
+            raise InvalidInputError("body", client_message(str(exc))) from None
+        except (ValueError, TypeError, KeyError, IndexError, struct.error) as exc:
+            raise InvalidInputError("body", f"malformed request: {client_message(str(exc))}") from None
 
 
 async def management_disabled_handler(_: Request, exc: Exception) -> Response:

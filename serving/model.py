@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 import kserve
 import orjson
 from kserve import InferRequest, InferResponse
-from kserve.errors import InvalidInput, ModelNotReady, ServerNotReady
+from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.errors import InvalidInputError, MetricsAIError
 from metrics_ai.families import predictor_class
 from metrics_ai.families.base import HistoryFetcher, Predictor
+from serving.errors import grpc_error
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, on_event_loop
@@ -192,8 +193,8 @@ class ServedModel(kserve.Model):
                 result = await self.pool.run(work)
         except MetricsAIError as exc:
             self.metrics.predictions.labels(self.name, f"error_{int(exc.status)}").inc()
-            if grpc:  # the gRPC interceptor knows KServe's errors only
-                raise (InvalidInput(exc.message) if exc.status < 500 else ServerNotReady(exc.message)) from None
+            if grpc:  # the gRPC interceptor maps KServe's and grpc_interceptor's errors only
+                raise grpc_error(exc) from None
             raise
         self._ok.inc()
         return result

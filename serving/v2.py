@@ -50,7 +50,7 @@ def decode_inputs(
             raise InvalidInputError(f"inputs.{name}", f"shape {list(tensor.shape)} given; expected rank {ndim}")
     if limits is not None:
         limits.check_v2_shapes(request)
-    for name in spec:
+    for name, (datatype, _) in spec.items():
         tensor = given[name]
         try:
             array = tensor.as_numpy()
@@ -62,10 +62,22 @@ def decode_inputs(
             raise InvalidInputError(
                 f"inputs.{name}", f"data has shape {list(array.shape)}, header says {list(tensor.shape)}"
             )
-        if limits is not None:
-            limits.check_v2_strings(name, array)
+        if datatype == "BYTES":
+            _check_utf8(name, array)
+            if limits is not None:
+                limits.check_v2_strings(name, array)
         out[name] = array
     return out
+
+
+def _check_utf8(name: str, array: np.ndarray) -> None:
+    """Every element of a BYTES input is UTF-8 text (gRPC carries raw bytes)."""
+    for i, value in enumerate(array.reshape(-1)):
+        if isinstance(value, bytes):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInputError(f"inputs.{name}[{i}]", "not UTF-8 text") from None
 
 
 def encode_outputs(request: InferRequest, model: str, version: str, outputs: dict[str, np.ndarray]) -> InferResponse:
