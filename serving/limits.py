@@ -66,7 +66,7 @@ class RequestLimits:
     def check_v2_strings(self, name: str, array: np.ndarray) -> None:
         """Every element of a decoded BYTES input is at most MAX_STRING_LENGTH long."""
         if array.dtype.kind in "OSU" and array.size:
-            longest = max(len(v) for v in array.reshape(-1))
+            longest = max((len(v) for v in array.reshape(-1) if isinstance(v, str | bytes)), default=0)
             self._check_string(longest, f"inputs.{name}")
 
     def _check_string(self, length: int, field: str) -> None:
