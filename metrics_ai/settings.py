@@ -104,6 +104,8 @@ class Settings(BaseSettings):
         5.0, gt=0, le=120, validation_alias=_env("PROMETHEUS_FETCH_TIMEOUT")
     )
     """Seconds the predictor waits for Prometheus before answering 504."""
+    prometheus_fetch_budget: float = Field(10.0, gt=0, le=600, validation_alias=_env("PROMETHEUS_FETCH_BUDGET"))
+    """Seconds of Prometheus fetches one request may start; later instances use the training-time state."""
     prometheus_cache_seconds: float = Field(30.0, ge=0, validation_alias=_env("PROMETHEUS_CACHE_SECONDS"))
     """How long the predictor reuses a fetched window."""
     cluster_label: str = Field("cluster", min_length=1, validation_alias=_env("CLUSTER_LABEL"))

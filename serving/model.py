@@ -23,7 +23,7 @@ from metrics_ai.families.base import HistoryFetcher, Predictor
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
-from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, on_event_loop
+from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.v2 import decode_inputs, encode_outputs
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,11 @@ class ServedModel(kserve.Model):
         pool: PredictionPool | None = None,
         limits: RequestLimits | None = None,
         inline_max_bytes: int = 0,
+        fetch_budget_s: float = 10.0,
     ) -> None:
         """Args beyond the store and metrics: the live history source, the worker pool that
-        answers requests over ``inline_max_bytes`` (None: all inline) and the request limits."""
+        answers requests over ``inline_max_bytes`` (None: all inline), the request limits and
+        the seconds of fetches one request may start."""
         super().__init__(self.model_name)
         self.store = store
         self.metrics = metrics
@@ -67,6 +69,7 @@ class ServedModel(kserve.Model):
         self.pool = pool
         self.limits = limits
         self.inline_max_bytes = inline_max_bytes
+        self.fetch_budget_s = fetch_budget_s
         self.ready = False
         self.last_error: str | None = None
         self._loaded: Loaded | None = None
@@ -207,9 +210,10 @@ class ServedModel(kserve.Model):
         return length is not None and length.isdigit() and int(length) <= self.inline_max_bytes
 
     def _answer(self, loaded: Loaded, payload: Any) -> dict[str, Any] | InferResponse:
-        if isinstance(payload, InferRequest):
-            return self._infer_v2(loaded, payload)
-        return self._predict_v1(loaded, payload)
+        with fetch_budget(self.fetch_budget_s):
+            if isinstance(payload, InferRequest):
+                return self._infer_v2(loaded, payload)
+            return self._predict_v1(loaded, payload)
 
     def _predict_v1(self, loaded: Loaded, payload: Any) -> dict[str, Any]:
         if isinstance(payload, bytes | str):  # a JSON body sent without a JSON content type

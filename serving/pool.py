@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from prometheus_client import Gauge
@@ -21,6 +24,19 @@ from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.series import History
 
 T = TypeVar("T")
+
+#: monotonic time after which the request being answered starts no more fetches
+_FETCH_DEADLINE: ContextVar[float | None] = ContextVar("metrics_ai_fetch_deadline", default=None)
+
+
+@contextmanager
+def fetch_budget(seconds: float) -> Iterator[None]:
+    """Within this block (one request), fetches start only during the first ``seconds``."""
+    token = _FETCH_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _FETCH_DEADLINE.reset(token)
 
 
 def on_event_loop() -> bool:
@@ -41,7 +57,9 @@ class OffLoopFetcher:
 
     A request answered inline that turns out to need Prometheus raises
     :class:`NeedsWorker`; the model then runs the whole request again in the pool
-    (predictions have no side effects before they return).
+    (predictions have no side effects before they return). Once the request's
+    :func:`fetch_budget` is spent, fetches answer None (the family falls back to the
+    training-time state) instead of querying again.
     """
 
     def __init__(self, fetcher: HistoryFetcher) -> None:
@@ -51,6 +69,9 @@ class OffLoopFetcher:
         """The wrapped fetcher's answer, from a worker thread only."""
         if on_event_loop():
             raise NeedsWorker
+        deadline = _FETCH_DEADLINE.get()
+        if deadline is not None and time.monotonic() > deadline:
+            return None
         return self._fetcher.fetch(signal, labels, seconds, step)
 
 

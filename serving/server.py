@@ -62,6 +62,7 @@ def build_models(
             pool=pool,
             limits=limits,
             inline_max_bytes=settings.inline_max_bytes,
+            fetch_budget_s=settings.prometheus_fetch_budget,
         )
         if not model.load():
             log.error("%s: not ready: %s", name, model.last_error)

@@ -24,15 +24,15 @@ UPSTREAM_SECRET = "upstream-detail-7f3a"
 
 
 class Upstream:
-    """A Prometheus stand-in whose behaviour the test switches: ``slow`` (no answer) or ``refuse`` (400)."""
+    """A Prometheus stand-in the test switches: ``slow`` (no answer), ``refuse`` (400) or ``delay`` (1 s, empty)."""
 
     def __init__(self) -> None:
         self.mode = "slow"
         self.fake = FakePrometheus(self.respond)
 
     def respond(self, request: Request, stopping: threading.Event) -> tuple[int, dict[str, Any]]:
-        if self.mode == "slow":
-            stopping.wait(60)
+        if self.mode in ("slow", "delay"):
+            stopping.wait(60 if self.mode == "slow" else 1)
             return 200, {"status": "success", "data": {"resultType": "matrix", "result": []}}
         return 400, {"status": "error", "errorType": "bad_data", "error": UPSTREAM_SECRET}
 
@@ -46,7 +46,11 @@ def upstream() -> Iterator[Upstream]:
 
 @pytest.fixture(scope="module")
 def server(disk_io_models: Path, upstream: Upstream) -> Iterator[Predictor]:
-    env = {"PROMETHEUS_URL": upstream.fake.url, "METRICS_AI_PROMETHEUS_FETCH_TIMEOUT": "4"}
+    env = {
+        "PROMETHEUS_URL": upstream.fake.url,
+        "METRICS_AI_PROMETHEUS_FETCH_TIMEOUT": "4",
+        "METRICS_AI_PROMETHEUS_FETCH_BUDGET": "1.5",
+    }
     predictor = Predictor(disk_io_models, ",".join(DISK_IO), env=env)
     try:
         predictor.wait_live()
@@ -57,10 +61,16 @@ def server(disk_io_models: Path, upstream: Upstream) -> Iterator[Predictor]:
 
 
 @pytest.fixture(scope="module")
-def known_disk(disk_io_models: Path) -> dict[str, str]:
+def known_disks(disk_io_models: Path) -> list[dict[str, str]]:
     manifest, folder = ModelStore(disk_io_models, "disk-eta").verify()
-    node, mount = sorted(DiskEtaPredictor.load(folder, manifest).disks)[0]
-    return {"node": node, "mountpoint": mount}
+    return [
+        {"node": node, "mountpoint": mount} for node, mount in sorted(DiskEtaPredictor.load(folder, manifest).disks)
+    ]
+
+
+@pytest.fixture(scope="module")
+def known_disk(known_disks: list[dict[str, str]]) -> dict[str, str]:
+    return known_disks[0]
 
 
 def _no_leak(text: str, upstream: Upstream) -> None:
@@ -122,3 +132,15 @@ def test_unknown_entity_without_history_queries_nothing(server, upstream: Upstre
     )
     assert r.status_code == 404, r.text
     assert len(upstream.fake.requests) == before
+
+
+def test_one_request_starts_fetches_only_within_its_budget(server, upstream: Upstream, known_disks) -> None:
+    upstream.mode = "delay"  # each fetch takes 1 s; the budget is 1.5 s
+    disks = known_disks[:6]
+    assert len(disks) >= 3
+    before = len(upstream.fake.requests)
+    r = server.client.post("/v1/models/disk-eta:predict", json={"instances": disks})
+    assert r.status_code == 200, r.text
+    assert [p["source"] for p in r.json()["predictions"]] == ["training-state"] * len(disks)
+    fetched = len(upstream.fake.requests) - before
+    assert 1 <= fetched <= 2 < len(disks), fetched
