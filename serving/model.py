@@ -203,11 +203,16 @@ class ServedModel(kserve.Model):
         return result
 
     def _small(self, payload: Any, headers: dict[str, str] | None) -> bool:
-        """Whether a request is cheap enough to answer on the event loop."""
+        """Whether a request is cheap enough to answer on the event loop.
+
+        REST: by its body's length; gRPC (no length): by its declared tensor elements.
+        """
+        length = (headers or {}).get("content-length")
+        if length is not None:
+            return length.isdigit() and int(length) <= self.inline_max_bytes
         if isinstance(payload, InferRequest):
             return sum(prod(int(d) for d in t.shape) for t in payload.inputs) * 8 <= self.inline_max_bytes
-        length = (headers or {}).get("content-length")
-        return length is not None and length.isdigit() and int(length) <= self.inline_max_bytes
+        return False
 
     def _answer(self, loaded: Loaded, payload: Any) -> dict[str, Any] | InferResponse:
         with fetch_budget(self.fetch_budget_s):
