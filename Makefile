@@ -1,5 +1,6 @@
 # metrics-ai: `make run` (train the demo profile and serve it) and `make test` (the whole suite).
 # Both set themselves up from nothing: a venv in .venv with the pinned versions of constraints.txt.
+# `make test` runs `make lint` (ruff over the tree, mypy) before the suite, so CI runs both.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,10 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install the project with the serve, train and dev extras
 
-test-deps: ## system packages the tests use (Debian's prometheus + promtool)
+test-deps: ## system packages the tests use (Debian's prometheus + promtool, prometheus-alertmanager)
 	bash scripts/install-test-deps.sh
 
-test: setup test-deps ## run the whole suite (real KServe server, real Prometheus, real Helm engine)
+test: setup test-deps lint ## lint and type-check, then run the whole suite (real KServe server, real Prometheus, real Helm engine)
 	$(PY) -m pytest -q
 
 train: setup ## train the demo profile on synthetic data into ./models
@@ -38,8 +39,9 @@ bench: setup ## the benchmarks docs/BENCHMARKS.md quotes (needs wrk: apt-get ins
 	$(PY) -m bench.training
 	$(PY) -m bench.accuracy
 
-lint: setup
-	$(PY) -m ruff check metrics_ai training serving tests bench
+lint: setup ## ruff over the whole tree; mypy (strict on metrics_ai and serving, see pyproject.toml)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) $(MODELS) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(MODELS) .pytest_cache .hypothesis .mypy_cache .ruff_cache

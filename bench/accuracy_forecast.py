@@ -100,11 +100,11 @@ def main() -> None:
         f"ensemble ({outcome.metrics['weighting']}) below every single component and both naives "
         f"on {wins}/{len(per)} series"
     )
-    singles = {c: rel[c] for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive") if c in rel}
+    best = {c: rel[c] for c in ("prophet", "arima", "lstm", "naive", "seasonal_naive") if c in rel}
     print(
         f"mean relative MAE: ensemble {rel['ensemble']:.4f} "
-        f"vs best single {min(singles, key=singles.get)} "
-        f"{min(singles.values()):.4f}"
+        f"vs best single {min(best, key=best.__getitem__)} "
+        f"{min(best.values()):.4f}"
     )
     if args.json:
         args.json.write_text(json.dumps(outcome.metrics, indent=1, default=str))

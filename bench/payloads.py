@@ -55,8 +55,8 @@ def v2_body(model: str, instances: list[Any]) -> dict[str, Any]:
     left out when some have one, and longer histories keep their latest points.
     """
     if model == "anomaly-detector":
-        rows = [list(map(float, r)) for r in instances]
-        return {"inputs": [_tensor("metrics", "FP32", [len(rows), len(rows[0])], rows)]}
+        matrix = [list(map(float, r)) for r in instances]
+        return {"inputs": [_tensor("metrics", "FP32", [len(matrix), len(matrix[0])], matrix)]}
     text = TEXT_INPUTS[model]
     if model == "node-outliers":
         tensors = [_tensor(name, "BYTES", [len(instances)], [i[key] for i in instances]) for name, key in text]

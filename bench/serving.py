@@ -51,7 +51,7 @@ from bench.common import (
     wrk_with_cpu,
 )
 from bench.plots import throughput_plot
-from metrics_ai import MODEL_NAMES
+from metrics_ai.families import MODEL_NAMES
 
 HEAVY = ("tensorflow", "keras", "prophet", "statsmodels", "cmdstanpy", "torch")
 IMPORT_CHECK = """

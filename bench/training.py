@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import load_average, machine, python
-from metrics_ai import MODEL_NAMES
+from metrics_ai.families import MODEL_NAMES
 
 GOALS_S = {"demo": 180.0, "cluster-100": 900.0}
 FULL_DAYS = 7.0

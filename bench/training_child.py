@@ -88,10 +88,10 @@ def main() -> None:
         stop, peak = threading.Event(), [0]
         sampler = threading.Thread(target=tree_peak, args=(pid, stop, peak), daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(pid, 0)
+        _, exit_status, usage = os.wait4(pid, 0)
         stop.set()
         sampler.join()
-        info = json.loads(result.read_text()) if result.exists() else {"status": f"exit {status}"}
+        info = json.loads(result.read_text()) if result.exists() else {"status": f"exit {exit_status}"}
         emit(kind="family", model=model, wall_s=time.perf_counter() - start, fit_s=info.get("seconds"),
              series=info.get("series"), status=info["status"], process_peak_mib=usage.ru_maxrss / 1024,
              tree_peak_mib=peak[0] / 2**20)

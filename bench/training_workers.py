@@ -115,7 +115,7 @@ def main() -> None:
     checks = []
     for round_ in range(args.repeat):
         for n in counts:
-            executor = LocalExecutor(n)
+            executor: LocalExecutor | RayExecutor = LocalExecutor(n)
             started = start_workers(executor, n) if n > 1 else 0.0
             seconds, fanned, learnt = train(frame, executor, ray_address=None, workers=n)
             measured[f"local x{n}"].append((seconds, fanned, started))

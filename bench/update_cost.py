@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metrics_ai import MODEL_NAMES  # noqa: E402
+from metrics_ai.families import MODEL_NAMES  # noqa: E402
 from metrics_ai.settings import load_settings  # noqa: E402
 from training.families.base import TrainOutcome, no_progress  # noqa: E402
 from training.pipeline import run_training  # noqa: E402
@@ -82,8 +82,8 @@ def main() -> None:
         earlier, window_of(earlier, "synthetic"), settings, out, list(MODEL_NAMES), lambda _: no_progress
     )
     full_total = read_full + time.perf_counter() - start
-    for r in runs:
-        assert r.ok, (r.model, r.error, r.published)
+    for run in runs:
+        assert run.ok, (run.model, run.error, run.published)
 
     start = time.perf_counter()
     later = generate(profile, days, settings.step, settings.anomaly_rate, settings.seed, end=end)

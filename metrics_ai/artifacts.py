@@ -1,10 +1,11 @@
-"""Artifact layout, manifests, checksums and atomic publishing.
+"""Artifact layout, checksums, atomic publishing, rollback (manifests: :mod:`metrics_ai.manifest`).
 
 ::
 
     <root>/<model>/
       manifest.json            the current version's manifest (switched by one rename)
       history.jsonl            append-only log: published, rejected (with reason), rollback
+                               (one :class:`~metrics_ai.history.HistoryEntry` a line)
       versions/<version>/      immutable: manifest.json + the family's files
       model.pkl                anomaly-detector only: a symlink into the current version
 
@@ -34,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from metrics_ai import __version__
 from metrics_ai.errors import ArtifactError
+from metrics_ai.history import CURRENT_EVENTS, Event, HistoryEntry
+from metrics_ai.manifest import SCHEMA_VERSION, DataWindow, Manifest, read_manifest
 
-SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 HISTORY = "history.jsonl"
 VERSIONS = "versions"
@@ -48,42 +50,19 @@ LOCK = ".lock"
 #: an update of one family under a minute)
 LOCK_WAIT_S = 900.0
 log = logging.getLogger(__name__)
+__all__ = [
+    "HISTORY",
+    "MANIFEST",
+    "SCHEMA_VERSION",
+    "DataWindow",
+    "Manifest",
+    "ModelStore",
+    "load_pickle_verified",
+    "new_version_id",
+    "read_manifest",
+    "sha256_file",
+]
 _TRACKED_LIBRARIES = ("numpy", "pandas", "scikit-learn", "prophet", "statsmodels", "keras", "tensorflow")
-
-
-class DataWindow(BaseModel):
-    """Where the training data came from and what it covered."""
-
-    model_config = ConfigDict(extra="allow")
-
-    source: str
-    start: datetime | None = None
-    end: datetime | None = None
-    rows: int = 0
-    entities: int = 0
-    note: str | None = None
-
-
-class Manifest(BaseModel):
-    """What a version is: enough to reproduce, verify and explain it."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    schema_version: int
-    model: str
-    family: str
-    version: str
-    created_at: datetime
-    code_version: str
-    libraries: dict[str, str]
-    python: str
-    data: DataWindow
-    config: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    entities: list[str] = Field(default_factory=list)
-    components: list[str] | None = None
-    files: dict[str, str] = Field(default_factory=dict)
-    aliases: list[str] = Field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:
@@ -124,27 +103,6 @@ def _atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def read_manifest(path: Path) -> Manifest:
-    """Parse a manifest file, checking its schema version first."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: no manifest (nothing published yet?)") from None
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: unreadable manifest: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ArtifactError(f"{path}: manifest is not a JSON object")
-    if raw.get("schema_version") != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{path}: schema_version {raw.get('schema_version')!r} is not supported "
-            f"(this code reads {SCHEMA_VERSION}); retrain or roll back"
-        )
-    try:
-        return Manifest.model_validate(raw)
-    except ValidationError as exc:
-        raise ArtifactError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None
 
 
 class ModelStore:
@@ -209,12 +167,23 @@ class ModelStore:
                 raise ArtifactError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
         return manifest, folder
 
-    def history(self) -> list[dict[str, Any]]:
-        """Events of this model, oldest first."""
+    def history(self) -> list[HistoryEntry]:
+        """Events of this model, oldest first.
+
+        Raises:
+            ArtifactError: a line is not a history entry.
+        """
         path = self.dir / HISTORY
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        entries = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    entries.append(HistoryEntry.model_validate_json(line))
+                except ValidationError as exc:
+                    raise ArtifactError(f"{path}:{number}: not a history entry: {exc.errors()[0]['msg']}") from None
+        return entries
 
     # --- writing -----------------------------------------------------------
     @contextlib.contextmanager
@@ -290,10 +259,10 @@ class ModelStore:
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         os.chmod(staging, 0o775)
         os.rename(staging, self.version_dir(version))
-        self._log({"event": "published", "version": version})
+        self._log(Event.published, version)
         return manifest
 
-    def promote(self, version: str, event: str = "promoted", **details: Any) -> Manifest:
+    def promote(self, version: str, event: Event = Event.promoted, **details: Any) -> Manifest:
         """Make a complete version current with one atomic rename of ``manifest.json``."""
         manifest, folder = self.verify(version)
         for alias in manifest.aliases:
@@ -302,16 +271,42 @@ class ModelStore:
             os.symlink(os.path.relpath(folder / alias, self.dir), tmp)
             os.replace(tmp, link)
         _atomic_write_text(self.dir / MANIFEST, manifest.model_dump_json(indent=2))
-        self._log({"event": event, "version": version, **details})
+        self._log(event, version, **details)
         return manifest
+
+    def rollback(self, version: str | None = None) -> tuple[str, str | None]:
+        """Make an earlier version current again (default: the last one that was current before).
+
+        Holds the writer lock, so a rollback never races a run or an update of this model.
+
+        Returns:
+            (the version now current, the one current before).
+
+        Raises:
+            ArtifactError: nothing is published, there is no earlier version, or no ``version``.
+        """
+        if not self.dir.is_dir():
+            raise ArtifactError(f"{self.model}: nothing published under {self.root}")
+        with self.locked():
+            current = self.current_version()
+            versions = self.versions()
+            was_current = [e.version for e in self.history() if e.event in CURRENT_EVENTS]
+            earlier = [v for v in dict.fromkeys(reversed(was_current)) if v != current and v in versions]
+            target = version or (earlier[0] if earlier else None)
+            if target is None:
+                raise ArtifactError(f"{self.model}: no earlier version to roll back to (versions: {versions})")
+            if target not in versions:
+                raise ArtifactError(f"{self.model}: no version {target!r}; have {versions}")
+            self.promote(target, Event.rollback, previous=current)
+        return target, current
 
     def reject(self, version: str, reason: str) -> None:
         """Record that a version failed the gate; it stays on disk, never current."""
-        self._log({"event": "rejected", "version": version, "reason": reason})
+        self._log(Event.rejected, version, reason=reason)
 
     def rejected(self) -> dict[str, str]:
         """Rejected versions and why."""
-        return {e["version"]: e.get("reason", "") for e in self.history() if e["event"] == "rejected"}
+        return {e.version: e.reason or "" for e in self.history() if e.event == Event.rejected}
 
     def prune(self, keep: int, also_keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
         """Delete all but the newest ``keep`` versions, the current one and ``also_keep``.
@@ -327,11 +322,11 @@ class ModelStore:
             shutil.rmtree(stale, ignore_errors=True)
         return doomed
 
-    def _log(self, event: dict[str, Any]) -> None:
+    def _log(self, event: Event, version: str, **details: Any) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        event = {"time": datetime.now(UTC).isoformat(), **event}
+        entry = HistoryEntry(time=datetime.now(UTC).isoformat(), event=event, version=version, **details)
         with (self.dir / HISTORY).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(event, default=str) + "\n")
+            handle.write(json.dumps(entry.line(), default=str) + "\n")
 
 
 def load_pickle_verified(path: Path, expected_sha256: str) -> Any:

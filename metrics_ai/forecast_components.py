@@ -17,6 +17,7 @@ the deviation check) run exactly the same code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,8 +163,8 @@ def horizon_index(steps_ahead_s: np.ndarray, model_step: float, model_horizon: i
 
 
 def combine(
-    forecasts: dict[str, np.ndarray | None],
-    weights: dict[str, np.ndarray],
+    forecasts: Mapping[str, np.ndarray | None],
+    weights: Mapping[str, np.ndarray],
     method: str = "weighted",
 ) -> np.ndarray:
     """The ensemble of the components that ran.

@@ -239,7 +239,7 @@ class ForecastState:
             "lstms": sorted(self.lstms),
         }
         (folder / STATE_FILE).write_text(json.dumps(body), encoding="utf-8")
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, Any] = {}  # np.savez(**arrays): a name could be one of its keywords
         for i, key in enumerate(sorted(self.lstms)):
             arrays.update(self.lstms[key].to_arrays(prefix=f"m{i}__"))
         with (folder / LSTM_FILE).open("wb") as handle:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
-from metrics_ai.families import predictor_class
+from metrics_ai.families import MODEL_NAMES, predictor_class
 
+JSON = "application/json"
+JSON_HEADER = f"-H 'Content-Type: {JSON}'"
 RECORD_CALL = {"instances": [[0.5, 0.6, 0.4, 100, 80]]}
 
 
-def example_instances(root: Path, model: str) -> list[object] | None:
+def example_instances(root: Path, model: str) -> list[Any] | None:
     """The first smoke instance of the current version (the record's call for anomaly-detector)."""
     if model == "anomaly-detector":
         return RECORD_CALL["instances"]
@@ -44,12 +46,12 @@ def main() -> None:
                 continue
             body = json.dumps({"instances": instances})
             print(f"\n# {model} (V1)")
-            print(f"curl -s -X POST {args.url}/v1/models/{model}:predict -H 'Content-Type: application/json' -d '{body}'")
-            answer = client.post(f"/v1/models/{model}:predict", content=body, headers={"content-type": "application/json"})
+            print(f"curl -s -X POST {args.url}/v1/models/{model}:predict {JSON_HEADER} -d '{body}'")
+            answer = client.post(f"/v1/models/{model}:predict", content=body, headers={"content-type": JSON})
             print(f"-> {answer.status_code} {answer.text[:600]}")
         v2 = {"inputs": [{"name": "metrics", "shape": [1, 5], "datatype": "FP32", "data": RECORD_CALL["instances"][0]}]}
         print("\n# anomaly-detector (V2)")
-        print(f"curl -s -X POST {args.url}/v2/models/anomaly-detector/infer -H 'Content-Type: application/json' -d '{json.dumps(v2)}'")
+        print(f"curl -s -X POST {args.url}/v2/models/anomaly-detector/infer {JSON_HEADER} -d '{json.dumps(v2)}'")
         answer = client.post("/v2/models/anomaly-detector/infer", json=v2)
         print(f"-> {answer.status_code} {answer.text[:600]}")
 

@@ -40,7 +40,7 @@ class ModelManagementDisabled(PermissionDenied):  # noqa: N818 - named as KServe
         )
 
 
-class ServedRepository(ModelRepository):
+class ServedRepository(ModelRepository):  # type: ignore[misc]  # KServe's classes are untyped
     """KServe's registry, able to load again a model that was unloaded (it keeps every served model)."""
 
     def __init__(self, models: list[ServedModel]) -> None:
@@ -58,21 +58,21 @@ class ServedRepository(ModelRepository):
         return model.resume()
 
 
-class GuardedRepositoryExtension(ModelRepositoryExtension):
+class GuardedRepositoryExtension(ModelRepositoryExtension):  # type: ignore[misc]  # KServe's classes are untyped
     """The model repository extension, refused unless ``enabled``; answers the shape gRPC expects."""
 
     def __init__(self, model_registry: ModelRepository, enabled: bool) -> None:
         super().__init__(model_registry)
         self.enabled = enabled
 
-    async def load(self, model_name: str) -> dict[str, object]:  # type: ignore[override]
+    async def load(self, model_name: str) -> dict[str, object]:
         """Load ``model_name`` (MODEL_MANAGEMENT only)."""
         self._allow("load", model_name)
         await super().load(model_name)
         log.warning("%s: loaded through the model repository API", model_name)
         return {"name": model_name, "load": True}
 
-    async def unload(self, model_name: str) -> dict[str, object]:  # type: ignore[override]
+    async def unload(self, model_name: str) -> dict[str, object]:
         """Unload ``model_name`` (MODEL_MANAGEMENT only)."""
         self._allow("unload", model_name)
         await super().unload(model_name)
@@ -85,7 +85,7 @@ class GuardedRepositoryExtension(ModelRepositoryExtension):
             raise ModelManagementDisabled(action, model_name)
 
 
-class ServingDataPlane(DataPlane):
+class ServingDataPlane(DataPlane):  # type: ignore[misc]  # KServe's classes are untyped
     """KServe's data plane, ready only while every model this process serves is registered and ready."""
 
     def __init__(self, model_registry: ModelRepository, names: list[str]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from math import prod
-from typing import Any, ClassVar
+from typing import Any
 
 import kserve
 import orjson
@@ -18,8 +18,7 @@ from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.errors import InvalidInputError, MetricsAIError
-from metrics_ai.families import predictor_class
-from metrics_ai.families.base import HistoryFetcher, Predictor
+from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
@@ -42,13 +41,13 @@ class ServedModel(kserve.Model):
 
     Readiness tells the truth: ``ready`` is True only once a version has been verified
     (sha256 of every file), loaded and has answered its smoke request. A newer version
-    that fails any of that is reported and the old one keeps serving.
+    that fails any of that is reported and the old one keeps serving. ``family`` says
+    which predictor class loads it and what counts as an alarm.
     """
-
-    model_name: ClassVar[str]
 
     def __init__(
         self,
+        family: Family[Any],
         store: ModelStore,
         metrics: ServingMetrics,
         fetcher: HistoryFetcher | None = None,
@@ -58,10 +57,11 @@ class ServedModel(kserve.Model):
         inline_max_bytes: int = 0,
         fetch_budget_s: float = 10.0,
     ) -> None:
-        """Args beyond the store and metrics: the live history source, the worker pool that
-        answers requests over ``inline_max_bytes`` (None: all inline), the request limits and
-        the seconds of fetches one request may start."""
-        super().__init__(self.model_name)
+        """Args beyond the family, store and metrics: the live history source, the worker pool
+        that answers requests over ``inline_max_bytes`` (None: all inline), the request limits
+        and the seconds of fetches one request may start."""
+        super().__init__(family.name)
+        self.family = family
         self.store = store
         self.metrics = metrics
         # with a pool, a fetch never waits on the event loop: such requests move to a worker
@@ -133,7 +133,7 @@ class ServedModel(kserve.Model):
         start = time.perf_counter()
         try:
             manifest, folder = self.store.verify(wanted.version)
-            predictor = predictor_class(self.name).load(folder, manifest)
+            predictor = self.family.predictor.load(folder, manifest)
             instances = predictor.smoke_instances()  # answered from the version itself, no fetch
             if len(predictor.predict_v1(instances)) != len(instances):
                 raise MetricsAIError("smoke request answered the wrong number of predictions")
@@ -238,7 +238,7 @@ class ServedModel(kserve.Model):
         positives = 0
         for prediction in predictions:
             prediction["model_version"] = version
-            positives += self.positive(prediction)
+            positives += self.family.positive(prediction)
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
         return {"predictions": predictions}
@@ -247,7 +247,3 @@ class ServedModel(kserve.Model):
         inputs = decode_inputs(request, type(loaded.predictor).v2_inputs, self.limits)
         outputs = loaded.predictor.infer_v2(inputs)
         return encode_outputs(request, self.name, loaded.manifest.version, outputs)
-
-    def positive(self, prediction: dict[str, Any]) -> bool:
-        """Whether a V1 prediction raises an alarm (counted in the positives metric)."""
-        return False

@@ -6,14 +6,13 @@ import gc
 import logging
 from pathlib import Path
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import MANIFEST, ModelStore
+from metrics_ai.families import FAMILIES, MODEL_NAMES
 from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.settings import Settings
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
-from serving.models import SERVED
 from serving.pool import PredictionPool
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,8 @@ def build_models(
     limits = RequestLimits.from_settings(settings)
     models = []
     for name in names:
-        model = SERVED[name](
+        model = ServedModel(
+            FAMILIES[name],
             ModelStore(model_dir, name),
             metrics,
             fetcher,

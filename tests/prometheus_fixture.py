@@ -25,6 +25,7 @@ Exporters are scraped every SCRAPE (120) seconds.
 from __future__ import annotations
 
 import ctypes
+import json
 import shutil
 import signal
 import subprocess
@@ -232,10 +233,32 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def start_prometheus(prometheus: str, datadir: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """Start ``prometheus`` on a free loopback port over ``datadir``; returns (process, url, log)."""
+def rules_config(rule_files: list[Path], alertmanagers: list[str], scrape_targets: dict[str, list[str]] | None = None,
+                 interval: str = "1s") -> str:
+    """Prometheus config that evaluates ``rule_files`` and sends alerts to ``alertmanagers`` (host:port).
+
+    ``scrape_targets`` maps a job name to host:port targets scraped every ``interval`` (rules
+    are evaluated as often). Pass the result to :func:`start_prometheus` as ``config_text``.
+    """
+    config = {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "rule_files": [str(p) for p in rule_files],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]},
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]}
+                           for job, targets in (scrape_targets or {}).items()],
+    }
+    return json.dumps(config)  # JSON is YAML
+
+
+def start_prometheus(prometheus: str, datadir: Path, workdir: Path,
+                     config_text: str | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """Start ``prometheus`` on a free loopback port over ``datadir``; returns (process, url, log).
+
+    ``config_text`` replaces the default configuration (no scrapes, hourly evaluation).
+    """
     config = workdir / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n", encoding="utf-8")
+    default = "global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n"
+    config.write_text(config_text or default, encoding="utf-8")
     port = free_port()
     logfile = workdir / "prometheus.log"
     cmd = [prometheus, f"--config.file={config}", f"--storage.tsdb.path={datadir}",

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import DataSource, Settings, load_settings
+from training.progress import progress_reporter
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from metrics_ai.artifacts import DataWindow
-    from training.families.base import Progress
     from training.pipeline import FamilyRun
     from training.update import FamilyUpdate
 
@@ -60,7 +56,7 @@ def run(
     settings, names = _start(source, models, profile, dry_run, out)
     console.print(f"reading data: source={settings.data_source.value} profile={profile}")
     frame, window = _read(lambda: load_data(settings, settings.data_source, data, profile))
-    with _progress() as progress_for:
+    with progress_reporter(console) as progress_for:
         runs = run_training(frame, window, settings, out, names, progress_for)
     _finish("run", settings, out, runs, window, [])
 
@@ -85,7 +81,7 @@ def update(
     days = window_days(settings)
     console.print(f"reading the latest {days:g} days: source={settings.data_source.value} profile={profile}")
     frame, window = _read(lambda: read_latest(settings, settings.data_source, data, profile))
-    with _progress() as progress_for:
+    with progress_reporter(console) as progress_for:
         done = run_update(frame, window, settings, out, names, progress_for)
     _finish("update", settings, out, [u.run for u in done if u.kept is None], window, _kept_rows(done))
 
@@ -121,10 +117,12 @@ def _start(
     source: DataSource | None, models: str, profile: str, dry_run: bool, out: Path
 ) -> tuple[Settings, list[str]]:
     """Logging, settings and arguments (exit 2 when invalid); stops after a dry run."""
+    from training.logs import configure_logging
+
+    configure_logging()  # before the imports below can import prophet
     from training.pipeline import parse_models
     from training.sources.profiles import get_profile
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(data_source=source)
         names = parse_models(models)
@@ -136,25 +134,6 @@ def _start(
         console.print(f"dry run: source={settings.data_source.value} models={','.join(names)} out={out}")
         raise typer.Exit(0)
     return settings, names
-
-
-@contextlib.contextmanager
-def _progress() -> Iterator[Callable[[str], Progress]]:
-    """A progress bar on stderr; yields the per-model progress callback factory."""
-    with RichProgress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress_for(model: str) -> Progress:
-            def advance(done: int, total: int | None, description: str) -> None:
-                if description not in tasks:
-                    tasks[description] = bar.add_task(description, total=total)
-                bar.update(tasks[description], advance=done, total=total)
-
-            return advance
-
-        yield progress_for
 
 
 def _finish(
@@ -194,24 +173,10 @@ def rollback(
     version: Annotated[str | None, typer.Option(help="Version to make current (default: the one before).")] = None,
 ) -> None:
     """Make an earlier published version current again (the predictor follows)."""
-    store = ModelStore(out, model)
     try:
         if model not in MODEL_NAMES:
             raise MetricsAIError(f"no model {model!r}; models: {', '.join(MODEL_NAMES)}")
-        if not store.dir.is_dir():
-            raise MetricsAIError(f"{model}: nothing published under {out}")
-        with store.locked():  # not while a run or an update switches this model
-            current = store.current_version()
-            accepted = [
-                e["version"] for e in store.history() if e["event"] in ("published-current", "promoted", "rollback")
-            ]
-            candidates = [v for v in dict.fromkeys(reversed(accepted)) if v != current and v in store.versions()]
-            target = version or (candidates[0] if candidates else None)
-            if target is None:
-                raise MetricsAIError(f"{model}: no earlier version to roll back to (versions: {store.versions()})")
-            if target not in store.versions():
-                raise MetricsAIError(f"{model}: no version {target!r}; have {store.versions()}")
-            store.promote(target, event="rollback", previous=current)
+        target, current = ModelStore(out, model).rollback(version)
     except MetricsAIError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None

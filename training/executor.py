@@ -18,12 +18,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
 
 from metrics_ai.settings import Settings
-from training.families.base import Progress, no_progress
+from training.progress import Progress, no_progress
 from training.ray_local import LOOPBACK_ENV, is_loopback_address
 
 log = logging.getLogger(__name__)
@@ -106,24 +106,6 @@ def describe(backend: str, address: str | None, records: Sequence[MapRecord]) ->
         out["address"] = address
     out["maps"] = [{k: v for k, v in asdict(r).items() if k != "backend"} for r in records]
     return out
-
-
-class Executor(Protocol):
-    """Maps a fit function over keyed items."""
-
-    name: str
-    address: str | None
-    records: list[MapRecord]
-
-    def map(
-        self,
-        fn: Callable[[In], Out],
-        items: Sequence[tuple[str, In]],
-        description: str = "series",
-        progress: Progress = no_progress,
-    ) -> dict[str, SeriesResult[Out]]:
-        """Fit every item; results keyed by item key, in input order."""
-        ...
 
 
 def _collect(

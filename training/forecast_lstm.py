@@ -32,6 +32,7 @@ import numpy as np
 from metrics_ai.errors import TrainingError
 from metrics_ai.forecast_components import CLIP, window_ranges
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
+from training.logs import filtered_native_stderr
 
 
 def load_keras() -> ModuleType:
@@ -42,8 +43,11 @@ def load_keras() -> ModuleType:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        importlib.import_module("tensorflow")
-        keras = importlib.import_module("keras")
+        # device discovery (cuInit) runs on first use: do it inside the filter too
+        with filtered_native_stderr():
+            tf = importlib.import_module("tensorflow")
+            keras = importlib.import_module("keras")
+            tf.config.list_physical_devices()
     except Exception as exc:  # ImportError, or a broken install raising anything at import
         raise TrainingError(
             f"resource-forecast: the lstm component needs TensorFlow/Keras, "

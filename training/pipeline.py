@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import DataWindow, ModelStore
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import Settings
 from training.executor import describe, make_executor
 from training.families import trainer_class

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from prophet import Prophet
 
 from metrics_ai.errors import TrainingError
 from metrics_ai.prophet_numpy import ProphetState, Regressor, Seasonality
+from training.prophet_lib import Prophet
 
 _QUIET_LOGGERS = ("cmdstanpy", "prophet", "prophet.models", "prophet.plot")
 log = logging.getLogger(__name__)

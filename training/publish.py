@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from metrics_ai.artifacts import DataWindow, Manifest, ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families import predictor_class
+from metrics_ai.history import Event
+from metrics_ai.manifest import GATE, Gate
 from metrics_ai.settings import Settings
 from training.families.base import TrainOutcome
 
@@ -28,31 +29,10 @@ class PublishResult:
 GATE_SLACK = 0.01
 
 
-#: key under an update's ``metrics["update"]``: the gate figures of the full run it descends from
-FULL_GATE = "full_run_gate"
-
-
-def is_update(manifest: Manifest) -> bool:
-    """Whether a version was published by an incremental update (not a full run)."""
-    return "update" in manifest.metrics
-
-
-def full_run_gate(manifest: Manifest) -> dict[str, Any] | None:
-    """The gate figures of the full run behind ``manifest`` (its own, unless it is an update).
-
-    An update's figures are measured on the last hours of a few series; a full run is held
-    against the last full run's, measured the same way as its own.
-    """
-    if is_update(manifest):
-        gate: dict[str, Any] | None = manifest.metrics["update"].get(FULL_GATE)
-        return gate
-    return manifest.metrics.get("gate")
-
-
-def gate_reason(current: dict[str, Any] | None, candidate: dict[str, Any], margin: float) -> str:
+def gate_reason(current: Gate | None, candidate: Gate, margin: float) -> str:
     """Why a candidate is worse than current by more than ``margin`` ('' if it is not).
 
-    Both are the manifests' ``metrics["gate"]``: name -> value, lower is better, on a
+    Both are manifests' gate figures (:attr:`Manifest.gate`): name -> value, lower is better, on a
     scale where 0.01 is a negligible difference (rates, relative errors).
     """
     if not current:
@@ -83,7 +63,7 @@ def publish(
     outcome: TrainOutcome,
     data: DataWindow,
     settings: Settings,
-    baseline_gate: dict[str, Any] | None = None,
+    baseline_gate: Gate | None = None,
 ) -> PublishResult:
     """Write a complete immutable version; make it current only if it loads, answers and passes the gate.
 
@@ -116,14 +96,14 @@ def publish(
     current_gate = baseline_gate
     if previous is not None and baseline_gate is None:
         try:
-            current_gate = full_run_gate(store.current())
+            current_gate = store.current().full_run_gate
         except MetricsAIError:
             current_gate = None  # a corrupt current version never blocks its replacement
-    reason = gate_reason(current_gate, outcome.metrics.get("gate", {}), settings.gate_margin)
+    reason = gate_reason(current_gate, outcome.metrics.get(GATE, {}), settings.gate_margin)
     if reason:
         store.reject(manifest.version, f"quality gate: {reason}")
         return PublishResult(store.model, manifest.version, False, f"quality gate: {reason}", previous)
-    store.promote(manifest.version, event="published-current")
+    store.promote(manifest.version, Event.published_current)
     store.prune(settings.keep_versions, also_keep=newest_full_run(store))
     return PublishResult(store.model, manifest.version, True, "", previous)
 
@@ -136,7 +116,7 @@ def newest_full_run(store: ModelStore) -> set[str]:
         if version in rejected:
             continue
         try:
-            if not is_update(store.manifest(version)):
+            if not store.manifest(version).is_update:
                 return {version}
         except MetricsAIError:
             continue

@@ -25,11 +25,12 @@ import pandas as pd
 from metrics_ai.artifacts import DataWindow, ModelStore
 from metrics_ai.errors import ArtifactError, TrainingError
 from metrics_ai.families import predictor_class
+from metrics_ai.manifest import FULL_RUN_GATE, UPDATE
 from metrics_ai.settings import DataSource, Settings
 from training.executor import describe, make_executor
 from training.families.base import Progress
 from training.pipeline import FamilyRun
-from training.publish import FULL_GATE, full_run_gate, publish
+from training.publish import publish
 from training.sources import load_data, window_of
 from training.updates import updater_class
 
@@ -127,10 +128,10 @@ def run_update(
                     done.append(FamilyUpdate(FamilyRun(model, time.perf_counter() - start), kept=result.note))
                     continue
                 outcome = result.outcome
-                outcome.metrics["update"] = {
+                outcome.metrics[UPDATE] = {
                     **result.summary(),
                     "from_version": manifest.version,
-                    FULL_GATE: full_run_gate(manifest),
+                    FULL_RUN_GATE: manifest.full_run_gate,
                 }
                 if len(executor.records) > first:
                     outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])

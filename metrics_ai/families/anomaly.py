@@ -19,9 +19,10 @@ from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.features import FeatureSpec, rolling_features
 from metrics_ai.forest import CompiledForest
+from metrics_ai.settings import Settings
 
 DEFAULT_METRICS: tuple[str, ...] = ("cpu_usage", "memory_usage", "pod_restarts", "network_in", "network_out")
 #: metric name in requests -> signal name in the canonical frame
@@ -56,7 +57,6 @@ class AnomalyConfig(FamilyConfig):
 class AnomalyPredictor(Predictor):
     """Scores rows with a compiled forest; explains with per-metric z-scores."""
 
-    model_name: ClassVar[str] = "anomaly-detector"
     aliases: ClassVar[tuple[str, ...]] = ("model.pkl",)
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {"metrics": ("FP32", 2)}
 
@@ -209,3 +209,24 @@ class AnomalyPredictor(Predictor):
             np.asarray(stats["centre"]),
             np.asarray(stats["scale"]),
         )
+
+
+def config_from(settings: Settings) -> AnomalyConfig:
+    """A training run's hyper-parameters (contamination is ANOMALY_RATE's default 0.03)."""
+    return AnomalyConfig(sample_interval=settings.sample_interval, random_state=settings.seed)
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """An anomalous row raises an alarm."""
+    return bool(prediction.get("is_anomaly"))
+
+
+FAMILY: Family[AnomalyConfig] = Family(
+    name="anomaly-detector",
+    module="anomaly",
+    config=AnomalyConfig,
+    predictor=AnomalyPredictor,
+    signals=tuple(METRIC_SIGNALS.values()),
+    config_from=config_from,
+    positive=positive,
+)

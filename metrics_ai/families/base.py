@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.series import History
+from metrics_ai.settings import Settings
 
 
 class HistoryFetcher(Protocol):
@@ -46,7 +48,6 @@ class Predictor(ABC):
     domain methods that the serving adapter and the training smoke test call.
     """
 
-    model_name: ClassVar[str]
     fetcher: HistoryFetcher | None = None
     """Set by the predictor process after load; None means "no live source"."""
 
@@ -80,3 +81,35 @@ class Predictor(ABC):
 
     aliases: ClassVar[tuple[str, ...]] = ()
     """Files also exposed at ``<model>/<alias>`` (anomaly-detector: ``model.pkl``)."""
+
+
+ConfigT = TypeVar("ConfigT", bound=FamilyConfig)
+
+
+@dataclass(frozen=True)
+class Family(Generic[ConfigT]):
+    """Everything the registry, the training job and the predictor know about one family.
+
+    Each family module (``metrics_ai/families/<module>.py``) defines one ``FAMILY``;
+    :mod:`metrics_ai.families` builds the registry (model names, predictor lookup) from
+    them, the predictor serves one ``ServedModel`` per descriptor, and the training job
+    finds the family's ``Trainer`` in ``training/families/<module>.py`` and its
+    ``Updater`` in ``training/updates/<module>.py`` (each declares ``family = FAMILY``).
+
+    Attributes:
+        name: the served model's name (URL path, model-dir folder, chart key).
+        module: the file stem its predictor, trainer and updater modules share.
+        config: its hyper-parameters (the manifest's ``config``).
+        predictor: its serving half.
+        signals: the canonical signals its training reads.
+        config_from: the training run's hyper-parameters from settings.
+        positive: whether a V1 prediction raises an alarm (the predictor's positives metric).
+    """
+
+    name: str
+    module: str
+    config: type[ConfigT]
+    predictor: type[Predictor]
+    signals: tuple[str, ...]
+    config_from: Callable[[Settings], ConfigT]
+    positive: Callable[[Mapping[str, Any]], bool]

@@ -54,9 +54,10 @@ from metrics_ai.crossing import (
     without_one_off_jump,
 )
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
+from metrics_ai.settings import Settings
 from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNAL = "disk_used_pct"
@@ -127,8 +128,7 @@ def estimate(history: History, prophet: ProphetState | None, cfg: DiskEtaConfig)
     # the level-corrected Prophet curve would otherwise keep warning about a disk that
     # has since stopped filling (or is being cleaned up).
     stalled = slope <= 0 and t[-1] - t[0] >= DAY
-    use_prophet = prophet is not None and not stalled
-    return Eta(current, linear, prophet_eta(t, trend, prophet, cfg) if use_prophet else None)
+    return Eta(current, linear, prophet_eta(t, trend, prophet, cfg) if prophet is not None and not stalled else None)
 
 
 def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray:
@@ -154,7 +154,6 @@ def prophet_eta(
 class DiskEtaPredictor(Predictor):
     """Per-disk Prophet states plus recent usage, answered in NumPy."""
 
-    model_name: ClassVar[str] = "disk-eta"
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
         "node": ("BYTES", 1),
         "mountpoint": ("BYTES", 1),
@@ -279,7 +278,7 @@ class DiskEtaPredictor(Predictor):
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
         """Read what :meth:`save` wrote."""
-        config, disks = load_states(folder, "disks", ("node", "mountpoint"), "disk-eta")
+        config, disks = load_states(folder, "disks", ("node", "mountpoint"), FAMILY.name)
         return cls(DiskEtaConfig.model_validate(config), disks)
 
 
@@ -289,3 +288,24 @@ def check_percent(values: np.ndarray, field: str) -> None:
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not a used percent in [0, 100]")
+
+
+def config_from(settings: Settings) -> DiskEtaConfig:
+    """A training run's hyper-parameters."""
+    return DiskEtaConfig(threshold=settings.disk_threshold)
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """Any severity but OK raises an alarm."""
+    return prediction.get("severity") not in (None, "OK")
+
+
+FAMILY: Family[DiskEtaConfig] = Family(
+    name="disk-eta",
+    module="disk_eta",
+    config=DiskEtaConfig,
+    predictor=DiskEtaPredictor,
+    signals=(SIGNAL,),
+    config_from=config_from,
+    positive=positive,
+)

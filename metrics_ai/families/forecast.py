@@ -25,10 +25,11 @@ import numpy as np
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import Predictor
+from metrics_ai.families.base import Family, Predictor
 from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
 from metrics_ai.series import History, parse_history
+from metrics_ai.settings import Settings
 
 SIGNALS: tuple[str, ...] = (*CLUSTER_SIGNALS, *NODE_SIGNALS)
 MAX_HORIZON = 1440
@@ -44,7 +45,6 @@ def rfc3339(t: float) -> str:
 class ForecastPredictor(Predictor):
     """Per-series fitted state, per-signal pools, NumPy LSTMs."""
 
-    model_name: ClassVar[str] = "resource-forecast"
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
         "entity": ("BYTES", 1),
         "signal": ("BYTES", 1),
@@ -281,3 +281,31 @@ def _history_row(ts: np.ndarray, vals: np.ndarray, i: int) -> History:
         j = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise InvalidInputError(f"timestamps[{i}][{j}]", "timestamps must increase")
     return History(t, y)
+
+
+def config_from(settings: Settings) -> ForecastConfig:
+    """A training run's hyper-parameters."""
+    return ForecastConfig(
+        horizon_min=settings.horizon_min,
+        step=settings.step,
+        components=settings.components,
+        weighting=settings.ensemble_weighting.value,
+        seq_len=settings.lstm_seq_len,
+        lstm_epochs=settings.lstm_epochs,
+    )
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """A series deviating from its forecast now raises an alarm."""
+    return bool((prediction.get("deviation") or {}).get("is_anomaly"))
+
+
+FAMILY: Family[ForecastConfig] = Family(
+    name="resource-forecast",
+    module="forecast",
+    config=ForecastConfig,
+    predictor=ForecastPredictor,
+    signals=(*CLUSTER_SIGNALS, *NODE_SIGNALS),
+    config_from=config_from,
+    positive=positive,
+)

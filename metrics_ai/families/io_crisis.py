@@ -17,7 +17,7 @@ answer beyond ``"reason"`` (crisis false, days null).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,9 +39,10 @@ from metrics_ai.crossing import (
     to_days,
 )
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
+from metrics_ai.settings import Settings
 from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNALS: tuple[str, ...] = ("io_wait", "net_rx", "net_tx")
@@ -87,6 +88,7 @@ def forecast_crisis(
             None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}"
         )
     t, v = history.timestamps, history.values
+    curve: Callable[[np.ndarray], np.ndarray]
     if prophet is not None:
         offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
 
@@ -103,7 +105,6 @@ def forecast_crisis(
 class IoCrisisPredictor(Predictor):
     """Per node and signal Prophet states plus recent values, answered in NumPy."""
 
-    model_name: ClassVar[str] = "io-crisis"
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
         "entity": ("BYTES", 1),
         "signal": ("BYTES", 1),
@@ -234,7 +235,7 @@ class IoCrisisPredictor(Predictor):
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> IoCrisisPredictor:
         """Read what :meth:`save` wrote."""
-        config, series = load_states(folder, "series", ("node", "signal"), "io-crisis")
+        config, series = load_states(folder, "series", ("node", "signal"), FAMILY.name)
         return cls(IoCrisisConfig.model_validate(config), series)
 
 
@@ -252,3 +253,30 @@ def check_range(values: np.ndarray, signal: str, field: str) -> None:
         j = int(np.flatnonzero(bad)[0])
         expected = "a ratio in [0, 1]" if signal == "io_wait" else f"bytes/s in [0, {UPPER[signal]:g}]"
         raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not {expected}")
+
+
+def config_from(settings: Settings) -> IoCrisisConfig:
+    """A training run's hyper-parameters."""
+    return IoCrisisConfig(
+        thresholds={
+            "io_wait": settings.io_wait_threshold,
+            "net_rx": settings.net_threshold,
+            "net_tx": settings.net_threshold,
+        }
+    )
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """A predicted crisis raises an alarm."""
+    return bool(prediction.get("crisis"))
+
+
+FAMILY: Family[IoCrisisConfig] = Family(
+    name="io-crisis",
+    module="io_crisis",
+    config=IoCrisisConfig,
+    predictor=IoCrisisPredictor,
+    signals=SIGNALS,
+    config_from=config_from,
+    positive=positive,
+)

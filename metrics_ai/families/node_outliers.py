@@ -19,8 +19,9 @@ from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.forest import CompiledForest
+from metrics_ai.settings import Settings
 
 FEATURES: tuple[str, ...] = ("host_cpu", "host_mem", "pod_cpu", "pod_mem")
 #: feature -> canonical signal
@@ -65,7 +66,6 @@ def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
 class NodeOutlierPredictor(Predictor):
     """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
 
-    model_name: ClassVar[str] = "node-outliers"
     v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
         "cluster": ("BYTES", 1),
         "node": ("BYTES", 1),
@@ -178,3 +178,28 @@ class NodeOutlierPredictor(Predictor):
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def config_from(settings: Settings) -> NodeOutlierConfig:
+    """A training run's hyper-parameters."""
+    return NodeOutlierConfig(
+        contamination=settings.contamination,
+        lookback_hours=settings.lookback_hours,
+        random_state=settings.seed,
+    )
+
+
+def positive(prediction: Mapping[str, Any]) -> bool:
+    """A node flagged as unlike its peers raises an alarm."""
+    return bool(prediction.get("is_outlier"))
+
+
+FAMILY: Family[NodeOutlierConfig] = Family(
+    name="node-outliers",
+    module="node_outliers",
+    config=NodeOutlierConfig,
+    predictor=NodeOutlierPredictor,
+    signals=tuple(FEATURE_SIGNALS.values()),
+    config_from=config_from,
+    positive=positive,
+)

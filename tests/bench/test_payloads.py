@@ -11,9 +11,8 @@ import pytest
 from kserve import InferRequest
 
 from bench import payloads
-from metrics_ai import MODEL_NAMES
 from metrics_ai.artifacts import ModelStore
-from metrics_ai.families import predictor_class
+from metrics_ai.families import MODEL_NAMES, predictor_class
 from metrics_ai.settings import load_settings
 from serving.v2 import decode_inputs
 from tests.conftest import train_into

@@ -14,13 +14,15 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from metrics_ai.families import MODEL_NAMES
+
 REPO = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO / "charts" / "metrics-ai"
 CI_FILES = sorted((CHART_DIR / "ci").glob("*.yaml"))
 CRD_DIR = Path(__file__).parent / "crds"
 #: Kubernetes version the manifests are validated against (OpenShift 4.20 runs 1.33).
 KUBE_VERSION = "1.33"
-MODELS = ("anomaly-detector", "node-outliers", "resource-forecast", "disk-eta", "io-crisis")
+MODELS = MODEL_NAMES
 RELEASE, NAMESPACE = "metrics-ai", "metrics-ai"
 
 Render = Callable[..., list[dict[str, Any]]]
@@ -118,6 +120,31 @@ def model_names() -> tuple[str, ...]:
     return MODELS
 
 
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec of a CronJob or a Deployment."""
+    spec = obj["spec"]
+    if obj["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Kubernetes LabelSelector semantics: matchLabels and In/NotIn/Exists/DoesNotExist."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        value, values = labels.get(expr["key"]), expr.get("values", [])
+        ok = {
+            "In": value in values,
+            "NotIn": value not in values,
+            "Exists": value is not None,
+            "DoesNotExist": value is None,
+        }[expr["operator"]]
+        if not ok:
+            return False
+    return True
+
+
 class Pick:
     """Lookups over rendered objects."""
 
@@ -140,15 +167,15 @@ class Pick:
     def pods(objects: list[dict[str, Any]]) -> list[PodShape]:
         """Every pod shape the chart defines, as (who, pod-level spec, containers).
 
-        CronJob pod templates; the ServingRuntime's containers (KServe merges them into each
-        predictor pod); each InferenceService's predictor (pod-level fields) with its `model`
-        (container fields KServe merges into kserve-container).
+        CronJob and Deployment pod templates; the ServingRuntime's containers (KServe merges
+        them into each predictor pod); each InferenceService's predictor (pod-level fields)
+        with its `model` (container fields KServe merges into kserve-container).
         """
         pods: list[PodShape] = []
         for obj in objects:
             who = f"{obj['kind']}/{obj['metadata']['name']}"
-            if obj["kind"] == "CronJob":
-                spec = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            if obj["kind"] in ("CronJob", "Deployment"):
+                spec = pod_spec(obj)
                 pods.append((who, spec, spec["containers"] + spec.get("initContainers", [])))
             elif obj["kind"] == "ServingRuntime":
                 pods.append((who, None, obj["spec"]["containers"]))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from metrics_ai.settings import Settings
+from tests.chart.conftest import pod_spec, selects
 
 FORBIDDEN_IDS = {"runAsUser", "runAsGroup", "fsGroup"}
 
@@ -34,11 +35,11 @@ def test_no_fixed_user_or_group_anywhere(ci_objects: list[dict[str, Any]]) -> No
 
 def test_every_pod_and_container_is_restricted(ci_objects: list[dict[str, Any]], pick: Any) -> None:
     pods = pick.pods(ci_objects)
-    assert {who.split("/")[0] for who, _, _ in pods} == {
-        "CronJob",
-        "ServingRuntime",
-        "InferenceService",
-    }
+    kinds = {who.split("/")[0] for who, _, _ in pods}
+    alerting = bool(pick.by_kind(ci_objects, "PrometheusRule"))
+    assert kinds == {"CronJob", "ServingRuntime", "InferenceService"} | (
+        {"Deployment"} if alerting else set()
+    )
     for who, pod, containers in pods:
         if pod is not None:
             assert pod["securityContext"]["runAsNonRoot"] is True, who
@@ -67,12 +68,12 @@ def test_every_container_has_requests_and_limits(
 
 
 def test_tmp_is_an_emptydir_on_every_container(ci_objects: list[dict[str, Any]], pick: Any) -> None:
-    holders = pick.by_kind(ci_objects, "CronJob") + pick.by_kind(ci_objects, "ServingRuntime")
+    holders = [
+        o for o in ci_objects if o["kind"] in ("CronJob", "Deployment", "ServingRuntime")
+    ]
     assert holders
     for obj in holders:
-        spec = obj["spec"]
-        if obj["kind"] == "CronJob":
-            spec = spec["jobTemplate"]["spec"]["template"]["spec"]
+        spec = obj["spec"] if obj["kind"] == "ServingRuntime" else pod_spec(obj)
         volumes = {v["name"]: v for v in spec["volumes"]}
         for container in spec["containers"]:
             tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
@@ -240,9 +241,11 @@ def test_training_reads_thanos_with_token_and_service_ca(
     binding = pick.one(default_objects, "ClusterRoleBinding")
     assert binding["roleRef"]["kind"] == "ClusterRole"
     assert binding["roleRef"]["name"] == "cluster-monitoring-view"
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": "metrics-ai"}
-    ]
+    assert {
+        "kind": "ServiceAccount",
+        "name": pod["serviceAccountName"],
+        "namespace": "metrics-ai",
+    } in binding["subjects"]
     assert not pick.by_kind(default_objects, "ClusterRole") and not pick.by_kind(
         default_objects, "Role"
     )
@@ -339,23 +342,6 @@ def test_update_default_schedule_is_off_the_retrain_minute(render: Any, pick: An
 # ---------------------------------------------------------------- network and monitoring
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    """Kubernetes LabelSelector semantics: matchLabels and In/NotIn/Exists/DoesNotExist."""
-    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
-        return False
-    for expr in selector.get("matchExpressions", []):
-        value, values = labels.get(expr["key"]), expr.get("values", [])
-        ok = {
-            "In": value in values,
-            "NotIn": value not in values,
-            "Exists": value is not None,
-            "DoesNotExist": value is None,
-        }[expr["operator"]]
-        if not ok:
-            return False
-    return True
-
-
 def test_network_policies_select_the_pods_they_guard(
     default_objects: list[dict[str, Any]], pick: Any
 ) -> None:
@@ -364,7 +350,7 @@ def test_network_policies_select_the_pods_they_guard(
     }
     predictor = policies["metrics-ai-predictor"]
     for isvc in pick.by_kind(default_objects, "InferenceService"):
-        assert _selects(predictor["podSelector"], isvc["spec"]["predictor"]["labels"])
+        assert selects(predictor["podSelector"], isvc["spec"]["predictor"]["labels"])
     (rule,) = predictor["ingress"]
     assert sorted(p["port"] for p in rule["ports"]) == [8080, 8081]
     sources = [f.get("namespaceSelector", {}).get("matchLabels", {}) for f in rule["from"]]
@@ -372,7 +358,7 @@ def test_network_policies_select_the_pods_they_guard(
     assert {"podSelector": {}} in rule["from"]
     train = policies["metrics-ai-train"]
     cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
-    assert _selects(
+    assert selects(
         train["podSelector"], cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
     )
     assert train["policyTypes"] == ["Ingress"] and train["ingress"] == []
@@ -381,22 +367,25 @@ def test_network_policies_select_the_pods_they_guard(
 def test_service_monitor_scrapes_the_predictor_metrics(
     default_objects: list[dict[str, Any]], pick: Any
 ) -> None:
-    monitor = pick.one(default_objects, "ServiceMonitor")
-    service = pick.one(default_objects, "Service")
-    assert _selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    monitor = pick.one(default_objects, "ServiceMonitor", "metrics-ai-predictor")
+    service = pick.one(default_objects, "Service", "metrics-ai-predictor-metrics")
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
     (endpoint,) = monitor["spec"]["endpoints"]
     (port,) = service["spec"]["ports"]
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
     runtime = pick.one(default_objects, "ServingRuntime")
     assert port["targetPort"] == int(runtime["spec"]["annotations"]["prometheus.kserve.io/port"])
     for isvc in pick.by_kind(default_objects, "InferenceService"):
-        assert _selects(
+        assert selects(
             {"matchLabels": service["spec"]["selector"]}, isvc["spec"]["predictor"]["labels"]
         )
+    # a predictor whose model failed to load is not ready; it must still be scraped, or
+    # its metrics_ai_model_ready 0 (MetricsAIModelNotReady) would never reach Prometheus
+    assert service["spec"]["publishNotReadyAddresses"] is True
 
 
 def test_service_monitor_can_be_switched_off(render: Any, pick: Any) -> None:
-    objects = render({"serviceMonitor": {"enabled": False}})
+    objects = render({"serviceMonitor": {"enabled": False}, "alerting": {"enabled": False}})
     assert not pick.by_kind(objects, "ServiceMonitor") and not pick.by_kind(objects, "Service")
 
 
@@ -435,5 +424,5 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
     # every name is a setting the predictor knows (load_settings rejects unknown METRICS_AI_* names)
     ours = {k.removeprefix("METRICS_AI_").lower(): v for k, v in env.items() if k.startswith("METRICS_AI_")}
     assert set(ours) <= set(Settings.model_fields)
-    settings = Settings(**ours)
+    settings = Settings.model_validate(ours)
     assert settings.model_management and settings.max_instances == 500

@@ -14,7 +14,7 @@ import pytest
 
 from tests.chart.conftest import CHART_DIR, CRD_DIR, KUBE_VERSION, load_values
 
-CUSTOM_KINDS = {"InferenceService", "ServingRuntime", "ServiceMonitor"}
+CUSTOM_KINDS = {"InferenceService", "ServingRuntime", "ServiceMonitor", "PrometheusRule"}
 
 
 def test_ci_values_cover_the_install_variants(ci_files: list[Path]) -> None:
@@ -62,7 +62,12 @@ def test_every_custom_resource_matches_its_crd_schema(
 
 def test_every_object_lives_in_the_release_namespace(ci_objects: list[dict[str, Any]]) -> None:
     for obj in ci_objects:
+        labels = obj["metadata"].get("labels", {})
         if obj["kind"] == "ClusterRoleBinding":
+            continue
+        if labels.get("console.openshift.io/dashboard") == "true":
+            # the console reads dashboards from one namespace only
+            assert obj["metadata"]["namespace"] == "openshift-config-managed"
             continue
         assert obj["metadata"].get("namespace") == "metrics-ai", obj["metadata"]["name"]
 

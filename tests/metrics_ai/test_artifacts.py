@@ -39,7 +39,7 @@ def test_commit_records_every_file_and_promote_switches(tmp_path: Path) -> None:
     v2 = publish(store, "two", alias=True)
     store.promote(v2)
     assert (tmp_path / "m" / "model.pkl").resolve().parent.name == v2
-    assert [e["event"] for e in store.history()] == ["published", "promoted", "published", "promoted"]
+    assert [e.event for e in store.history()] == ["published", "promoted", "published", "promoted"]
     assert not list((tmp_path / "m" / "versions").glob(".staging-*"))
 
 

@@ -105,7 +105,8 @@ def _hist(n: int = 120, step: float = 60.0, **kw: Any) -> dict[str, list[float]]
 
 class FakeFetcher:
     def __init__(self, history: History | None) -> None:
-        self.history, self.calls = history, []
+        self.history = history
+        self.calls: list[tuple[str, dict[str, str], float, int]] = []
 
     def fetch(self, signal: str, labels: Mapping[str, str], seconds: float, step: int) -> History | None:
         self.calls.append((signal, dict(labels), seconds, step))

@@ -50,10 +50,10 @@ def grade(eta: float | None) -> str:
     return next((name for limit, name in GRADES if eta is not None and eta < limit), "OK")
 
 
-def v2_rows(histories: list[dict[str, list[float]] | None]) -> tuple[list[int], list[float | None], int]:
+def v2_rows(histories: list[dict[str, list[float]] | None]) -> tuple[list[float], list[float | None], int]:
     """NaN-padded (null over JSON) [N, T] timestamps and values; None = no history."""
     width = max((len(h["values"]) for h in histories if h), default=0)
-    ts: list[int] = []
+    ts: list[float] = []
     vs: list[float | None] = []
     for h in histories:
         got = len(h["values"]) if h else 0

@@ -312,7 +312,8 @@ V2_NAMES = {"disk-eta": ("node", "mountpoint"), "io-crisis": ("entity", "signal"
 
 
 def _v2_malformed(model: str) -> list[tuple[list[dict[str, Any]], str]]:
-    key = tuple(KEYS[model].values())
+    first, second = KEYS[model].values()
+    key = (first, second)
     names = V2_NAMES[model]
     cases: list[tuple[list[dict[str, Any]], str]] = []
 

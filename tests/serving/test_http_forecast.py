@@ -118,7 +118,7 @@ def test_v2_rest_and_grpc_match_v1(forecast_server) -> None:
     for spec in inputs:
         tensor = request.inputs.add(name=spec["name"], datatype=spec["datatype"], shape=spec["shape"])
         if spec["datatype"] == "BYTES":
-            tensor.contents.bytes_contents.extend(v.encode() for v in spec["data"])
+            tensor.contents.bytes_contents.extend(str(v).encode() for v in spec["data"])
         elif spec["datatype"] == "INT64":
             tensor.contents.int64_contents.extend(spec["data"])
         else:

@@ -110,6 +110,7 @@ def _promote_damaged(root: Path, good: str, damage: str) -> str:
 def test_corrupt_new_version_keeps_old_serving(tmp_path, basic_models, start_predictor) -> None:
     root = copy_models(basic_models, tmp_path)
     old = ModelStore(root, "anomaly-detector").current_version()
+    assert old is not None
     server = start_predictor(root)
     for i, damage in enumerate(("truncated", "checksum", "schema"), start=1):
         _promote_damaged(root, old, damage)

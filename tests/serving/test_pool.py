@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 
 import pytest
 from prometheus_client import CollectorRegistry, Gauge
@@ -20,7 +21,7 @@ class CountingFetcher:
     def __init__(self) -> None:
         self.calls = 0
 
-    def fetch(self, signal: str, labels: dict[str, str], seconds: float, step: int) -> History | None:
+    def fetch(self, signal: str, labels: Mapping[str, str], seconds: float, step: int) -> History | None:
         self.calls += 1
         return None
 

@@ -45,6 +45,7 @@ def test_steady_fill(eta: float, grade: str) -> None:
 
 def test_nightly_log_rotation_sawtooth() -> None:
     case = disk_case("sawtooth", eta_days=5.0, seed=2)
+    assert case.eta_days is not None
     pred = answer(case)
     # the crossing happens at a daily peak: Prophet's daily seasonality sees it,
     # the trend alone (linear) is a day or more late
@@ -65,6 +66,7 @@ def test_step_after_deploy_then_flat_is_no_alarm(step_days: float) -> None:
 
 def test_accelerating_growth() -> None:
     case = disk_case("accelerating", eta_days=5.0, seed=4)
+    assert case.eta_days is not None
     pred = answer(case)
     assert case.eta_days - 0.25 <= pred["eta_days"]["ensemble"] <= case.eta_days * 1.3
     assert pred["severity"] == "WARNING"

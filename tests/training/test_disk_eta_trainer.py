@@ -69,6 +69,7 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, Fam
     ]
     loaded = DiskEtaPredictor.load(folder, manifest)
     original = run.outcome.predictor  # type: ignore[union-attr]
+    assert isinstance(original, DiskEtaPredictor)
     node, mount = next(iter(original.disks))
     recent = original.disks[(node, mount)].recent
     fresh = {"timestamps": recent.timestamps.tolist(), "values": (recent.values + 3.0).tolist()}

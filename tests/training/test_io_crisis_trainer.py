@@ -56,6 +56,7 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, Fam
     manifest, folder = ModelStore(root, "io-crisis").verify()
     loaded = IoCrisisPredictor.load(folder, manifest)
     original = run.outcome.predictor  # type: ignore[union-attr]
+    assert isinstance(original, IoCrisisPredictor)
     instances = original.smoke_instances() + [
         {"node": n, "signal": s} for n, s in list(original.series)[:6]
     ]

@@ -16,11 +16,11 @@ import pytest
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import ArtifactError
+from metrics_ai.manifest import FULL_RUN_GATE
 from metrics_ai.settings import Settings, load_settings
 from tests.conftest import FIXED_END, train_into
 from tests.training.test_cli_and_publish import run_cli
 from training.families.base import no_progress
-from training.publish import FULL_GATE, full_run_gate
 from training.report import prune_reports
 from training.sources import window_of
 from training.update import FamilyUpdate, latest, run_update
@@ -64,8 +64,9 @@ def test_updates_keep_the_full_runs_version_and_carry_its_gate(
     assert now.version != full.version and now.metrics["update"]["from_version"] in store.versions()
     assert full.version in store.versions()  # the weekly version stays within a rollback's reach
     assert len(store.versions()) == 3  # the newest two and the full run's
-    assert now.metrics["update"][FULL_GATE] == full.metrics["gate"]  # carried through three updates
-    assert full_run_gate(now) == full.metrics["gate"] and full_run_gate(full) == full.metrics["gate"]
+    assert now.metrics["update"][FULL_RUN_GATE] == full.metrics["gate"]  # carried through three updates
+    assert now.full_run_gate == full.metrics["gate"] and full.full_run_gate == full.metrics["gate"]
+    assert now.is_update and not full.is_update and now.update is not None and full.update is None
 
 
 def test_a_window_with_no_newer_data_keeps_the_current_version(
@@ -76,7 +77,8 @@ def test_a_window_with_no_newer_data_keeps_the_current_version(
     before = {m: ModelStore(root, m).current_version() for m in MODELS}
     runs = update_until(root, tiny_frame, few_versions, FIXED_END - 12 * HOUR)
     for model in MODELS:
-        assert runs[model].kept is not None and runs[model].kept.startswith("kept: no data newer")
+        kept = runs[model].kept
+        assert kept is not None and kept.startswith("kept: no data newer")
         assert ModelStore(root, model).current_version() == before[model]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 import joblib
 import numpy as np
@@ -12,7 +11,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import precision_recall_fscore_support
 
 from metrics_ai.errors import TrainingError
-from metrics_ai.families.anomaly import METRIC_SIGNALS, AnomalyConfig, AnomalyPredictor
+from metrics_ai.families.anomaly import FAMILY, METRIC_SIGNALS, AnomalyPredictor
 from metrics_ai.features import rolling_features
 from metrics_ai.forest import CompiledForest
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
@@ -27,16 +26,11 @@ class AnomalyTrainer(Trainer):
     forest's trees are built in parallel threads instead (``n_jobs=-1``).
     """
 
-    model_name: ClassVar[str] = "anomaly-detector"
-    signals: ClassVar[tuple[str, ...]] = tuple(METRIC_SIGNALS.values())
-
-    def config(self) -> AnomalyConfig:
-        """Hyper-parameters from settings (contamination is ANOMALY_RATE's default 0.03)."""
-        return AnomalyConfig(sample_interval=self.settings.sample_interval, random_state=self.settings.seed)
+    family = FAMILY
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Features per entity, first TRAIN_FRACTION of each to fit, the tail to score."""
-        cfg = self.config()
+        cfg = FAMILY.config_from(self.settings)
         signals = [METRIC_SIGNALS[m] for m in cfg.metrics]
         wides = wide_by_entity(frame, signals, cfg.sample_interval, labels=("cluster", "node"))
         if not wides:

@@ -10,19 +10,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.settings import Settings
+from training.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from training.executor import LocalExecutor, RayExecutor
 
-#: progress callback: (units done since last call, total units or None, description)
-Progress = Callable[[int, int | None, str], None]
-
-
-def no_progress(done: int, total: int | None, description: str) -> None:
-    """A progress callback that reports nothing."""
-
+__all__ = ["Progress", "TrainOutcome", "Trainer", "no_progress"]
 
 @dataclass
 class TrainOutcome:
@@ -55,9 +50,8 @@ class TrainOutcome:
 class Trainer(ABC):
     """Fits one family on the canonical long frame, with a chronological backtest."""
 
-    model_name: ClassVar[str]
-    signals: ClassVar[tuple[str, ...]]
-    """The canonical signals this family reads (the pipeline checks they exist)."""
+    family: ClassVar[Family[Any]]
+    """The family this trains (name, config, signals): ``training.families`` finds it by this."""
 
     def __init__(self, settings: Settings, executor: LocalExecutor | RayExecutor | None = None) -> None:
         self.settings = settings

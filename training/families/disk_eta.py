@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ import pandas as pd
 from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window, robust_slope
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.disk_eta import (
+    FAMILY,
     SIGNAL,
     DiskEtaConfig,
     DiskEtaPredictor,
@@ -100,12 +101,11 @@ def fit_disk(
 class DiskEtaTrainer(Trainer):
     """Disks with under ``min_points`` samples get no model (listed in ``skipped``)."""
 
-    model_name: ClassVar[str] = "disk-eta"
-    signals: ClassVar[tuple[str, ...]] = (SIGNAL,)
+    family = FAMILY
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Backtest on the chronological tail, then refit each disk on all its data."""
-        cfg = DiskEtaConfig(threshold=self.settings.disk_threshold)
+        cfg = FAMILY.config_from(self.settings)
         series = series_by(frame, SIGNAL, ("node", "mountpoint"))
         if not series:
             raise TrainingError(f"disk-eta: no {SIGNAL} series in the data")

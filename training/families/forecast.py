@@ -21,18 +21,16 @@ import importlib
 import time
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import TrainingError
-from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.families.forecast import FAMILY, ForecastPredictor
 from metrics_ai.forecast_components import COMPONENTS, MinMax
 from metrics_ai.forecast_state import (
-    CLUSTER_SIGNALS,
-    NODE_SIGNALS,
     ForecastConfig,
     ForecastState,
     SeriesModel,
@@ -130,20 +128,11 @@ def fit_arima_state(y: np.ndarray, order: tuple[int, int, int], method: str = "s
 class ForecastTrainer(Trainer):
     """Fits every series' components, backtests them and builds the served state."""
 
-    model_name: ClassVar[str] = "resource-forecast"
-    signals: ClassVar[tuple[str, ...]] = (*CLUSTER_SIGNALS, *NODE_SIGNALS)
+    family = FAMILY
 
     def config(self) -> ForecastConfig:
         """Hyper-parameters from settings."""
-        s = self.settings
-        return ForecastConfig(
-            horizon_min=s.horizon_min,
-            step=s.step,
-            components=s.components,
-            weighting=s.ensemble_weighting.value,
-            seq_len=s.lstm_seq_len,
-            lstm_epochs=s.lstm_epochs,
-        )
+        return FAMILY.config_from(self.settings)
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Fit, backtest, and assemble the predictor (see the module docstring)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ import pandas as pd
 from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.io_crisis import (
+    FAMILY,
     SIGNALS,
     IoCrisisConfig,
     IoCrisisPredictor,
@@ -92,19 +93,12 @@ def fit_series(
 class IoCrisisTrainer(Trainer):
     """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
 
-    model_name: ClassVar[str] = "io-crisis"
-    signals: ClassVar[tuple[str, ...]] = SIGNALS
+    family = FAMILY
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Backtest on the chronological tail, then refit each series on all its data."""
         s = self.settings
-        cfg = IoCrisisConfig(
-            thresholds={
-                "io_wait": s.io_wait_threshold,
-                "net_rx": s.net_threshold,
-                "net_tx": s.net_threshold,
-            }
-        )
+        cfg = FAMILY.config_from(s)
         work = [
             ((node, sig), tv)
             for sig in SIGNALS

@@ -6,8 +6,6 @@ processes or Ray), each seeded from the config, so every backend gives the same 
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
@@ -15,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.node_outliers import (
+    FAMILY,
     FEATURE_SIGNALS,
     FEATURES,
     MIN_PEERS,
@@ -54,16 +53,11 @@ def fit_cluster(job: tuple[np.ndarray, NodeOutlierConfig]) -> ClusterModel:
 class NodeOutlierTrainer(Trainer):
     """Clusters with fewer than three nodes and standalone nodes are skipped, with a reason."""
 
-    model_name: ClassVar[str] = "node-outliers"
-    signals: ClassVar[tuple[str, ...]] = tuple(FEATURE_SIGNALS.values())
+    family = FAMILY
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
         """Fit per cluster; record which nodes each cluster's model flags."""
-        cfg = NodeOutlierConfig(
-            contamination=self.settings.contamination,
-            lookback_hours=self.settings.lookback_hours,
-            random_state=self.settings.seed,
-        )
+        cfg = FAMILY.config_from(self.settings)
         means = node_means(frame, cfg.lookback_hours)
         clusters: dict[str, ClusterModel] = {}
         reference: dict[str, dict[str, list[float]]] = {}

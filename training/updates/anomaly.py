@@ -10,10 +10,9 @@ that appeared since the full retrain are already scored by it. Its full fit is c
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import pandas as pd
 
+from metrics_ai.families.anomaly import FAMILY
 from metrics_ai.families.base import Predictor
 from training.families.base import Progress, no_progress
 from training.updates.base import UpdateOutcome, Updater
@@ -27,7 +26,7 @@ NOTE = (
 class AnomalyUpdater(Updater):
     """Publishes nothing; reports why."""
 
-    model_name: ClassVar[str] = "anomaly-detector"
+    family = FAMILY
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """Nothing to refit (see the module docstring)."""

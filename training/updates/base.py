@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from metrics_ai.crossing import recent_window
-from metrics_ai.families.base import Predictor
+from metrics_ai.families.base import Family, Predictor
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
 from training.families.base import Progress, TrainOutcome, no_progress
@@ -60,7 +60,8 @@ class UpdateOutcome:
 class Updater(ABC):
     """Refreshes one family's current version from the latest window, cheaply."""
 
-    model_name: ClassVar[str]
+    family: ClassVar[Family[Any]]
+    """The family this updates: ``training.updates`` finds it by this."""
 
     def __init__(self, settings: Settings, executor: LocalExecutor | RayExecutor | None = None) -> None:
         self.settings = settings

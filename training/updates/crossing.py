@@ -37,11 +37,19 @@ Refit = tuple[ProphetState, B | None, B | None]
 
 
 class TrendConfig(Protocol):
-    """The config fields the shared update reads."""
+    """The config fields the shared update reads (read-only: the configs are frozen)."""
 
-    min_points: int
-    recent_hours: float
-    recent_step: int
+    @property
+    def min_points(self) -> int:
+        """Fewest points a series needs for a fit."""
+
+    @property
+    def recent_hours(self) -> float:
+        """Hours of recent history kept for requests without one."""
+
+    @property
+    def recent_step(self) -> int:
+        """Resolution of that recent history, in seconds."""
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ against the current version on the same tail (the flow is :mod:`training.updates
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
+from metrics_ai.families.disk_eta import FAMILY as DISK_ETA
 from metrics_ai.families.disk_eta import SIGNAL, DiskEtaConfig, DiskEtaPredictor
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import DetectionCounts, errors, series_by
@@ -59,7 +60,7 @@ def update_disk(job: UpdateJob) -> Refit[DiskBacktest]:
 class DiskEtaUpdater(Updater):
     """Trend re-estimate per disk; backtest against the current fit on the same tail."""
 
-    model_name: ClassVar[str] = "disk-eta"
+    family = DISK_ETA
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """See the module docstring."""
@@ -107,5 +108,5 @@ def update_metrics(backtests: dict[str, DiskBacktest]) -> dict[str, Any]:
 
 
 FAMILY: TrendFamily[DiskEtaConfig, UpdateJob, DiskBacktest] = TrendFamily(
-    "disk-eta", "disk", "disks", disk_name, disk_job, update_disk, score, update_metrics
+    DISK_ETA.name, "disk", "disks", disk_name, disk_job, update_disk, score, update_metrics
 )

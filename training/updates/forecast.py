@@ -28,7 +28,7 @@ version is no update (there is nothing to hold it against): run a full training.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,10 @@ import pandas as pd
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
-from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.families.forecast import FAMILY, ForecastPredictor
 from metrics_ai.forecast_components import combine
 from metrics_ai.forecast_state import ForecastConfig, ForecastState
+from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
 from training.families.base import Progress, TrainOutcome, no_progress
 from training.families.forecast import (
@@ -118,7 +119,7 @@ def as_saved(fit: Fitted, state: ForecastState) -> Fitted:
 class ForecastUpdater(Updater):
     """Warm Prophet, Burg ARIMA, fine-tuned LSTM; backtest; gate against the current version."""
 
-    model_name: ClassVar[str] = "resource-forecast"
+    family = FAMILY
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """See the module docstring."""
@@ -135,7 +136,8 @@ class ForecastUpdater(Updater):
             fits = self._components(fits, cfg, saved, skipped, progress)
         timing["prophet_arima_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        lstms, lstm_info = ({}, {})
+        lstms: dict[str, NumpyLSTM] = {}
+        lstm_info: dict[str, Any] = {}
         if "lstm" in cfg.components:
             fewer = cfg.model_copy(
                 update={
@@ -240,6 +242,6 @@ def carry_over(state: ForecastState, saved: ForecastState) -> list[tuple[str, st
     for signal, pool in saved.pools.items():
         if signal not in state.pools:
             state.pools[signal] = pool
-            for key in pool.lstms:
-                state.lstms.setdefault(key, saved.lstms[key])
+            for name in pool.lstms:
+                state.lstms.setdefault(name, saved.lstms[name])
     return sorted(carried)

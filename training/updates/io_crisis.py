@@ -11,13 +11,12 @@ Prophet fit; series missing from the window are kept (:mod:`training.updates.cro
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 import pandas as pd
 
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
+from metrics_ai.families.io_crisis import FAMILY as IO_CRISIS
 from metrics_ai.families.io_crisis import SIGNALS, IoCrisisConfig, IoCrisisPredictor
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import errors, series_by
@@ -50,7 +49,7 @@ def update_series(job: UpdateJob) -> Refit[SeriesBacktest]:
 class IoCrisisUpdater(Updater):
     """Trend re-estimate per node signal; backtest against the current fit on the same tail."""
 
-    model_name: ClassVar[str] = "io-crisis"
+    family = IO_CRISIS
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """See the module docstring."""
@@ -83,5 +82,5 @@ def score(backtest: SeriesBacktest) -> tuple[int, float]:
 
 
 FAMILY: TrendFamily[IoCrisisConfig, UpdateJob, SeriesBacktest] = TrendFamily(
-    "io-crisis", "series", "series", series_name, series_job, update_series, score, crisis_metrics
+    IO_CRISIS.name, "series", "series", series_name, series_job, update_series, score, crisis_metrics
 )

@@ -8,13 +8,11 @@ window no cluster can be fitted from keeps the current version as it is.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import pandas as pd
 
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
-from metrics_ai.families.node_outliers import NodeOutlierPredictor
+from metrics_ai.families.node_outliers import FAMILY, NodeOutlierPredictor
 from training.families.base import Progress, no_progress
 from training.families.node_outliers import NodeOutlierTrainer
 from training.updates.base import UpdateOutcome, Updater, split_sets
@@ -23,7 +21,7 @@ from training.updates.base import UpdateOutcome, Updater, split_sets
 class NodeOutlierUpdater(Updater):
     """Refit every cluster the window has; carry the others over."""
 
-    model_name: ClassVar[str] = "node-outliers"
+    family = FAMILY
 
     def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
         """Full fit on the window, then the current version's clusters the window lacks."""

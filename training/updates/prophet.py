@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from prophet import Prophet
 
 from metrics_ai.crossing import bin_means
 from metrics_ai.prophet_numpy import ProphetState, Regressor, Seasonality
 from training.prophet_export import PointFitter, export_prophet, fit_prophet
+from training.prophet_lib import Prophet
 
 DAY = 86400.0
 #: a seasonality is refitted only when the window holds at least this many of its periods.

@@ -77,6 +77,30 @@ app.kubernetes.io/part-of: metrics-ai
 {{- default (printf "%s-predictor" (include "metrics-ai.fullname" .)) .Values.serviceAccount.predictorName -}}
 {{- end -}}
 
+{{- define "metrics-ai.alertingServiceAccountName" -}}
+{{- default (printf "%s-alerting" (include "metrics-ai.fullname" .)) .Values.serviceAccount.alertingName -}}
+{{- end -}}
+
+{{/* Name of the alerting client's Deployment, Service, ServiceMonitor and NetworkPolicy. */}}
+{{- define "metrics-ai.alertingName" -}}
+{{- printf "%s-alerting" (include "metrics-ai.fullname" .) -}}
+{{- end -}}
+
+{{/*
+The alerting client's `--predictor`: alerting.predictorUrl, else KServe's Service in front
+of each InferenceService, `<name>-predictor` on port 80 in both RawDeployment and
+Serverless mode: a `{model}` template (one InferenceService per model, named after it)
+or the combined InferenceService's.
+*/}}
+{{- define "metrics-ai.alertingPredictorUrl" -}}
+{{- if .Values.alerting.predictorUrl -}}
+{{- .Values.alerting.predictorUrl -}}
+{{- else -}}
+{{- $isvc := ternary .Values.combined.name "{model}" .Values.combined.enabled -}}
+{{- printf "http://%s-predictor.%s.svc.cluster.local" $isvc .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Enabled model names, in the chart's canonical order, as a comma list. */}}
 {{- define "metrics-ai.enabledModels" -}}
 {{- $names := list -}}
