@@ -309,15 +309,16 @@ def latest_history(
 ) -> tuple[History | None, str]:
     """A request without history: the live source's last ``hours``, else the saved recent history.
 
-    A series the model knows takes the live window only when it has ``min_points`` (a
-    short fetch would answer worse than the saved history); an unknown one takes any.
+    Only a series the model knows is fetched (a caller cannot make the predictor query
+    Prometheus for names it invents), and the live window is taken only when it has
+    ``min_points`` (a short fetch would answer worse than the saved history).
 
     Returns:
         (history, source): source "prometheus" or "training-state"; (None, "") when neither has it.
     """
-    if fetcher is not None:
+    if fetcher is not None and state is not None:
         fetched = fetcher.fetch(signal, labels, hours * HOUR, step)
-        if fetched is not None and len(fetched) and (state is None or len(fetched) >= min_points):
+        if fetched is not None and len(fetched) >= min_points:
             return fetched, "prometheus"
     if state is not None and len(state.recent):
         return state.recent, "training-state"

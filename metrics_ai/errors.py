@@ -67,3 +67,9 @@ class ArtifactError(MetricsAIError):
 
 class TrainingError(MetricsAIError):
     """Training cannot produce a model as configured (a loud failure, never silent)."""
+
+
+class ServerBusyError(MetricsAIError):
+    """Every prediction worker is busy and the wait queue is full; the client should retry."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE

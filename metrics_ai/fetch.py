@@ -3,11 +3,14 @@
 :class:`PrometheusFetcher` implements :class:`metrics_ai.families.base.HistoryFetcher`.
 It runs the signal's query (the same queries file as training) filtered server-side to
 one entity, caches the answer for PROMETHEUS_CACHE_SECONDS in a per-instance LRU, and
-never waits longer than PROMETHEUS_FETCH_TIMEOUT (then 504).
+never waits longer than PROMETHEUS_FETCH_TIMEOUT (then 504). Its errors name the signal
+only: the PromQL, the upstream URL and the upstream's answer go to the log, never to
+the client.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -15,16 +18,19 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from metrics_ai.errors import UpstreamTimeoutError
+from metrics_ai.errors import UpstreamTimeoutError, UpstreamUnavailableError
 from metrics_ai.prometheus import (
     MAX_FILL_STEPS,
     PrometheusClient,
+    PrometheusQueryError,
     canonical_series,
     fill_short_gaps,
     load_queries,
 )
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _INSTANCE_HOST = "(.*?)(?::[0-9]+)?"
 _NODE_KEY = "metrics_ai_node"
@@ -133,8 +139,9 @@ class PrometheusFetcher:
             history = future.result(timeout=self.timeout)
         except FutureTimeout:
             future.cancel()
+            log.warning("prometheus: no %s history for %s within %g s", signal, dict(labels), self.timeout)
             raise UpstreamTimeoutError(
-                f"Prometheus did not answer {signal} for {dict(labels)} within {self.timeout:g} s"
+                f"Prometheus did not answer the {signal} history within {self.timeout:g} s"
             ) from None
         self._store(key, history)
         return history
@@ -165,7 +172,23 @@ class PrometheusFetcher:
         if query is None:
             return None
         end = int(time.time()) // step * step
-        raw = self._client.query_range(query, end - seconds, end, step)
+        try:
+            raw = self._client.query_range(query, end - seconds, end, step)
+        except UpstreamTimeoutError as exc:
+            log.warning("prometheus: %s history for %s timed out: %s", signal, labels, exc)
+            raise UpstreamTimeoutError(
+                f"Prometheus did not answer the {signal} history within {self.timeout:g} s"
+            ) from None
+        except PrometheusQueryError as exc:
+            log.warning("prometheus: %s history for %s refused: %s", signal, labels, exc)
+            raise UpstreamUnavailableError(
+                f"Prometheus refused the {signal} history query (credentials or query; see the predictor log)"
+            ) from None
+        except UpstreamUnavailableError as exc:
+            log.warning("prometheus: %s history for %s unavailable: %s", signal, labels, exc)
+            raise UpstreamUnavailableError(
+                f"Prometheus is unavailable for the {signal} history (see the predictor log)"
+            ) from None
         series, _ = canonical_series(raw, signal, self._cluster_label)
         wanted = {k: labels[k] for k in ("cluster", "node", "mountpoint") if k in labels}
         matches = [s for s in series if all(getattr(s, k) == v for k, v in wanted.items())]

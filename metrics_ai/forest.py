@@ -15,6 +15,7 @@ thread per core), rebuilt from the same saved node arrays, still without pickle.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +23,19 @@ from typing import Any
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 _EULER_GAMMA = 0.5772156649015329
 
 
 def _jit_walk() -> Any:
-    """The Numba-compiled walk, or None where Numba is not installed."""
+    """The Numba-compiled walk, or None where Numba is not installed or cannot compile (NumPy walk)."""
     try:
         from metrics_ai._forest_jit import walk
     except ImportError:
+        return None
+    except Exception:  # a broken Numba/LLVM install must not make a model unloadable
+        log.warning("forest walk: Numba unusable; using the NumPy walk", exc_info=True)
         return None
     return walk
 

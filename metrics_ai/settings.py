@@ -104,6 +104,8 @@ class Settings(BaseSettings):
         5.0, gt=0, le=120, validation_alias=_env("PROMETHEUS_FETCH_TIMEOUT")
     )
     """Seconds the predictor waits for Prometheus before answering 504."""
+    prometheus_fetch_budget: float = Field(10.0, gt=0, le=600, validation_alias=_env("PROMETHEUS_FETCH_BUDGET"))
+    """Seconds of Prometheus fetches one request may start; later instances use the training-time state."""
     prometheus_cache_seconds: float = Field(30.0, ge=0, validation_alias=_env("PROMETHEUS_CACHE_SECONDS"))
     """How long the predictor reuses a fetched window."""
     cluster_label: str = Field("cluster", min_length=1, validation_alias=_env("CLUSTER_LABEL"))
@@ -147,6 +149,26 @@ class Settings(BaseSettings):
     """A new version may be at most this much worse than the current one."""
     reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
     """Seconds between manifest polls in the predictor (0: never)."""
+    # --- predictor: access and limits ---------------------------------------
+    model_management: bool = Field(False, validation_alias=_env("MODEL_MANAGEMENT"))
+    """Allow KServe's model repository endpoints (REST ``/v2/repository/models/<name>/load|unload``,
+    gRPC ``RepositoryModelLoad|Unload``); off, they answer 403 and no client can remove a model."""
+    max_body_bytes: int = Field(4 << 20, ge=1024, le=1 << 30, validation_alias=_env("MAX_BODY_BYTES"))
+    """Largest request body (REST, 413 past it) and gRPC message the predictor reads."""
+    max_instances: int = Field(10_000, ge=1, le=10_000_000, validation_alias=_env("MAX_INSTANCES"))
+    """Most instances (V1) or rows (V2) in one request (400 past it)."""
+    max_history_points: int = Field(50_000, ge=10, le=10_000_000, validation_alias=_env("MAX_HISTORY_POINTS"))
+    """Most history points per instance (400 past it)."""
+    max_string_length: int = Field(1024, ge=16, le=1 << 20, validation_alias=_env("MAX_STRING_LENGTH"))
+    """Longest string field (entity, node, mountpoint, signal, cluster) in characters (400 past it)."""
+    predict_workers: int = Field(2, ge=1, le=64, validation_alias=_env("PREDICT_WORKERS"))
+    """Threads that answer heavy requests off the event loop (NumPy and Numba release the GIL)."""
+    predict_queue: int = Field(2, ge=0, le=10_000, validation_alias=_env("PREDICT_QUEUE"))
+    """Heavy requests that may wait for a worker; more at once are answered 503 (retry later)."""
+    inline_max_bytes: int = Field(16 << 10, ge=0, le=1 << 20, validation_alias=_env("INLINE_MAX_BYTES"))
+    """Requests up to this size (REST body bytes; V2 tensors at 8 bytes an element) are answered
+    on the event loop without a thread hop, unless they need a Prometheus fetch (0: none inline)."""
+
     ray_address: str | None = Field(None, validation_alias=_env("RAY_ADDRESS"))
     """Fan per-series fits out to this Ray cluster when set."""
     workers: int = Field(0, ge=0, le=256, validation_alias=_env("WORKERS"))

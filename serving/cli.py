@@ -56,6 +56,11 @@ def configure_logging() -> None:
     for name in ("serving", "metrics_ai"):
         config["loggers"][name] = {"handlers": ["kserve"], "level": "INFO", "propagate": False}
     kserve_configure(config)
+    from kserve.logging import logger as kserve_logger
+
+    from serving.errors import ClientErrorLogFilter
+
+    kserve_logger.addFilter(ClientErrorLogFilter())
 
 
 def run() -> None:

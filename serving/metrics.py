@@ -54,3 +54,8 @@ class ServingMetrics:
         self.ready = Gauge(
             "metrics_ai_model_ready", "1 when the model is loaded and serving.", ["model"], registry=registry
         )
+        self.pool_requests = Gauge(
+            "metrics_ai_worker_pool_requests",
+            "Requests in the prediction worker pool, running or waiting for a thread.",
+            registry=registry,
+        )

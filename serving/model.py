@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from math import prod
 from typing import Any
 
 import kserve
 import orjson
 from kserve import InferRequest, InferResponse
-from kserve.errors import InvalidInput, ModelNotReady, ServerNotReady
+from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.errors import InvalidInputError, MetricsAIError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
+from serving.errors import grpc_error
+from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
+from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.v2 import decode_inputs, encode_outputs
 
 log = logging.getLogger(__name__)
@@ -40,17 +46,35 @@ class ServedModel(kserve.Model):
     """
 
     def __init__(
-        self, family: Family[Any], store: ModelStore, metrics: ServingMetrics, fetcher: HistoryFetcher | None = None
+        self,
+        family: Family[Any],
+        store: ModelStore,
+        metrics: ServingMetrics,
+        fetcher: HistoryFetcher | None = None,
+        *,
+        pool: PredictionPool | None = None,
+        limits: RequestLimits | None = None,
+        inline_max_bytes: int = 0,
+        fetch_budget_s: float = 10.0,
     ) -> None:
+        """Args beyond the family, store and metrics: the live history source, the worker pool
+        that answers requests over ``inline_max_bytes`` (None: all inline), the request limits
+        and the seconds of fetches one request may start."""
         super().__init__(family.name)
         self.family = family
         self.store = store
         self.metrics = metrics
-        self.fetcher = fetcher
+        # with a pool, a fetch never waits on the event loop: such requests move to a worker
+        self.fetcher: HistoryFetcher | None = OffLoopFetcher(fetcher) if fetcher and pool else fetcher
+        self.pool = pool
+        self.limits = limits
+        self.inline_max_bytes = inline_max_bytes
+        self.fetch_budget_s = fetch_budget_s
         self.ready = False
         self.last_error: str | None = None
         self._loaded: Loaded | None = None
         self._failed_version: str | None = None
+        self._stopped = False
         self._lock = threading.Lock()
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
@@ -63,9 +87,29 @@ class ServedModel(kserve.Model):
 
     # --- lifecycle ----------------------------------------------------------
     def load(self) -> bool:
-        """Load the current version if there is a new one; never raises."""
-        self.refresh()
+        """Load the current version if there is a new one; never raises.
+
+        On the event loop (KServe calls this for a request to a model that is not ready)
+        nothing is read: the reload watcher loads versions, requests never pay for it.
+        """
+        if not on_event_loop():
+            self.refresh()
         return self.ready
+
+    def stop(self) -> None:
+        """Unloaded through the model repository API: not ready (and not counted) until resumed."""
+        self._stopped = True
+        self._publish_ready()
+
+    def resume(self) -> bool:
+        """Loaded again through the model repository API: ready if a version is loaded."""
+        self._stopped = False
+        self._publish_ready()
+        return self.ready
+
+    def _publish_ready(self) -> None:
+        self.ready = self._loaded is not None and not self._stopped
+        self.metrics.ready.labels(self.name).set(1 if self.ready else 0)
 
     def refresh(self) -> bool:
         """Pick up a newly current version (publish or rollback). True if it switched."""
@@ -90,16 +134,16 @@ class ServedModel(kserve.Model):
         try:
             manifest, folder = self.store.verify(wanted.version)
             predictor = self.family.predictor.load(folder, manifest)
-            predictor.fetcher = self.fetcher
-            instances = predictor.smoke_instances()
+            instances = predictor.smoke_instances()  # answered from the version itself, no fetch
             if len(predictor.predict_v1(instances)) != len(instances):
                 raise MetricsAIError("smoke request answered the wrong number of predictions")
+            predictor.fetcher = self.fetcher
         except Exception as exc:  # any failure keeps the old version serving
             self._note_failure(wanted.version, exc)
             return False
         previous = self.version
         self._loaded = Loaded(predictor, manifest)
-        self.ready = True
+        self._publish_ready()
         self.last_error = None
         self.metrics.reload_seconds.labels(self.name).observe(time.perf_counter() - start)
         if previous is not None:
@@ -107,7 +151,6 @@ class ServedModel(kserve.Model):
             self.metrics.reloads.labels(self.name).inc()
         self.metrics.version_info.labels(self.name, manifest.version).set(1)
         self.metrics.artifact_created.labels(self.name).set(manifest.created_at.timestamp())
-        self.metrics.ready.labels(self.name).set(1)
         log.info("%s: serving version %s (was %s)", self.name, manifest.version, previous)
         return True
 
@@ -124,31 +167,58 @@ class ServedModel(kserve.Model):
             )
         self._failed_version = version or self._failed_version
         self.last_error = message
-        if self._loaded is None:
-            self.ready = False
+        self._publish_ready()
 
     # --- inference ------------------------------------------------------------
     async def predict(
         self, payload: dict[str, Any] | InferRequest, headers: dict[str, str] | None = None
     ) -> dict[str, Any] | InferResponse:
-        """V1 ``{"instances": [...]}`` or a V2 InferRequest (REST or gRPC)."""
+        """V1 ``{"instances": [...]}`` or a V2 InferRequest (REST or gRPC).
+
+        Small requests are answered here on the event loop; larger ones, and any that
+        needs a Prometheus fetch, on the worker pool.
+        """
         loaded = self._loaded
         grpc = isinstance(payload, InferRequest) and payload.from_grpc
-        if loaded is None:
+        if loaded is None or not self.ready:
             self.metrics.predictions.labels(self.name, "not_ready").inc()
             raise ModelNotReady(self.name, self.last_error)
+        work: Callable[[], dict[str, Any] | InferResponse] = partial(self._answer, loaded, payload)
         try:
-            if isinstance(payload, InferRequest):
-                result: dict[str, Any] | InferResponse = self._infer_v2(loaded, payload)
+            if self.pool is None:
+                result = work()
+            elif self._small(payload, headers):
+                try:
+                    result = work()
+                except NeedsWorker:
+                    result = await self.pool.run(work)
             else:
-                result = self._predict_v1(loaded, payload)
+                result = await self.pool.run(work)
         except MetricsAIError as exc:
             self.metrics.predictions.labels(self.name, f"error_{int(exc.status)}").inc()
-            if grpc:  # the gRPC interceptor knows KServe's errors only
-                raise (InvalidInput(exc.message) if exc.status < 500 else ServerNotReady(exc.message)) from None
+            if grpc:  # the gRPC interceptor maps KServe's and grpc_interceptor's errors only
+                raise grpc_error(exc) from None
             raise
         self._ok.inc()
         return result
+
+    def _small(self, payload: Any, headers: dict[str, str] | None) -> bool:
+        """Whether a request is cheap enough to answer on the event loop.
+
+        REST: by its body's length; gRPC (no length): by its declared tensor elements.
+        """
+        length = (headers or {}).get("content-length")
+        if length is not None:
+            return length.isdigit() and int(length) <= self.inline_max_bytes
+        if isinstance(payload, InferRequest):
+            return sum(prod(int(d) for d in t.shape) for t in payload.inputs) * 8 <= self.inline_max_bytes
+        return False
+
+    def _answer(self, loaded: Loaded, payload: Any) -> dict[str, Any] | InferResponse:
+        with fetch_budget(self.fetch_budget_s):
+            if isinstance(payload, InferRequest):
+                return self._infer_v2(loaded, payload)
+            return self._predict_v1(loaded, payload)
 
     def _predict_v1(self, loaded: Loaded, payload: Any) -> dict[str, Any]:
         if isinstance(payload, bytes | str):  # a JSON body sent without a JSON content type
@@ -161,6 +231,8 @@ class ServedModel(kserve.Model):
         instances = payload["instances"]
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError("instances", "expected a non-empty list")
+        if self.limits is not None:
+            self.limits.check_v1(instances)
         predictions = loaded.predictor.predict_v1(instances)
         version = loaded.manifest.version
         positives = 0
@@ -172,6 +244,6 @@ class ServedModel(kserve.Model):
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:
-        inputs = decode_inputs(request, type(loaded.predictor).v2_inputs)
+        inputs = decode_inputs(request, type(loaded.predictor).v2_inputs, self.limits)
         outputs = loaded.predictor.infer_v2(inputs)
         return encode_outputs(request, self.name, loaded.manifest.version, outputs)

@@ -10,8 +10,10 @@ from metrics_ai.artifacts import MANIFEST, ModelStore
 from metrics_ai.families import FAMILIES, MODEL_NAMES
 from metrics_ai.families.base import HistoryFetcher
 from metrics_ai.settings import Settings
+from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
+from serving.pool import PredictionPool
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,31 @@ def build_fetcher(settings: Settings) -> HistoryFetcher | None:
     return PrometheusFetcher(settings)
 
 
-def build_models(model_dir: Path, names: list[str], settings: Settings, metrics: ServingMetrics) -> list[ServedModel]:
-    """Create and load each model; a broken one stays registered but not ready."""
+def build_models(
+    model_dir: Path,
+    names: list[str],
+    settings: Settings,
+    metrics: ServingMetrics,
+    pool: PredictionPool | None = None,
+) -> list[ServedModel]:
+    """Create and load each model; a broken one stays registered but not ready.
+
+    Without a ``pool`` every request is answered on the caller's thread (dry runs, tools).
+    """
     fetcher = build_fetcher(settings)
+    limits = RequestLimits.from_settings(settings)
     models = []
     for name in names:
-        model = ServedModel(FAMILIES[name], ModelStore(model_dir, name), metrics, fetcher)
+        model = ServedModel(
+            FAMILIES[name],
+            ModelStore(model_dir, name),
+            metrics,
+            fetcher,
+            pool=pool,
+            limits=limits,
+            inline_max_bytes=settings.inline_max_bytes,
+            fetch_budget_s=settings.prometheus_fetch_budget,
+        )
         if not model.load():
             log.error("%s: not ready: %s", name, model.last_error)
         models.append(model)
@@ -52,19 +73,35 @@ def build_models(model_dir: Path, names: list[str], settings: Settings, metrics:
 def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int, grpc_port: int) -> None:
     """Run the KServe ModelServer until stopped."""
     import kserve
+    from kserve import model_server
     from kserve.model_server import app
 
+    from serving.body_limit import BodyLimitMiddleware
     from serving.errors import install_error_handler
+    from serving.management import (
+        GuardedRepositoryExtension,
+        ServedRepository,
+        ServingDataPlane,
+        install_management_handler,
+    )
     from serving.reload import ReloadWatcher
 
     metrics = ServingMetrics()
-    models = build_models(model_dir, names, settings, metrics)
+    pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
+    models = build_models(model_dir, names, settings, metrics, pool)
     install_error_handler(app)
-    server = kserve.ModelServer(http_port=http_port, grpc_port=grpc_port, enable_docs_url=False)
+    install_management_handler(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # KServe hands its parsed command-line namespace to the gRPC server as options.
+    model_server.args.grpc_max_receive_message_length = settings.max_body_bytes
     # Register every model, ready or not: a model whose artifact is missing answers 503
     # (and is picked up by the watcher once published) instead of the process exiting.
-    for model in models:
-        server.register_model(model)
+    repository = ServedRepository(models)
+    server = kserve.ModelServer(
+        http_port=http_port, grpc_port=grpc_port, enable_docs_url=False, registered_models=repository
+    )
+    server.model_repository_extension = GuardedRepositoryExtension(repository, settings.model_management)
+    server.dataplane = ServingDataPlane(repository, names)
     watcher = ReloadWatcher(models, settings.reload_interval)
     watcher.start()
     # Everything loaded so far (libraries, model state) lives for the whole process: move it
@@ -75,3 +112,4 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
         server.start([])
     finally:
         watcher.stop()
+        pool.close()

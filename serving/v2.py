@@ -9,6 +9,7 @@ from kserve import InferOutput, InferRequest, InferResponse
 from kserve.utils.numpy_codec import from_np_dtype
 
 from metrics_ai.errors import InvalidInputError
+from serving.limits import RequestLimits
 
 #: a family's declared datatype -> the request datatypes accepted for it
 _ACCEPTED: dict[str, frozenset[str]] = {
@@ -20,14 +21,21 @@ _ACCEPTED: dict[str, frozenset[str]] = {
 }
 
 
-def decode_inputs(request: InferRequest, spec: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
-    """Check names, datatypes and ranks of a request's inputs and decode them.
+def decode_inputs(
+    request: InferRequest, spec: dict[str, tuple[str, int]], limits: RequestLimits | None = None
+) -> dict[str, np.ndarray]:
+    """Check names, datatypes, ranks and sizes of a request's inputs and decode them.
 
     Args:
         request: the KServe request (REST or gRPC).
         spec: input name -> (datatype, number of dimensions) that the family declares.
+        limits: rows, points per row and string lengths allowed (None: unchecked).
     """
     given = {tensor.name: tensor for tensor in request.inputs}
+    if len(given) != len(request.inputs):
+        names = [tensor.name for tensor in request.inputs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInputError("inputs", f"input(s) {twice} given more than once; send each once")
     unknown = sorted(set(given) - set(spec))
     if unknown:
         raise InvalidInputError("inputs", f"unknown input(s) {unknown}; expected {sorted(spec)}")
@@ -40,6 +48,10 @@ def decode_inputs(request: InferRequest, spec: dict[str, tuple[str, int]]) -> di
             raise InvalidInputError(f"inputs.{name}", f"datatype {tensor.datatype} given; expected {datatype}")
         if len(tensor.shape) != ndim or any(int(d) < 0 for d in tensor.shape):
             raise InvalidInputError(f"inputs.{name}", f"shape {list(tensor.shape)} given; expected rank {ndim}")
+    if limits is not None:
+        limits.check_v2_shapes(request)
+    for name, (datatype, _) in spec.items():
+        tensor = given[name]
         try:
             array = tensor.as_numpy()
         except Exception as exc:  # kserve raises assorted errors for data that does not fit the shape
@@ -50,8 +62,22 @@ def decode_inputs(request: InferRequest, spec: dict[str, tuple[str, int]]) -> di
             raise InvalidInputError(
                 f"inputs.{name}", f"data has shape {list(array.shape)}, header says {list(tensor.shape)}"
             )
+        if datatype == "BYTES":
+            _check_utf8(name, array)
+            if limits is not None:
+                limits.check_v2_strings(name, array)
         out[name] = array
     return out
+
+
+def _check_utf8(name: str, array: np.ndarray) -> None:
+    """Every element of a BYTES input is UTF-8 text (gRPC carries raw bytes)."""
+    for i, value in enumerate(array.reshape(-1)):
+        if isinstance(value, bytes):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInputError(f"inputs.{name}[{i}]", "not UTF-8 text") from None
 
 
 def encode_outputs(request: InferRequest, model: str, version: str, outputs: dict[str, np.ndarray]) -> InferResponse:

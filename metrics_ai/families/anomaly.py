@@ -91,6 +91,8 @@ class AnomalyPredictor(Predictor):
                 arr = None
         if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != 2 or arr.shape[1] != m:
             self._explain_bad_rows(instances)
+        if any(type(v) is bool for row in instances for v in row):  # NumPy reads true/false as 1/0
+            self._explain_bad_rows(instances)
         assert arr is not None
         rows = arr.astype(np.float64, copy=False)
         if not np.isfinite(rows).all():

@@ -93,7 +93,7 @@ class ForecastPredictor(Predictor):
         pool = self.state.pools[signal]
         source = "request"
         if history is None:
-            history, source = self._latest(entity, signal, series, pool)
+            history, source = self._latest(entity, signal, series)
             if history is None:
                 raise UnknownEntityError(
                     f"{field}.entity: no {signal} state for {entity!r} "
@@ -165,17 +165,15 @@ class ForecastPredictor(Predictor):
                 timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
             )
 
-    def _latest(self, entity: str, signal: str, series: Any, pool: Any) -> tuple[History | None, str]:
-        """Fetcher first (when set and it has enough data), else the training-time state.
+    def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
+        """Fetcher first (when set, the entity is known and it has enough data), else the training-time state.
 
-        The fetch asks for the step the serving state was fitted at.
+        Only entities the model knows are fetched: a caller cannot make the predictor query
+        Prometheus for names it invents. The fetch asks for the step the series was fitted at.
         """
-        step = int(series.step) if series else int(pool.step)
-        if self.fetcher is not None:
-            labels = (
-                series.labels if series else ({"cluster": entity} if signal in CLUSTER_SIGNALS else {"node": entity})
-            )
-            fetched = self.fetcher.fetch(signal, labels, (self.min_points + 10) * step, step)
+        if self.fetcher is not None and series is not None:
+            step = int(series.step)
+            fetched = self.fetcher.fetch(signal, series.labels, (self.min_points + 10) * step, step)
             if fetched is not None and len(fetched) >= self.min_points:
                 return fetched, "prometheus"
         if series is not None and series.last_y.size >= self.min_points:

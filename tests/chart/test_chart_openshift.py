@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from metrics_ai.settings import Settings
 from tests.chart.conftest import pod_spec, selects
 
 FORBIDDEN_IDS = {"runAsUser", "runAsGroup", "fsGroup"}
@@ -120,7 +121,8 @@ def test_per_model_runtime_loads_only_the_named_model(
         "python", "-m", "serving", "--model-dir", "/mnt/models", "--http-port", "8080",
         "--grpc-port", "8081", "--models", "{{.Name}}",
     ]  # fmt: skip
-    assert container["readinessProbe"]["httpGet"] == {"path": "/v1/models/{{.Name}}", "port": 8080}
+    # the server is ready only while every model it serves is (issue 18: one probe for both installs)
+    assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8080}
     assert {p["containerPort"] for p in container["ports"]} == {8080, 8081}
     assert spec["protocolVersions"] == ["v1", "v2"]
     assert spec["annotations"] == {
@@ -145,7 +147,7 @@ def test_combined_mode_serves_every_enabled_model_from_one_service(render: Any, 
         "--models",
         "anomaly-detector,node-outliers,resource-forecast,disk-eta",
     ]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/v1/models/anomaly-detector"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"  # all four, not the first
 
 
 def test_per_model_resources_override_the_default(render: Any, pick: Any) -> None:
@@ -408,3 +410,31 @@ def test_cluster_name_reaches_training_updates_and_the_predictor(render: Any, pi
     assert {_env(c)["CLUSTER_NAME"] for c in containers} == {"ocp-prod-x7k2p"}
     default = pick.one(render({}), "CronJob", "metrics-ai-train")
     assert _env(_train_pod(default)["containers"][0])["CLUSTER_NAME"] == "local-cluster"
+
+
+def test_predictor_limits_and_model_management_reach_the_container(render: Any, pick: Any) -> None:
+    (default,) = pick.one(render({}), "ServingRuntime")["spec"]["containers"]
+    env = _env(default)
+    assert env["METRICS_AI_MODEL_MANAGEMENT"] == "false"
+    assert env["METRICS_AI_MAX_BODY_BYTES"] == "4194304"
+    values = {
+        "modelManagement": True,
+        "limits": {"maxBodyBytes": 1048576, "maxInstances": 500, "maxHistoryPoints": 2000, "maxStringLength": 64},
+        "workers": {"threads": 3, "queue": 1},
+    }
+    (container,) = pick.one(render({"predictor": values}), "ServingRuntime")["spec"]["containers"]
+    env = _env(container)
+    assert {k: env[k] for k in env if k.startswith("METRICS_AI_")} == {
+        "METRICS_AI_MODEL_MANAGEMENT": "true",
+        "METRICS_AI_MAX_BODY_BYTES": "1048576",
+        "METRICS_AI_MAX_INSTANCES": "500",
+        "METRICS_AI_MAX_HISTORY_POINTS": "2000",
+        "METRICS_AI_MAX_STRING_LENGTH": "64",
+        "METRICS_AI_PREDICT_WORKERS": "3",
+        "METRICS_AI_PREDICT_QUEUE": "1",
+    }
+    # every name is a setting the predictor knows (load_settings rejects unknown METRICS_AI_* names)
+    ours = {k.removeprefix("METRICS_AI_").lower(): v for k, v in env.items() if k.startswith("METRICS_AI_")}
+    assert set(ours) <= set(Settings.model_fields)
+    settings = Settings.model_validate(ours)
+    assert settings.model_management and settings.max_instances == 500

@@ -178,8 +178,12 @@ def test_token_is_sent(tmp_path: Path) -> None:
     with token_prometheus("s3cret", LABELS) as fake:
         got = fetcher(fake.url, prometheus_token_file=token).fetch("cpu", {"cluster": "c1", "node": "w1"}, 600, 60)
         assert got is not None and len(got) == 11
-        with pytest.raises(UpstreamUnavailableError, match="401"):
+        with pytest.raises(UpstreamUnavailableError, match="refused") as refused:
             fetcher(fake.url).fetch("cpu", {"cluster": "c1", "node": "w1"}, 600, 60)
+        # what the client sees names the signal, never the PromQL, the URL or the upstream's answer
+        message = refused.value.message
+        assert message.startswith("Prometheus refused the cpu history query") and len(message) < 120
+        assert fake.url not in message and "bad token" not in message
 
 
 def test_entity_query_quotes_label_values() -> None:

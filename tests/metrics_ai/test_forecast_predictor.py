@@ -157,11 +157,10 @@ def test_sources_without_history(predictor: ForecastPredictor) -> None:
         "io_wait",
         {"cluster": "prod-east", "node": "prod-east-worker-0"},
     )
-    [out] = predictor.predict_v1([{"entity": "never-seen", "signal": "io_wait"}])  # fetcher knows it
-    assert out["source"] == "prometheus" and out["model"] == "pooled"
-    predictor.fetcher = None
-    with pytest.raises(UnknownEntityError, match="never-seen"):
+    calls = len(fetcher.calls)
+    with pytest.raises(UnknownEntityError, match="instances\\[0\\].entity"):  # fetched only for known entities
         predictor.predict_v1([{"entity": "never-seen", "signal": "io_wait"}])
+    assert len(fetcher.calls) == calls
 
 
 def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: ForecastPredictor) -> None:
