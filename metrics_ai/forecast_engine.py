@@ -92,6 +92,7 @@ class Engine:
             config.deviation_critical_k,
             config.deviation_warning_pct,
             config.deviation_critical_pct,
+            config.deviation_rule,
         )
 
     def run(self, jobs: list[Job]) -> list[Outcome]:

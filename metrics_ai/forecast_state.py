@@ -77,6 +77,12 @@ class ForecastConfig(FamilyConfig):
     deviation_critical_k: float = 3.0
     deviation_warning_pct: float = 10.0
     deviation_critical_pct: float = 25.0
+    deviation_rule: str = Field("both", pattern="^(both|either)$")
+    """Deviation: absolute AND percentage test (``both``) or either (the original's OR)."""
+    crisis_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8}
+    )
+    """Signals whose answer says whether the ensemble crosses this threshold (IO_WAIT_THRESHOLD, NET_THRESHOLD)."""
 
     @property
     def horizon(self) -> int:

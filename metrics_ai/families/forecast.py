@@ -26,6 +26,7 @@ import numpy as np
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.base import Predictor
+from metrics_ai.forecast_crisis import crisis_check
 from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
 from metrics_ai.series import History, parse_history
@@ -177,6 +178,7 @@ class ForecastPredictor(Predictor):
             "lower": floats(out.lower),
             "upper": floats(out.upper),
             "deviation": out.deviation,
+            "crisis": crisis_check(job.signal, out.times, out.ensemble, self.config.crisis_thresholds, rfc3339),
             "backtest": out.backtest,
             "source": job.source,
             "model": out.model,

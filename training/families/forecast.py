@@ -143,6 +143,8 @@ class ForecastTrainer(Trainer):
             weighting=s.ensemble_weighting.value,
             seq_len=s.lstm_seq_len,
             lstm_epochs=s.lstm_epochs,
+            deviation_rule=s.deviation_rule.value,
+            crisis_thresholds=s.crisis_thresholds,
         )
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
