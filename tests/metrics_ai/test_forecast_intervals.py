@@ -32,6 +32,16 @@ def test_deviation_needs_both_absolute_and_relative_excess() -> None:
     assert tiny_level["severity"] == "INFO"
 
 
+def test_deviation_either_rule_is_the_originals_absolute_or_percentage_test() -> None:
+    rule = DeviationRule(warning_k=1.5, critical_k=3.0, warning_pct=10, critical_pct=25, mode="either")
+    assert rule.check(100.0, 100.5, 1.0)["severity"] == "INFO"  # neither test
+    assert rule.check(1_030_000.0, 1_000_000.0, 100.0)["severity"] == "CRITICAL"  # absolute alone
+    assert rule.check(0.0115, 0.010, 0.01)["severity"] == "WARNING"  # percentage alone (15 %)
+    assert rule.check(0.013, 0.010, 0.01)["severity"] == "CRITICAL"  # 30 % alone
+    both = DeviationRule(mode="both")
+    assert both.check(1_030_000.0, 1_000_000.0, 100.0)["severity"] == "INFO"
+
+
 def test_combine_weighted_median_and_missing_components() -> None:
     f = {
         "prophet": np.array([[1.0, 1.0]]),

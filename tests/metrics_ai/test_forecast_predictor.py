@@ -16,7 +16,8 @@ import pytest
 
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
-from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.families.forecast import ForecastPredictor, rfc3339
+from metrics_ai.forecast_crisis import crisis_check
 from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
@@ -124,6 +125,31 @@ def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
     assert widths[-1] > widths[0]  # calibrated per horizon step
     assert set(out["deviation"]) >= {"is_anomaly", "score", "severity"} and out["deviation"]["severity"] == "INFO"
     assert out["backtest"]["mae_ensemble"] == 0.01
+
+
+def test_crisis_check_for_io_and_network_signals_only(predictor: ForecastPredictor) -> None:
+    t, y = _history()
+    busy = {"timestamps": t.tolist(), "values": (y - 0.05).tolist()}  # io_wait ~0.45: above 0.30
+    calm = {"timestamps": t.tolist(), "values": (y - 0.4).tolist()}  # ~0.10
+    [cpu, hot, cool] = predictor.predict_v1([
+        {"entity": "prod-east", "signal": "cpu", "history": _hist()},
+        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": busy},
+        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": calm},
+    ])
+    assert cpu["crisis"] is None  # cpu and memory have no crisis threshold
+    assert hot["crisis"] == {"threshold": 0.30, "crosses": True, "at": hot["timestamps"][0]}
+    assert min(hot["ensemble"]) > 0.30
+    assert cool["crisis"] == {"threshold": 0.30, "crosses": False, "at": None}
+    assert max(cool["ensemble"]) < 0.30
+
+
+def test_crisis_check_names_the_first_crossing() -> None:
+    times = T0 + 60.0 * np.arange(1, 6)
+    rising = np.array([0.2, 0.28, 0.31, 0.29, 0.4])
+    assert crisis_check("io_wait", times, rising, {"io_wait": 0.3}) == {
+        "threshold": 0.3, "crosses": True, "at": T0 + 180.0}
+    assert crisis_check("net_tx", times, rising * 3e9, {"net_tx": 9.5e8}, rfc3339)["at"] == "2026-11-16T12:05:00Z"
+    assert crisis_check("memory", times, rising, {"io_wait": 0.3}) is None
 
 
 def test_flat_history_is_not_a_deviation(predictor: ForecastPredictor) -> None:
