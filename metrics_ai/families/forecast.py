@@ -3,7 +3,7 @@
 Ensemble of Prophet + ARIMA(2,1,0) + LSTM (original system), evaluated in NumPy from
 state fitted at training time; nothing is fitted on the request path. Fresh history
 updates the state cheaply: ARIMA is filtered forward with its fitted parameters,
-Prophet's fitted curve is corrected by its recent residuals, and the LSTM reads the
+Prophet's fitted curve starts from the history's recent level (anchored), and the LSTM reads the
 last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`).
 
 Entities: the cluster name for cluster series (cpu, memory: mean over its nodes),
