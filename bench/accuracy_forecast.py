@@ -59,7 +59,8 @@ COLUMNS = (
 
 
 def nab_frame(data: Path) -> pd.DataFrame:
-    """The NAB series as one canonical long frame: each file is a standalone node."""
+    """The NAB series as one canonical long frame: each file is a standalone node (CPU percent / 100:
+    the cpu signal is a ratio)."""
     parts = []
     for name, signal in SERIES.items():
         raw = pd.read_csv(data / f"{name}.csv")
@@ -68,7 +69,7 @@ def nab_frame(data: Path) -> pd.DataFrame:
                 {
                     "timestamp": pd.to_datetime(raw["timestamp"], utc=True),
                     "signal": signal,
-                    "value": raw["value"],
+                    "value": raw["value"] / (100.0 if signal == "cpu" else 1.0),
                     "node": name,
                     "cluster": "",
                 }
