@@ -31,6 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import machine  # noqa: E402
 from metrics_ai.families.forecast import ForecastPredictor  # noqa: E402
 from metrics_ai.series import validate_frame  # noqa: E402
 from metrics_ai.settings import load_settings  # noqa: E402
@@ -186,6 +187,7 @@ def main() -> None:
     parser.add_argument("--history-days", type=float, default=2.0, help="history sent with each V1 request")
     parser.add_argument("--json", type=Path, default=None, help="also write the trainer's metrics here")
     args = parser.parse_args()
+    print(f"machine: {machine()}")
     settings = load_settings(step=args.step, lstm_epochs=args.epochs)
     frame = real_frame(args.data)
     start = time.perf_counter()
