@@ -32,8 +32,14 @@ def unlabelled() -> pd.DataFrame:
 
 def test_unlabelled_hold_out_is_gated_on_injected_anomalies(unlabelled: pd.DataFrame, tmp_path: Path) -> None:
     settings = Settings(anomaly_rate=0.03)
-    [run] = run_training(unlabelled, window_of(unlabelled, "prometheus:test"), settings, tmp_path,
-                         ["anomaly-detector"], lambda _: no_progress)
+    [run] = run_training(
+        unlabelled,
+        window_of(unlabelled, "prometheus:test"),
+        settings,
+        tmp_path,
+        ["anomaly-detector"],
+        lambda _: no_progress,
+    )
     assert run.ok, run.error
     metrics = ModelStore(tmp_path, "anomaly-detector").current().metrics
     assert metrics["test_anomalies"] == 0 and metrics["f1"] == 0.0  # what the gate used to read
