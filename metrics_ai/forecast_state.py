@@ -60,7 +60,7 @@ class ForecastConfig(FamilyConfig):
     """Prophet is fitted on means over this many seconds (it is continuous in time)."""
     anchors: tuple[int, ...] = (1, 2, 3, 6, 12)
     """Candidate windows (points) of the level Prophet's curve is anchored to, picked on the
-    calibration window (measured against residual corrections: bench/accuracy_forecast.py)."""
+    calibration window (measured against residual corrections: docs/BENCHMARKS.md, section 3.4)."""
     arima_order: tuple[int, int, int] = (2, 1, 0)
     arima_fit_points: int = Field(2000, ge=50)
     """ARIMA is estimated on the last this many points of the training part (MLE cost is per point)."""
