@@ -196,7 +196,7 @@ def test_raw_counter_queries_are_converted_with_resets(prometheus_data: PromData
     overrides = {signal: "null" for signal in SIGNALS}
     overrides["net_rx"] = 'node_network_receive_bytes_total{device="eth0"}'
     queries.write_text("".join(f"{k}: {v}\n" for k, v in overrides.items()))
-    settings = Settings(prometheus_url=prometheus_data.url, training_days=6, queries_file=queries)
+    settings = Settings(prometheus_url=prometheus_data.url, training_days=6, start_hours_ago=144, queries_file=queries)
     frame, logs = read_logged(settings)
     assert set(frame["signal"].astype(str)) == {"net_rx"}
     assert any("raw counter" in m for m in logs)
