@@ -66,14 +66,14 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def read_logged(settings: Settings) -> tuple[pd.DataFrame, list[str]]:
-    """read_prometheus with its log messages."""
+def read_logged(settings: Settings, end: pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """read_prometheus (up to ``end``, default now) with its log messages."""
     logger = logging.getLogger("training.sources.prometheus")
     handler, level = _Collect(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        return read_prometheus(settings), handler.messages
+        return read_prometheus(settings, end=end), handler.messages
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -81,7 +81,8 @@ def read_logged(settings: Settings) -> tuple[pd.DataFrame, list[str]]:
 
 @pytest.fixture(scope="module")
 def read(prometheus_data: PromData) -> Read:
-    frame, logs = read_logged(Settings(prometheus_url=prometheus_data.url, training_days=15))
+    # up to the data's end, not the wall clock: a loaded machine may start the fixture minutes earlier
+    frame, logs = read_logged(Settings(prometheus_url=prometheus_data.url, training_days=15), prometheus_data.end)
     return Read(frame, logs, prometheus_data.end, prometheus_data.truth)
 
 
