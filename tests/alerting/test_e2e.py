@@ -59,6 +59,7 @@ CRISIS = OPENSHIFT_NODE_NAMES[2]
 INTERVAL = 10
 """Seconds between the client's passes (``alerting.interval``; the chart's minimum)."""
 DAY = 86400.0
+RUNBOOKS = "https://docs.example.com/metrics-ai/docs/openshift.md"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def chart_values(predictor_url: str) -> dict[str, Any]:
         "prometheus": {"clusterName": CLUSTER_NAME},
         "alerting": {
             "interval": INTERVAL,
+            "runbookBaseUrl": RUNBOOKS,
             "predictorUrl": predictor_url,
             "modelUrls": dict.fromkeys(ENABLED, predictor_url),
             "rules": rules,
@@ -175,7 +177,11 @@ def wait_until(check: Callable[[], bool], timeout: float, what: Callable[[], str
 def fired(received: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     """(alertname, node, mountpoint or signal) of every firing alert received."""
     return {
-        (a["labels"]["alertname"], a["labels"].get("node", ""), a["labels"].get("mountpoint") or a["labels"].get("signal", ""))
+        (
+            a["labels"]["alertname"],
+            a["labels"].get("node", ""),
+            a["labels"].get("mountpoint") or a["labels"].get("signal", ""),
+        )
         for a in received
         if a["status"] == "firing"
     }
@@ -207,7 +213,9 @@ def test_a_filling_disk_and_an_io_crisis_reach_alertmanager_and_nothing_else(
     prometheus_proc = None
     try:
         wait_until(
-            lambda: 'metrics_ai_alerting_passes_total{outcome="success"}' in scrape(client_url) and client.poll() is None,
+            lambda: (
+                'metrics_ai_alerting_passes_total{outcome="success"}' in scrape(client_url) and client.poll() is None
+            ),
             90,
             lambda: f"no successful pass:\n{scrape(client_url)[-3000:]}\n{client_log.read_text()[-3000:]}",
         )
@@ -237,10 +245,14 @@ def test_a_filling_disk_and_an_io_crisis_reach_alertmanager_and_nothing_else(
     by_name = {a["labels"]["alertname"]: a for a in received if a["status"] == "firing"}
     disk = by_name["MetricsAIFilesystemFillingUp"]
     assert disk["labels"]["severity"] == "critical" and disk["labels"]["cluster"] == CLUSTER_NAME, disk
-    assert f"filesystem {FILLING[1]} on node {FILLING[0]} in cluster {CLUSTER_NAME}" in disk["annotations"]["description"]
+    assert (
+        f"filesystem {FILLING[1]} on node {FILLING[0]} in cluster {CLUSTER_NAME}" in disk["annotations"]["description"]
+    )
     crisis = by_name["MetricsAICrisisAhead"]
     assert crisis["labels"]["severity"] == "warning" and crisis["labels"]["cluster"] == CLUSTER_NAME, crisis
     assert f"io_wait on node {CRISIS} in cluster {CLUSTER_NAME}" in crisis["annotations"]["description"]
+    for name, alert in by_name.items():
+        assert alert["annotations"]["runbook_url"] == f"{RUNBOOKS}#{name.lower()}", alert
 
 
 def scrape_safe(text: str) -> str:
