@@ -6,14 +6,16 @@ probationary period, at most 750 points; no labels), exactly as the training job
 it (:func:`bench.nab_detector.train_probation`). Then every point is sent in time order
 as a V1 request with the history before it through the predictor's Python API
 (``ForecastPredictor.predict_v1``, the code the KServe predictor serves), and the
-answer's ``deviation.score`` goes, one per new point, into a
-:class:`metrics_ai.alarm.DeviationAlarm` with its default (shipped) settings: what the
-alerting client does per entity. Points inside the probationary period are fed too (the
-model has seen them, the alarm learns its reference there; NAB does not score them).
+answer's ``deviation.score`` and the point's value go, one pair per new point, into a
+:class:`metrics_ai.alarm.DeviationAlarm` with its default (shipped) settings and the
+file's step: what the alerting client does per entity. Points inside the probationary
+period are fed too (the model has seen them, the alarm learns its reference there; NAB
+does not score them).
 
-Writes ``OUT/<category>/<name>.csv`` with ``timestamp,value,anomaly_score``: 1 where the
-alarm fires (``metrics_ai_forecast_deviation_alarm == 1``), 0 elsewhere, one row per
-input row. Score it with ``python -m bench.nab_score --data DIR --results OUT``.
+Writes ``OUT/<category>/<name>.csv`` with ``timestamp,value,anomaly_score``: 1 at each
+alarm onset (where the alert as shipped fires: Alertmanager notifies when it starts; the
+exported gauge then holds 1 for ``hold_seconds``), 0 elsewhere, one row per input row.
+Score it with ``python -m bench.nab_score --data DIR --results OUT``.
 """
 
 from __future__ import annotations

@@ -86,8 +86,10 @@ def grid(space: dict[str, tuple[float, ...]]) -> list[AlarmConfig]:
 
 def table(files: dict[str, Kept], settings: Sequence[AlarmConfig]) -> list[dict[str, FileScore]]:
     """Per setting, per file: the NAB score of the alarm's onsets, as ``bench.nab`` writes them."""
-    return [{n: score_file(alarm_flags(k.score, k.value, k.step, cfg), k.windows) for n, k in files.items()}
-            for cfg in settings]
+    return [
+        {n: score_file(alarm_flags(k.score, k.value, k.step, cfg), k.windows) for n, k in files.items()}
+        for cfg in settings
+    ]
 
 
 def best(rows: list[dict[str, FileScore]], names: Sequence[str]) -> int:
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = table(files, settings)
         cv, picks = cross_validate(rows, names)
         pick = best(rows, names)
-        print(f"{label:48} {len(rows):3d} {cv:6.2f} {normalised(list(rows[pick].values())):6.2f}  "
-              f"{describe(settings[pick])}")
+        print(
+            f"{label:48} {len(rows):3d} {cv:6.2f} {normalised(list(rows[pick].values())):6.2f}  "
+            f"{describe(settings[pick])}"
+        )
         if space is GRID:
             folds, searched, chosen = picks, settings, settings[pick]
     if chosen != shipped:

@@ -61,7 +61,9 @@ def test_stationary_noise_rarely_pages(step: int) -> None:
     n = int(30 * DAY / step)
     pages = len(onsets(feed(DeviationAlarm(step=step), noise(n, seed=step), values(n, seed=step))))
     assert pages <= 10
-    flags = sum(DeviationRule().check(e, 0.0, 1.2816)["is_anomaly"] for e in np.abs(np.random.default_rng(0).normal(0, 1, n)))
+    flags = sum(
+        DeviationRule().check(e, 0.0, 1.2816)["is_anomaly"] for e in np.abs(np.random.default_rng(0).normal(0, 1, n))
+    )
     assert flags > 100 * max(pages, 1)
 
 
