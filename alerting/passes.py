@@ -64,7 +64,7 @@ class Pass:
         self.reader = Reader(settings, workers=options.fetch_workers)
         self.inputs = InputBuilder(settings, options.predictor_batch)
         self.client = PredictorClient(options)
-        self.alarms = AlarmBank()
+        self.alarms = AlarmBank(settings.step)
         self.clock = clock
         self._calls = ThreadPoolExecutor(max_workers=len(options.models), thread_name_prefix="predictor")
 
