@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+
 from metrics_ai import __version__
 from metrics_ai.errors import ArtifactError
 from metrics_ai.history import CURRENT_EVENTS, Event, History, HistoryEntry, append_entry, read_history
