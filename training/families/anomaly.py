@@ -53,7 +53,9 @@ class AnomalyTrainer(Trainer):
         ).fit(x_train)
         compiled = CompiledForest.from_sklearn(forest)
         predicted = compiled.is_anomaly(compiled.score(x_test))
-        precision, recall, f1, _ = precision_recall_fscore_support(y_test, predicted, average="binary", zero_division=0)
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_test, predicted, average="binary", zero_division=0
+        )
         centre = np.median(x_train, axis=0)
         mad = np.median(np.abs(x_train - centre), axis=0) * 1.4826
         scale = np.where(mad > 1e-12, mad, np.maximum(x_train.std(axis=0), 1e-9))

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Progress", "TrainOutcome", "Trainer", "no_progress"]
 
-
 @dataclass
 class TrainOutcome:
     """A fitted, backtested family ready to publish.

@@ -83,7 +83,11 @@ def fit_series(
 ) -> tuple[ProphetState, SeriesBacktest | None]:
     """One series' work (picklable for a process pool): backtest if the split allows, final fit."""
     t, v, split, threshold, cfg = job
-    backtest = backtest_series(t, v, split, threshold, cfg) if cfg.min_points <= split < len(t) - 1 else None
+    backtest = (
+        backtest_series(t, v, split, threshold, cfg)
+        if cfg.min_points <= split < len(t) - 1
+        else None
+    )
     return fit_series_prophet(t, v, cfg), backtest
 
 
@@ -105,7 +109,9 @@ class IoCrisisTrainer(Trainer):
         jobs = []
         for key, (t, v) in work:
             if len(t) < cfg.min_points:
-                skipped[series_name(key)] = f"{len(t)} points; a model needs at least {cfg.min_points}"
+                skipped[series_name(key)] = (
+                    f"{len(t)} points; a model needs at least {cfg.min_points}"
+                )
             else:
                 split = int(len(t) * s.train_fraction)
                 jobs.append((series_name(key), (t, v, split, cfg.thresholds[key[2]], cfg)))
@@ -181,7 +187,9 @@ def backtest_figure(backtests: dict[str, SeriesBacktest], limit: int = 4) -> Any
     """Tail forecasts against what happened, for the series that came closest to their threshold."""
     from matplotlib.figure import Figure
 
-    closest = sorted(backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold)[:limit]
+    closest = sorted(
+        backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold
+    )[:limit]
     fig = Figure(figsize=(10, 2.4 * len(closest)))
     for i, name in enumerate(closest):
         b = backtests[name]

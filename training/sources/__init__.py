@@ -39,7 +39,9 @@ def load_data(
         from training.sources.synthetic import generate
 
         prof = get_profile(profile)
-        frame = generate(prof, prof.days or settings.training_days, settings.step, settings.anomaly_rate, settings.seed)
+        frame = generate(
+            prof, prof.days or settings.training_days, settings.step, settings.anomaly_rate, settings.seed
+        )
         return frame, window_of(frame, f"synthetic:{prof.name}")
     if source is DataSource.prometheus:
         from training.sources.prometheus import read_prometheus

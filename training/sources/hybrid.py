@@ -57,16 +57,13 @@ def read_hybrid(
         return _synthetic(settings, profile), note
     real = inject_into_real(real, settings.anomaly_rate, settings.step, settings.seed)
     end = real["timestamp"].max()
-    synthetic = _renamed(
-        generate(profile, settings.training_days, settings.step, settings.anomaly_rate, settings.seed, end=end)
-    )
+    synthetic = _renamed(generate(profile, settings.training_days, settings.step, settings.anomaly_rate,
+                                  settings.seed, end=end))
     chosen = choose_nodes(synthetic, len(real), ratio)
     frame = validate_frame(pd.concat([_plain(real), _plain(chosen)], ignore_index=True), where="hybrid")
     achieved = len(real) / max(1, len(frame))
-    note = (
-        f"hybrid:real={achieved:.2f} (requested {ratio:.2f}) prometheus:{settings.prometheus_url} "
-        f"+ synthetic:{profile.name}, anomalies injected at {settings.anomaly_rate:g}"
-    )
+    note = (f"hybrid:real={achieved:.2f} (requested {ratio:.2f}) prometheus:{settings.prometheus_url} "
+            f"+ synthetic:{profile.name}, anomalies injected at {settings.anomaly_rate:g}")
     log.info("%s", note)
     return frame, note
 
@@ -125,21 +122,12 @@ def inject_into_real(frame: pd.DataFrame, rate: float, step: int, seed: int) -> 
         labels = inject_anomalies(arrays, rate, step, np.random.default_rng([seed, 7919, i]))
         stamps = group.index.get_level_values("timestamp")
         for name in signals:
-            updates.append(
-                pd.DataFrame(
-                    {
-                        "cluster": cluster,
-                        "node": node,
-                        "timestamp": stamps,
-                        "signal": name,
-                        "new_value": arrays[name],
-                        "new_anomaly": labels,
-                    }
-                )
-            )
+            updates.append(pd.DataFrame({"cluster": cluster, "node": node, "timestamp": stamps, "signal": name,
+                                         "new_value": arrays[name], "new_anomaly": labels}))
     if not updates:
         return frame
-    merged = out.merge(pd.concat(updates, ignore_index=True), how="left", on=["cluster", "node", "timestamp", "signal"])
+    merged = out.merge(pd.concat(updates, ignore_index=True), how="left",
+                       on=["cluster", "node", "timestamp", "signal"])
     hit = merged["new_value"].notna().to_numpy()
     out["value"] = np.where(hit, merged["new_value"].to_numpy(), out["value"].to_numpy())
     out["anomaly"] = np.where(hit, merged["new_anomaly"].eq(True).to_numpy(), out["anomaly"].to_numpy())

@@ -76,11 +76,8 @@ def read_prometheus(
         if client is None:
             api.close()
     if collected and not any(s.cluster for s in collected) and settings.cluster_name:
-        log.info(
-            "prometheus: no series has the %r label: all belong to cluster %r (CLUSTER_NAME)",
-            settings.cluster_label,
-            settings.cluster_name,
-        )
+        log.info("prometheus: no series has the %r label: all belong to cluster %r (CLUSTER_NAME)",
+                 settings.cluster_label, settings.cluster_name)
     collected = name_unlabelled(collected, settings.cluster_name)
     fresh = drop_stale(collected, stop, settings.lookback_hours * 3600)
     log_lifecycle(fresh, start, stop, settings.step)
@@ -94,13 +91,8 @@ def read_prometheus(
             f"Prometheus at {api.url} has no usable samples for {sorted(queries)} between "
             f"{pd.Timestamp(start, unit='s', tz='UTC')} and {pd.Timestamp(stop, unit='s', tz='UTC')}"
         )
-    log.info(
-        "prometheus: %d series, %d samples, %s .. %s",
-        len(filled),
-        len(frame),
-        frame["timestamp"].min(),
-        frame["timestamp"].max(),
-    )
+    log.info("prometheus: %d series, %d samples, %s .. %s", len(filled), len(frame),
+             frame["timestamp"].min(), frame["timestamp"].max())
     return frame
 
 
@@ -108,11 +100,8 @@ def _log_cleaning(signal: str, cleaning: Cleaning) -> None:
     if cleaning.non_finite:
         log.info("%s: dropped %d NaN/infinite samples (left as gaps)", signal, cleaning.non_finite)
     if cleaning.counters:
-        log.warning(
-            "%s: query returned raw counter(s) %s; converted to per-second rates, resets handled",
-            signal,
-            cleaning.counters,
-        )
+        log.warning("%s: query returned raw counter(s) %s; converted to per-second rates, resets handled",
+                    signal, cleaning.counters)
     for (_, cluster, node, mountpoint), labels in cleaning.duplicates:
         entity = "/".join(p for p in (cluster, node, mountpoint) if p)
         log.warning("%s: duplicate series for %s (another scraper?) dropped: %s", signal, entity, labels)
@@ -130,11 +119,8 @@ def drop_stale(series: list[CanonicalSeries], end: int, max_age: float) -> list[
         last = max(float(s.timestamps[-1]) for s in items)
         log.warning(
             "stale: dropped %d series of %s (last sample %s, %.1f h before the window end): %s",
-            len(items),
-            "/".join(p for p in (cluster, node) if p),
-            pd.Timestamp(last, unit="s", tz="UTC"),
-            (end - last) / 3600,
-            sorted({s.signal for s in items}),
+            len(items), "/".join(p for p in (cluster, node) if p), pd.Timestamp(last, unit="s", tz="UTC"),
+            (end - last) / 3600, sorted({s.signal for s in items}),
         )
     return kept
 
@@ -152,9 +138,5 @@ def log_lifecycle(series: list[CanonicalSeries], start: int, end: int, step: int
         if first > start + grace:
             log.info("%s: starts mid-window at %s (kept, shorter)", name, pd.Timestamp(first, unit="s", tz="UTC"))
         if last < end - grace:
-            log.warning(
-                "%s: vanished at %s, %.1f h before the window end (kept for what it has)",
-                name,
-                pd.Timestamp(last, unit="s", tz="UTC"),
-                (end - last) / 3600,
-            )
+            log.warning("%s: vanished at %s, %.1f h before the window end (kept for what it has)",
+                        name, pd.Timestamp(last, unit="s", tz="UTC"), (end - last) / 3600)

@@ -157,7 +157,9 @@ def _node_frame(
     return pd.concat(parts, ignore_index=True)
 
 
-def inject_anomalies(signals: dict[str, np.ndarray], rate: float, step: int, rng: np.random.Generator) -> np.ndarray:
+def inject_anomalies(
+    signals: dict[str, np.ndarray], rate: float, step: int, rng: np.random.Generator
+) -> np.ndarray:
     """Spikes, drops and bursts on 1-3 of the anomaly-detector metrics; returns labels.
 
     Modifies ``signals`` (equal-length arrays keyed by :data:`ANOMALY_SIGNALS`) in place;
