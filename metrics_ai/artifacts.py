@@ -37,7 +37,7 @@ from typing import Any
 import joblib
 
 from metrics_ai import __version__
-from metrics_ai.errors import ArtifactError
+from metrics_ai.errors import ArtifactError, ChecksumError, MissingArtifactError
 from metrics_ai.history import CURRENT_EVENTS, Event, History, HistoryEntry, append_entry, read_history
 from metrics_ai.manifest import SCHEMA_VERSION, DataWindow, Manifest, read_manifest
 
@@ -155,15 +155,17 @@ class ModelStore:
 
     def verify(self, version: str | None = None) -> tuple[Manifest, Path]:
         """Check schema version and every file's sha256; return the manifest and folder."""
+        if version is not None and not self.version_dir(version).is_dir():
+            raise MissingArtifactError(f"{self.version_dir(version)}: no such version folder")
         manifest = self.current() if version is None else self.manifest(version)
         folder = self.version_dir(manifest.version)
         for rel, expected in manifest.files.items():
             path = folder / rel
             if not path.is_file():
-                raise ArtifactError(f"{path}: missing (listed in the manifest)")
+                raise MissingArtifactError(f"{path}: missing (listed in the manifest)")
             actual = sha256_file(path)
             if actual != expected:
-                raise ArtifactError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
+                raise ChecksumError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
         return manifest, folder
 
     def history(self) -> list[HistoryEntry]:
@@ -355,5 +357,5 @@ def load_pickle_verified(path: Path, expected_sha256: str) -> Any:
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha256:
-        raise ArtifactError(f"{path}: sha256 mismatch; refusing to unpickle")
+        raise ChecksumError(f"{path}: sha256 mismatch; refusing to unpickle")
     return joblib.load(io.BytesIO(data))
