@@ -81,6 +81,7 @@ class ServedModel(kserve.Model):
         self._lock = threading.Lock()
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
+        metrics.fallback.labels(self.name).set(0)
 
     @property
     def version(self) -> str | None:
@@ -169,7 +170,10 @@ class ServedModel(kserve.Model):
             pointer = self.store.current_pointer()
             self._note_failure(pointer, exc)
             return self._loaded is None and self._fall_back(pointer)
-        if wanted.version == self.version or wanted.version in self._failed_versions:
+        if wanted.version == self.version:
+            self.metrics.fallback.labels(self.name).set(0)  # serving what manifest.json names
+            return False
+        if wanted.version in self._failed_versions:
             return False
         if self._swap_in(wanted.version):
             self.metrics.fallback.labels(self.name).set(0)

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from serving.model import ServedModel
 
@@ -73,7 +74,7 @@ class ReloadWatcher:
         A model still reading then is reported as hung and stays not ready; it is served once
         its read returns.
         """
-        threads = [self._thread(poller, lambda p=poller: p.step(p.model.load), "load") for poller in self.pollers]
+        threads = [self._thread(poller, partial(poller.step, poller.model.load), "load") for poller in self.pollers]
         deadline = time.monotonic() + self.timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -84,7 +85,7 @@ class ReloadWatcher:
         if self.interval <= 0:
             return
         for poller in self.pollers:
-            self._thread(poller, lambda p=poller: self._poll(p), "reload")
+            self._thread(poller, partial(self._poll, poller), "reload")
         threading.Thread(target=self._supervise, name="metrics-ai-reload-supervisor", daemon=True).start()
 
     def stop(self) -> None:

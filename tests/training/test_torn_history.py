@@ -41,6 +41,7 @@ def test_rejections_are_pruned_and_rollback_smoke_tests_its_target(tmp_path: Pat
     assert run_cli(*RUN, "--out", str(tmp_path), env=env).returncode == 0
     store = ModelStore(tmp_path, MODEL)
     current = store.current_version()
+    assert current is not None
     for _ in range(3):  # no anomalies in the data: every later run fails the gate
         worse = run_cli(*RUN, "--out", str(tmp_path), env={**env, "ANOMALY_RATE": "0"})
         assert worse.returncode == 3, worse.stdout + worse.stderr
