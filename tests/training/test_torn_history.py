@@ -60,6 +60,8 @@ def test_rejections_are_pruned_and_rollback_smoke_tests_its_target(tmp_path: Pat
         path.write_bytes(b"\x00" * 16)
         manifest["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
     (store.version_dir(orphan) / MANIFEST).write_text(json.dumps(manifest))
+    listing = run_cli("versions", "--out", str(tmp_path), "--model", MODEL).stdout
+    assert f"{orphan}  orphaned: never current" in listing and f"{current}  current" in listing
     refused = run_cli("rollback", "--out", str(tmp_path), "--model", MODEL, "--version", orphan)
     assert refused.returncode == 2, refused.stderr
     assert "failed the smoke test, not made current" in " ".join(refused.stderr.split())
