@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     """A new version may be at most this much worse than the current one."""
     reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
     """Seconds between manifest polls in the predictor (0: never)."""
+    reload_timeout: float = Field(60.0, gt=0, le=3600, validation_alias=_env("RELOAD_TIMEOUT"))
+    """Seconds one model's reload (read, verify, load) may take before it is reported as hung
+    (a stuck volume); each model reloads on its own thread, so the others carry on."""
+    reverify_interval: float = Field(300.0, ge=0, validation_alias=_env("REVERIFY_INTERVAL"))
+    """Seconds between re-verifications of each serving version's files on disk (0: never);
+    a version deleted or altered under a running predictor is logged and counted."""
     # --- predictor: access and limits ---------------------------------------
     model_management: bool = Field(False, validation_alias=_env("MODEL_MANAGEMENT"))
     """Allow KServe's model repository endpoints (REST ``/v2/repository/models/<name>/load|unload``,

@@ -45,10 +45,12 @@ def build_models(
     settings: Settings,
     metrics: ServingMetrics,
     pool: PredictionPool | None = None,
+    load: bool = True,
 ) -> list[ServedModel]:
     """Create and load each model; a broken one stays registered but not ready.
 
-    Without a ``pool`` every request is answered on the caller's thread (dry runs, tools).
+    Without a ``pool`` every request is answered on the caller's thread (dry runs, tools);
+    ``load`` False leaves loading to the caller (the server loads each model on its own thread).
     """
     fetcher = build_fetcher(settings)
     limits = RequestLimits.from_settings(settings)
@@ -64,7 +66,7 @@ def build_models(
             inline_max_bytes=settings.inline_max_bytes,
             fetch_budget_s=settings.prometheus_fetch_budget,
         )
-        if not model.load():
+        if load and not model.load():
             log.error("%s: not ready: %s", name, model.last_error)
         models.append(model)
     return models
@@ -88,7 +90,12 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
 
     metrics = ServingMetrics()
     pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
-    models = build_models(model_dir, names, settings, metrics, pool)
+    models = build_models(model_dir, names, settings, metrics, pool, load=False)
+    watcher = ReloadWatcher(models, settings.reload_interval, settings.reload_timeout, settings.reverify_interval)
+    watcher.load_all()  # one thread per model: a hung volume delays the start by RELOAD_TIMEOUT at most
+    for model in models:
+        if not model.ready:
+            log.error("%s: not ready: %s", model.name, model.last_error)
     install_error_handler(app)
     install_management_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -102,7 +109,6 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     )
     server.model_repository_extension = GuardedRepositoryExtension(repository, settings.model_management)
     server.dataplane = ServingDataPlane(repository, names)
-    watcher = ReloadWatcher(models, settings.reload_interval)
     watcher.start()
     # Everything loaded so far (libraries, model state) lives for the whole process: move it
     # out of the cyclic GC's reach so collections triggered by requests stay cheap.

@@ -134,7 +134,7 @@ def test_network_policies_admit_client_to_predictors_and_monitoring_to_client(
     assert {"kubernetes.io/metadata.name": "openshift-user-workload-monitoring"} in namespaces
     # no other policy selects the client (they would restrict it further)
     assert [n for n, p in policies.items() if selects(p["podSelector"], labels)] == [NAME]
-    # the predictors admit pods of their own namespace, the client among them
+    # the predictors admit the client (tests/chart/test_chart_access.py: and few others)
     (predictor_rule,) = policies["metrics-ai-predictor"]["ingress"]
     same_namespace = [f["podSelector"] for f in predictor_rule["from"] if set(f) == {"podSelector"}]
     assert any(selects(s, labels) for s in same_namespace)
