@@ -118,9 +118,9 @@ def test_serve_image_installs_only_the_serve_extra() -> None:
     assert "tensorflow" in runs and "must not contain" in runs  # the build fails if TF sneaks in
 
 
-def test_train_image_installs_the_train_extra() -> None:
+def test_train_image_installs_the_train_and_s3_extras() -> None:
     instructions = parse_dockerfile(REPO / IMAGES["train"])
-    assert ("ARG", "EXTRAS=train") in instructions
+    assert ("ARG", "EXTRAS=train,s3") in instructions  # s3: the chart's S3 storage runs metrics_ai.s3sync
     runs = " ".join(a for i, a in instructions if i == "RUN")
     assert "metrics_ai-*.whl)[${EXTRAS}]" in runs
 
