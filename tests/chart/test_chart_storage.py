@@ -183,3 +183,13 @@ def test_the_rendered_s3_command_publishes_and_rolls_back_on_s3(
         after = tmp_path / "after"
         S3Mirror(boto3.client("s3", region_name="us-east-1"), location).pull(after)
     assert ModelStore(after, "anomaly-detector").current_version() == first != second
+
+
+def test_s3_notes_say_how_rollback_and_new_versions_reach_the_predictors(render_raw: Any) -> None:
+    notes = render_raw(S3)["metrics-ai/templates/NOTES.txt"]
+    assert (
+        "oc -n metrics-ai debug job/manual-1 -- python -m metrics_ai.s3sync run --remote s3://models/metrics-ai "
+        "--local /mnt/models -- python -m training rollback --out /mnt/models --model NAME"
+    ) in notes
+    assert "oc -n metrics-ai rollout restart deployment/io-crisis-predictor" in notes  # no hot reload from S3
+    assert "PVC" not in notes

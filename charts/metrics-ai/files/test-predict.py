@@ -24,7 +24,7 @@ def history(
     points: int, step: int, base: float, daily: float, trend: float = 0.0, lo: float = 0.0, hi: float = 1.0
 ) -> dict[str, list[float]]:
     """A regular series ending now: a daily cycle around base plus a linear trend per day."""
-    end = math.floor(time.time() / step) * step
+    end = float(math.floor(time.time() / step) * step)
     stamps = [end - (points - 1 - i) * step for i in range(points)]
     values = [
         min(hi, max(lo, base + daily * math.sin(2 * math.pi * t / DAY) + trend * (t - stamps[0]) / DAY)) for t in stamps
