@@ -20,11 +20,11 @@ import contextlib
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metrics_ai.artifacts import HISTORY, MANIFEST, VERSIONS, ModelStore
+from metrics_ai.artifacts import HISTORY, MANIFEST, VERSIONS, ModelStore, sha256_file
 from metrics_ai.errors import ArtifactError
 from metrics_ai.families import MODEL_NAMES
 
@@ -59,6 +59,14 @@ class S3Location:
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a pull saw: the relative paths on S3, and the sha256 of each mutable file."""
+
+    keys: frozenset[str] = frozenset()
+    mutable: dict[str, str] = field(default_factory=dict)
 
 
 def _mirrored(rel: str) -> bool:
@@ -106,8 +114,8 @@ class S3Mirror:
                     found[rel] = int(obj["Size"])
         return found
 
-    def pull(self, root: Path) -> set[str]:
-        """Make ``root`` hold what S3 holds; return the relative paths seen on S3.
+    def pull(self, root: Path) -> Pulled:
+        """Make ``root`` hold what S3 holds (run it before writing there); return what it saw.
 
         Immutable version files already present locally are not downloaded again; local
         versions that S3 no longer has (pruned by another run) are removed after the switch.
@@ -125,13 +133,16 @@ class S3Mirror:
                 if not folder.name.startswith(".") and (model, VERSIONS, folder.name) not in kept:
                     shutil.rmtree(folder, ignore_errors=True)
             _relink_aliases(ModelStore(root, model))
-        return set(remote)
+        mutable = {rel: sha256_file(root / rel) for rel in remote if _mutable(rel)}
+        return Pulled(frozenset(remote), mutable)
 
-    def push(self, root: Path, pulled: set[str]) -> tuple[int, int]:
+    def push(self, root: Path, pulled: Pulled) -> tuple[int, int]:
         """Upload what is new or changed under ``root``; delete versions this run pruned.
 
-        Only keys in ``pulled`` (seen by this run's :meth:`pull`) are ever deleted, so a
-        version another writer published meanwhile survives. Returns (uploaded, deleted).
+        A manifest or history is uploaded only when this run changed it (a read-only command
+        such as ``versions`` uploads nothing, so it never reverts another writer's switch).
+        Only keys ``pulled`` saw are ever deleted, so a version another writer published
+        meanwhile survives. Returns (uploaded, deleted).
         """
         remote = self.remote()
         local = {
@@ -141,11 +152,14 @@ class S3Mirror:
         }
         uploaded = 0
         for rel in sorted(local, key=_upload_order):
-            if not _mutable(rel) and remote.get(rel) == local[rel].stat().st_size:
+            if _mutable(rel):
+                if pulled.mutable.get(rel) == sha256_file(local[rel]):
+                    continue
+            elif remote.get(rel) == local[rel].stat().st_size:
                 continue
             self.client.upload_file(str(local[rel]), self.location.bucket, self.location.key(rel))
             uploaded += 1
-        doomed = sorted(rel for rel in pulled & set(remote) if rel not in local and "/versions/" in rel)
+        doomed = sorted(rel for rel in pulled.keys & set(remote) if rel not in local and "/versions/" in rel)
         for rel in doomed:
             self.client.delete_object(Bucket=self.location.bucket, Key=self.location.key(rel))
         return uploaded, len(doomed)

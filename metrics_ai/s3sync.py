@@ -8,7 +8,8 @@
 
 It pulls the prefix into ``--local``, runs the command, pushes what it published (also
 when the command exits 3, a rejected version: the rejection is recorded in the history),
-and exits with the command's status. ``pull`` only downloads (to look at versions).
+and exits with the command's status. A pod killed before the push (``activeDeadlineSeconds``)
+leaves S3 as it was. ``pull`` only downloads (to look at versions).
 
 Credentials and endpoint come from the data connection's keys, read once at start:
 ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, ``AWS_S3_ENDPOINT``
@@ -70,7 +71,7 @@ def pull(remote: RemoteOption, local: LocalOption) -> None:
     except SYNC_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"pulled {remote} -> {local}: {len(seen)} files", err=True)
+    typer.echo(f"pulled {remote} -> {local}: {len(seen.keys)} files", err=True)
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
@@ -87,8 +88,9 @@ def run(
     except SYNC_ERRORS as exc:
         typer.echo(f"error: pulling {remote}: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"pulled {remote} -> {local}: {len(seen)} files", err=True)
-    status = subprocess.run(command, check=False).returncode
+    typer.echo(f"pulled {remote} -> {local}: {len(seen.keys)} files", err=True)
+    returncode = subprocess.run(command, check=False).returncode
+    status = returncode if returncode >= 0 else 128 - returncode  # killed by a signal: the shell's code
     try:
         uploaded, deleted = mirror.push(local, seen)
     except SYNC_ERRORS as exc:

@@ -12,7 +12,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from metrics_ai.artifacts import ModelStore
-from metrics_ai.s3store import S3Location, S3Mirror
+from metrics_ai.s3store import Pulled, S3Location, S3Mirror
 from metrics_ai.s3sync import app
 from tests.chart.conftest import CHART_DIR, load_values, pod_spec, selects
 from tests.metrics_ai.test_s3store import publish
@@ -174,7 +174,7 @@ def test_the_rendered_s3_command_publishes_and_rolls_back_on_s3(
         seed = tmp_path / "seed"
         first, second = publish(seed, "one"), publish(seed, "two")
         location = S3Location.parse("s3://models/metrics-ai")
-        S3Mirror(boto3.client("s3", region_name="us-east-1"), location).push(seed, set())
+        S3Mirror(boto3.client("s3", region_name="us-east-1"), location).push(seed, Pulled())
         model = ["--out", str(local), "--model", "anomaly-detector"]
         listed = CliRunner().invoke(app, [*wrapper, *training, "versions", *model])
         assert listed.exit_code == 0, listed.output

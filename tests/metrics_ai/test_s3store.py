@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from metrics_ai.artifacts import DataWindow, ModelStore
 from metrics_ai.errors import ArtifactError
-from metrics_ai.s3store import S3Location, S3Mirror
+from metrics_ai.s3store import Pulled, S3Location, S3Mirror
 from metrics_ai.s3sync import app
 
 BUCKET, PREFIX = "models", "team/metrics-ai"
@@ -70,7 +70,7 @@ def test_location_parsing() -> None:
 def test_push_then_pull_gives_a_verified_store(s3: Any, tmp_path: Path) -> None:
     writer, reader = tmp_path / "writer", tmp_path / "reader"
     v1 = publish(writer, "one")
-    assert mirror(s3).push(writer, set()) == (5, 0)  # state, model.pkl, version manifest, history, switch
+    assert mirror(s3).push(writer, Pulled()) == (5, 0)  # state, model.pkl, version manifest, history, switch
     assert keys(s3) == {
         f"{MODEL}/manifest.json",
         f"{MODEL}/history.jsonl",
@@ -100,7 +100,7 @@ def test_rollback_on_s3_through_the_run_wrapper(s3: Any, tmp_path: Path) -> None
     first = tmp_path / "first"
     v1 = publish(first, "one")
     v2 = publish(first, "two")
-    mirror(s3).push(first, set())
+    mirror(s3).push(first, Pulled())
     work = tmp_path / "pod"
     result = CliRunner().invoke(
         app,
@@ -133,7 +133,7 @@ def test_run_pushes_and_keeps_the_commands_status(s3: Any, tmp_path: Path) -> No
 def test_push_prunes_only_what_this_run_saw(s3: Any, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     old = publish(a, "old")
-    mirror(s3).push(a, set())
+    mirror(s3).push(a, Pulled())
     seen_by_a, seen_by_b = mirror(s3).pull(a), mirror(s3).pull(b)
     # meanwhile another writer publishes a version that b never saw
     other = publish(a, "other")
@@ -150,7 +150,7 @@ def test_push_prunes_only_what_this_run_saw(s3: Any, tmp_path: Path) -> None:
 def test_pull_removes_versions_pruned_elsewhere(s3: Any, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     v1 = publish(a, "one")
-    mirror(s3).push(a, set())
+    mirror(s3).push(a, Pulled())
     seen = mirror(s3).pull(b)
     publish(a, "two")
     ModelStore(a, MODEL).prune(keep=1)
@@ -164,3 +164,18 @@ def test_a_missing_bucket_is_a_clear_error(s3: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["pull", "--remote", "s3://no-such-bucket/x", "--local", str(tmp_path)])
     assert result.exit_code == 1
     assert "NoSuchBucket" in result.output
+
+
+def test_a_read_only_command_uploads_nothing(s3: Any, tmp_path: Path) -> None:
+    """`run -- training versions` must not push its stale manifest over another writer's switch."""
+    a, reader = tmp_path / "a", tmp_path / "reader"
+    publish(a, "one")
+    seen_by_a = mirror(s3).pull(a)
+    mirror(s3).push(a, seen_by_a)
+    seen_by_reader = mirror(s3).pull(reader)
+    newer = publish(a, "two")  # another writer switches meanwhile
+    mirror(s3).push(a, seen_by_a)
+    assert mirror(s3).push(reader, seen_by_reader) == (0, 0)
+    after = tmp_path / "after"
+    mirror(s3).pull(after)
+    assert ModelStore(after, MODEL).current_version() == newer
