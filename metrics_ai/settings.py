@@ -29,6 +29,13 @@ class DataSource(StrEnum):
     files = "files"
 
 
+class DeviationMode(StrEnum):
+    """How resource-forecast's deviation check joins its absolute and percentage tests."""
+
+    both = "both"
+    either = "either"
+
+
 class EnsembleWeighting(StrEnum):
     """How resource-forecast combines its components."""
 
@@ -133,6 +140,10 @@ class Settings(BaseSettings):
     (default: measured best on the real NAB series, bench/accuracy_forecast.py)."""
     forecast_components: str = Field("prophet,arima,lstm", validation_alias=_env("FORECAST_COMPONENTS"))
     """Components resource-forecast must train; leaving one out is explicit."""
+    deviation_rule: DeviationMode = Field(DeviationMode.both, validation_alias=_env("DEVIATION_RULE"))
+    """resource-forecast deviation check: ``both`` the absolute (calibrated half-widths) and the
+    percentage test must hold, or ``either`` one (the original's OR; default: measured better on
+    NAB, bench/nab_detector.py)."""
     disk_threshold: float = Field(90.0, gt=0, le=100, validation_alias=_env("DISK_THRESHOLD"))
     """Used percent at which a filesystem counts as full."""
     io_wait_threshold: float = Field(0.30, gt=0, le=1, validation_alias=_env("IO_WAIT_THRESHOLD"))
@@ -198,6 +209,11 @@ class Settings(BaseSettings):
     def components(self) -> tuple[str, ...]:
         """Forecast components as a tuple, in canonical order."""
         return tuple(self.forecast_components.split(","))
+
+    @property
+    def crisis_thresholds(self) -> dict[str, float]:
+        """Crisis threshold per signal: IO_WAIT_THRESHOLD for io_wait, NET_THRESHOLD for net_rx/net_tx."""
+        return {"io_wait": self.io_wait_threshold, "net_rx": self.net_threshold, "net_tx": self.net_threshold}
 
     @property
     def horizon_points(self) -> int:

@@ -318,7 +318,7 @@ def promtool_tests(rules: list[dict[str, Any]], values: dict[str, Any], rules_fi
         rule = Rule(
             values=alerting["rules"][name],
             for_s=for_s,
-            runbook=f"{alerting['runbookBaseUrl']}#{name.lower()}",
+            runbook=f"{alerting['runbookBaseUrl']}#{name.lower()}" if alerting["runbookBaseUrl"] else None,
             extra_labels=dict(alerting["alertLabels"]),
             chart=values,
         )

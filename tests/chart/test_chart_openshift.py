@@ -269,7 +269,7 @@ def test_training_reads_thanos_with_token_and_service_ca(
     pod = _train_pod(cron)
     (container,) = pod["containers"]
     env = _env(container)
-    assert env["DATA_SOURCE"] == "prometheus"
+    assert env["DATA_SOURCE"] == "hybrid"  # the decision record's choice (docs/openshift.md)
     assert env["PROMETHEUS_URL"] == "https://thanos-querier.openshift-monitoring.svc:9091"
     assert (env["TRAINING_DAYS"], env["ANOMALY_RATE"]) == ("7", "0.03")
     assert env["PROMETHEUS_TOKEN_FILE"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
