@@ -10,8 +10,9 @@ Keys mirror the local paths: ``<prefix>/<model>/manifest.json``,
 Ordering keeps a reader safe: a version's files are uploaded before the manifest that
 names it, and a pull writes each model's ``manifest.json`` last (atomically).
 Not mirrored: dot files (the writer lock, staging folders), symlinks (aliases such as
-``model.pkl`` are recreated on pull), and ``reports/``. S3 has no lock: the two training
-CronJobs must not overlap (each is ``concurrencyPolicy: Forbid``, on different minutes).
+``model.pkl`` are recreated on pull), and ``reports/``. S3 has no lock: of two overlapping
+writers the later push's manifest and history win; a push deletes only versions its own
+pull saw, so a version the other published survives.
 """
 
 from __future__ import annotations
