@@ -36,7 +36,7 @@ def test_client_runs_from_the_serve_image_against_each_inference_service(
         "python", "-m", "alerting", "--predictor", URL, "--port", "9105", "--interval", "60",
         "--models", ",".join(MODELS),
     ]  # fmt: skip
-    (runtime,) = pick.one(default_objects, "ServingRuntime")["spec"]["containers"]
+    (runtime,) = pick.runtime(default_objects)["spec"]["containers"]
     assert container["image"] == runtime["image"]
     # KServe puts Service <name>-predictor (port 80) in front of an InferenceService, in
     # RawDeployment and Serverless mode alike: the template reaches every model's
