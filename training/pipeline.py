@@ -75,14 +75,11 @@ def run_training(
         try:
             trainer = trainer_class(model)(settings, executor)
             first = len(executor.records)
-            own = family_frame(frame, settings, model)
+            own, own_window = family_data(frame, data, settings, model)
             outcome = trainer.fit(own, progress_for(model))
             if len(executor.records) > first:
                 outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
-            store = ModelStore(out, model)
-            with store.locked():  # an update of the same model never switches in between
-                result = publish(store, outcome, data if own is frame else window_of(own, data.source, data.note),
-                                 settings)
+            result = publish_family(out, model, outcome, own_window, settings)
         except Exception as exc:
             log.exception("%s: training failed", model)
             runs.append(FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"))
@@ -91,3 +88,23 @@ def run_training(
             log.error("%s: version %s rejected: %s", model, result.version, result.reason)
         runs.append(FamilyRun(model, time.perf_counter() - start, outcome, result, figures=outcome.figures))
     return runs
+
+
+def family_data(
+    frame: pd.DataFrame, data: DataWindow, settings: Settings, model: str
+) -> tuple[pd.DataFrame, DataWindow]:
+    """``model``'s rows of the read (:func:`~training.sources.windows.family_frame`) and their window."""
+    own = family_frame(frame, settings, model)
+    return own, data if own is frame else window_of(own, data.source, data.note)
+
+
+def publish_family(out: Path, model: str, outcome: TrainOutcome, data: DataWindow, settings: Settings) -> PublishResult:
+    """Publish a trained family into the model root ``out`` under the model's writer lock.
+
+    :func:`~training.publish.publish`: stage, smoke test, quality gate, atomic switch, pruning;
+    an update of the same model never switches in between. What ``python -m training run``
+    does after each fit (the training notebook calls it too).
+    """
+    store = ModelStore(out, model)
+    with store.locked():
+        return publish(store, outcome, data, settings)
