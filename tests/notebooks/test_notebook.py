@@ -30,7 +30,7 @@ SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".r
 
 def source_tree() -> set[Path]:
     """Every path under the repository, less caches and the venv."""
-    found = set()
+    found: set[Path] = set()
     for root, dirs, files in os.walk(REPO):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         found.update(Path(root, name) for name in [*dirs, *files])
@@ -78,13 +78,14 @@ def test_notebook_trains_publishes_and_predicts(tmp_path: Path, monkeypatch: pyt
     client.execute(env=env)
 
     assert source_tree() == before, "the notebook wrote into the source tree"
-    [setup] = [c for c in nb.cells if c.get("id") == "setup"]
-    assert f"out={out}" in text_of(setup)
+    cells = {c.get("id"): c for c in nb.cells}
+    assert f"out={out}" in text_of(cells["setup"])
     store = ModelStore(out, MODEL)
     manifest, _ = store.verify()
     assert manifest.data.source == "synthetic:tiny" and manifest.entities
     assert store.versions() == [manifest.version]
-    assert f"version {manifest.version}: current" in text_of(nb.cells[-3])
+    assert f"gate: {manifest.gate}" in text_of(cells["evaluate"])  # the figures the gate held
+    assert f"version {manifest.version}: current" in text_of(cells["publish"])
     answer = json.loads(text_of(nb.cells[-1]))
     assert answer["model_version"] == manifest.version
     predictions = answer["predictions"]
