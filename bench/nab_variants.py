@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bench.nab import alarm_flags
-from bench.nab_score import TUNE_RULE, board, score_file, window_indices
+from bench.nab_score import NAB_DATA, TUNE_RULE, board, score_file, window_indices
 from metrics_ai.alarm import AlarmConfig
 
 DEFAULT = AlarmConfig()
@@ -70,7 +70,9 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--data DIR --scores DIR``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nab_variants", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder with combined_windows.json")
+    parser.add_argument(
+        "--data", type=Path, default=NAB_DATA, help="NAB-layout folder, combined_windows.json (default: bench/data/nab)"
+    )
     parser.add_argument("--scores", type=Path, required=True, help="python -m bench.nab --scores DIR")
     args = parser.parse_args(argv)
     windows = json.loads((args.data / "combined_windows.json").read_text())
