@@ -87,10 +87,19 @@ def _check_utf8(name: str, array: np.ndarray) -> None:
 
 
 def encode_outputs(request: InferRequest, model: str, version: str, outputs: dict[str, np.ndarray]) -> InferResponse:
-    """Named arrays -> an InferResponse that answers ``request`` (REST JSON or gRPC)."""
+    """Named arrays -> an InferResponse that answers ``request`` (REST JSON or binary, or gRPC).
+
+    Over REST the outputs are binary (the tensor extension) when the request asks for it,
+    all of them (``binary_data_output``) or each requested one (``binary_data``); a request
+    naming outputs gets only those.
+    """
+    requested = request.request_outputs or None
+    unknown = sorted({o.name for o in requested or []} - set(outputs))
+    if unknown:
+        raise InvalidInputError("outputs", f"unknown output(s) {unknown}; expected some of {sorted(outputs)}")
     tensors = []
-    for name, array in outputs.items():
-        array = np.asarray(array)
+    for name in [o.name for o in requested] if requested else list(outputs):
+        array = np.asarray(outputs[name])
         if array.dtype.kind in "OUS":
             array = np.asarray([_to_bytes(v) for v in array.reshape(-1)], dtype=object).reshape(array.shape)
         tensor = InferOutput(name=name, shape=list(array.shape), datatype=from_np_dtype(array.dtype))
@@ -102,6 +111,8 @@ def encode_outputs(request: InferRequest, model: str, version: str, outputs: dic
         model_version=version,
         infer_outputs=tensors,
         from_grpc=request.from_grpc,
+        use_binary_outputs=bool(request.use_binary_outputs),
+        requested_outputs=requested,
     )
 
 

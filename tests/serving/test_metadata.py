@@ -1,0 +1,185 @@
+"""V2 model metadata, and every model driven from it alone with tritonclient over REST and gRPC.
+
+The client reads ``GET /v2/models/<name>`` (gRPC ModelMetadata), builds each declared input
+with the declared name, datatype and shape (``-1``: a length it picks), infers, and checks
+that the outputs are exactly the declared ones, datatype and shape. Only the values come
+from the test: numbers in every signal's range, a signal every history model knows, and
+entity names the models have never seen (so each answers from the request's history).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import tritonclient.grpc as grpcclient
+import tritonclient.http as httpclient
+
+from metrics_ai.artifacts import ModelStore
+from metrics_ai.families import FAMILIES, MODEL_NAMES
+from tests.conftest import Predictor
+from tests.serving.conftest import NO_PROMETHEUS
+
+ROWS, POINTS, STEP = 3, 240, 60
+#: a signal that resource-forecast and io-crisis both answer for a node they have never seen
+SIGNAL = "io_wait"
+
+
+@pytest.fixture(scope="module")
+def server(all_models: Path) -> Iterator[Predictor]:
+    """All five models in one predictor, without Prometheus."""
+    predictor = Predictor(all_models, env=NO_PROMETHEUS)
+    try:
+        predictor.wait_ready()
+        yield predictor
+    finally:
+        predictor.stop()
+
+
+def text_values(model: str, name: str) -> np.ndarray:
+    """One string per row: one unseen cluster of three nodes, unseen entities, a valid signal."""
+    if name == "signal":
+        assert SIGNAL in FAMILIES[model].signals
+        return np.array([SIGNAL.encode()] * ROWS, dtype=object)
+    if name == "cluster":
+        return np.array([b"metadata-cluster"] * ROWS, dtype=object)
+    if name == "mountpoint":
+        return np.array([b"/"] * ROWS, dtype=object)
+    return np.array([f"metadata-{name}-{i}".encode() for i in range(ROWS)], dtype=object)
+
+
+def build(model: str, tensor: dict[str, Any]) -> np.ndarray:
+    """An array of the tensor's declared datatype and shape, -1 dimensions filled in (rows, then points)."""
+    declared = [int(d) for d in tensor["shape"]]
+    shape = [d if d >= 0 else (ROWS if i == 0 else POINTS) for i, d in enumerate(declared)]
+    datatype = tensor["datatype"]
+    if datatype == "BYTES":
+        assert len(shape) == 1, tensor
+        return text_values(model, tensor["name"])
+    if datatype == "INT64":  # unix seconds, one step apart, ending now
+        end = int(time.time()) // STEP * STEP
+        return np.broadcast_to(end - STEP * np.arange(shape[-1])[::-1], shape).astype(np.int64)
+    assert datatype == "FP32", tensor
+    rng = np.random.default_rng(7)
+    return (0.2 + 0.05 * rng.random(shape)).astype(np.float32)  # a ratio, a percent and bytes/s alike
+
+
+def assert_outputs_as_declared(declared: list[dict[str, Any]], got: dict[str, tuple[str, list[int]]]) -> None:
+    """Exactly the declared outputs, each of its datatype and of its shape (-1: the request's rows, or any)."""
+    assert set(got) == {t["name"] for t in declared}
+    for tensor in declared:
+        datatype, shape = got[tensor["name"]]
+        want = [int(d) for d in tensor["shape"]]
+        assert datatype == tensor["datatype"], tensor["name"]
+        assert len(shape) == len(want) and shape[0] == ROWS, (tensor["name"], shape)
+        assert all(w in (-1, s) for w, s in zip(want, shape, strict=True)), (tensor["name"], shape, want)
+
+
+def check_metadata(metadata: dict[str, Any], model: str, version: str) -> None:
+    """Name, platform, current version and the family's declared tensors."""
+    assert metadata["name"] == model
+    assert metadata["platform"] == "metrics-ai"
+    assert metadata["versions"] == [version]
+    predictor = FAMILIES[model].predictor
+    for key, spec in (("inputs", predictor.v2_inputs), ("outputs", predictor.v2_outputs)):
+        served = [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in metadata[key]]
+        assert served == [(n, t.datatype, list(t.shape)) for n, t in spec.items()], key
+        assert served, f"{model} declares no {key}"
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_rest_metadata_drives_the_model(model: str, server: Predictor, all_models: Path) -> None:
+    client = httpclient.InferenceServerClient(f"127.0.0.1:{server.http_port}")
+    metadata = client.get_model_metadata(model)
+    check_metadata(metadata, model, ModelStore(all_models, model).current().version)
+    inputs = []
+    for tensor in metadata["inputs"]:
+        array = build(model, tensor)
+        item = httpclient.InferInput(tensor["name"], list(array.shape), tensor["datatype"])
+        item.set_data_from_numpy(array, binary_data=True)
+        inputs.append(item)
+    result = client.infer(model, inputs)
+    outputs = {o["name"]: (o["datatype"], list(o["shape"])) for o in result.get_response()["outputs"]}
+    assert_outputs_as_declared(metadata["outputs"], outputs)
+    for tensor in metadata["outputs"]:
+        values = result.as_numpy(tensor["name"])
+        assert values.shape == tuple(outputs[tensor["name"]][1])
+        if tensor["datatype"] == "FP32":
+            assert not np.isnan(values).any(), (tensor["name"], values)  # enough points: an answer for every row
+    client.close()
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_grpc_metadata_drives_the_model(model: str, server: Predictor, all_models: Path) -> None:
+    client = grpcclient.InferenceServerClient(f"127.0.0.1:{server.grpc_port}")
+    metadata = client.get_model_metadata(model, as_json=True)
+    check_metadata(metadata, model, ModelStore(all_models, model).current().version)
+    inputs = []
+    for tensor in metadata["inputs"]:
+        array = build(model, tensor)
+        item = grpcclient.InferInput(tensor["name"], list(array.shape), tensor["datatype"])
+        item.set_data_from_numpy(array)
+        inputs.append(item)
+    result = client.infer(model, inputs)
+    response = result.get_response()
+    assert response.model_version == metadata["versions"][0]
+    outputs = {o.name: (o.datatype, [int(d) for d in o.shape]) for o in response.outputs}
+    assert_outputs_as_declared(metadata["outputs"], outputs)
+    for tensor in metadata["outputs"]:
+        values = result.as_numpy(tensor["name"])
+        assert values.shape == tuple(outputs[tensor["name"]][1])
+        if tensor["datatype"] == "FP32":
+            assert not np.isnan(values).any(), (tensor["name"], values)
+    client.close()
+
+
+def test_rest_binary_outputs_tell_never_from_too_few_points(server: Predictor) -> None:
+    """Over REST's binary tensor extension eta_days keeps +inf (never) apart from NaN (too few points);
+    outputs asked for by name come back alone, each in the form asked for; an unknown one is a 400."""
+    client = httpclient.InferenceServerClient(f"127.0.0.1:{server.http_port}")
+    end = int(time.time()) // 300 * 300
+    timestamps = np.zeros((2, 100), dtype=np.int64)
+    timestamps[0] = end - 300 * np.arange(100)[::-1]
+    timestamps[1, :2] = (end - 300, end)
+    values = np.full((2, 100), np.nan, dtype=np.float32)
+    values[0] = 20.0  # a flat disk: never full
+    values[1, :2] = (50.0, 50.1)  # two points: no estimate
+    inputs = []
+    for name, array, datatype in (
+        ("node", np.array([b"metadata-node-0", b"metadata-node-1"], dtype=object), "BYTES"),
+        ("mountpoint", np.array([b"/", b"/"], dtype=object), "BYTES"),
+        ("timestamps", timestamps, "INT64"),
+        ("values", values, "FP32"),
+    ):
+        item = httpclient.InferInput(name, list(array.shape), datatype)
+        item.set_data_from_numpy(array)
+        inputs.append(item)
+    binary = client.infer("disk-eta", inputs)
+    eta = binary.as_numpy("eta_days")
+    assert np.isposinf(eta[0]) and np.isnan(eta[1]), eta
+    asked = [httpclient.InferRequestedOutput("eta_days", binary_data=False)]
+    as_json = client.infer("disk-eta", inputs, outputs=asked).get_response()
+    assert [(o["name"], o["data"]) for o in as_json["outputs"]] == [("eta_days", [None, None])]  # JSON: null for both
+    with pytest.raises(Exception, match="outputs: unknown output"):
+        client.infer("disk-eta", inputs, outputs=[httpclient.InferRequestedOutput("eta")])
+    client.close()
+
+
+def test_an_answer_off_its_declaration_fails_the_check() -> None:
+    """The output check is not vacuous: a wrong datatype, a missing output, a wrong width all fail."""
+    declared = [
+        {"name": "score", "datatype": "FP32", "shape": [-1]},
+        {"name": "f", "datatype": "FP32", "shape": [-1, 4]},
+    ]
+    assert_outputs_as_declared(declared, {"score": ("FP32", [ROWS]), "f": ("FP32", [ROWS, 4])})
+    for wrong in (
+        {"score": ("FP64", [ROWS]), "f": ("FP32", [ROWS, 4])},
+        {"score": ("FP32", [ROWS])},
+        {"score": ("FP32", [ROWS]), "f": ("FP32", [ROWS, 5])},
+    ):
+        with pytest.raises(AssertionError):
+            assert_outputs_as_declared(declared, wrong)
