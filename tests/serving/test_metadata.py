@@ -21,6 +21,7 @@ import tritonclient.http as httpclient
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import MODEL_NAMES
+from serving.metadata import complete
 from tests.conftest import REPO, Predictor
 from tests.serving.conftest import NO_PROMETHEUS
 from tests.serving.metadata_client import (
@@ -121,3 +122,10 @@ def test_an_answer_off_its_declaration_fails_the_check() -> None:
     ):
         with pytest.raises(AssertionError):
             assert_outputs_as_declared(declared, wrong)
+
+
+def test_a_model_without_a_loaded_version_lists_none() -> None:
+    """KServe's metadata gains the platform, and ``versions`` is empty until a version answers."""
+    kserve = {"name": "disk-eta", "platform": "", "inputs": [], "outputs": []}
+    assert complete(kserve, None) == {**kserve, "platform": "metrics-ai", "versions": []}
+    assert complete(kserve, "v1")["versions"] == ["v1"]
