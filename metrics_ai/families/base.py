@@ -89,7 +89,7 @@ class Predictor(ABC):
 
     @abstractmethod
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One V1 prediction per instance, in order (DESIGN.md shapes, sans model_version).
+        """One V1 prediction per instance, in order (docs/api.md shapes, sans model_version).
 
         Raises:
             InvalidInputError: naming the instance and field that is malformed.
@@ -97,7 +97,7 @@ class Predictor(ABC):
 
     @abstractmethod
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """V2 named tensors in, named tensors out (DESIGN.md names and dtypes)."""
+        """V2 named tensors in, named tensors out, as :attr:`v2_inputs` and :attr:`v2_outputs` declare."""
 
     v2_inputs: ClassVar[dict[str, TensorSpec]] = {}
     """V2 input name -> the tensor the family expects (checked on every request, served as metadata)."""
