@@ -205,7 +205,7 @@ class ForecastPredictor(Predictor):
 
     # --- protocol -------------------------------------------------------
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One forecast per instance (DESIGN.md shape)."""
+        """One forecast per instance (the shape docs/api.md documents)."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError("instances", "expected a non-empty list of {entity, signal, history?}")
         jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
