@@ -38,7 +38,8 @@ from metrics_ai.settings import load_settings  # noqa: E402
 from training.families.forecast import ForecastTrainer  # noqa: E402
 from training.forecast_series import SeriesData, forecast_series  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab" / "realAWSCloudwatch"
+#: the NAB CloudWatch series shipped with the repository (bench/data/nab/README.md says where from)
+DATA = Path(__file__).resolve().parent / "data" / "nab" / "realAWSCloudwatch"
 SERIES = {
     "ec2_cpu_utilization_24ae8d": "cpu",
     "ec2_cpu_utilization_53ea38": "cpu",

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bench.nab_detector import serve_points, signal_of, train_probation
+from bench.nab_score import NAB_DATA
 from metrics_ai.alarm import AlarmConfig, AlarmState, DeviationAlarm
 from metrics_ai.errors import MetricsAIError
 
@@ -104,7 +105,9 @@ def run(data: Path, out: Path, epochs: int = 10, scores: Path | None = None) -> 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--data DIR --out DIR [--epochs N]``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nab", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder: <category>/<name>.csv")
+    parser.add_argument(
+        "--data", type=Path, default=NAB_DATA, help="NAB-layout folder: <category>/<name>.csv (default: bench/data/nab)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="where <category>/<name>.csv detections go")
     parser.add_argument("--epochs", type=int, default=10, help="LSTM epochs (the training default: 10)")
     parser.add_argument("--scores", type=Path, help="also keep the served deviation scores here (bench.nab_variants)")

@@ -29,14 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.nab_score import FileScore, normalised, probation_length, score_file, window_indices
+from bench.nab_score import NAB_DATA, FileScore, normalised, probation_length, score_file, window_indices
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families.forecast import ForecastPredictor
 from metrics_ai.series import validate_frame
 from metrics_ai.settings import load_settings
 from training.families.forecast import ForecastTrainer
 
-NAB = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab"
+NAB = NAB_DATA
 #: the signal each file is trained as (it picks per-signal settings and the physical range forecasts are
 #: bounded by; every file trains its own model): CPU percentages are divided by 100 into the cpu signal's
 #: ratio; the temperature, like bytes and counts, is a non-negative quantity

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bench.nab import alarm_flags, series_step
-from bench.nab_score import FileScore, normalised, score_file, window_indices
+from bench.nab_score import NAB_DATA, FileScore, normalised, score_file, window_indices
 from metrics_ai.alarm import AlarmConfig
 
 HOUR, DAY = 3600.0, 86_400.0
@@ -114,7 +114,9 @@ def describe(cfg: AlarmConfig) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--data DIR --scores DIR``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nab_variants", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder with combined_windows.json")
+    parser.add_argument(
+        "--data", type=Path, default=NAB_DATA, help="NAB-layout folder, combined_windows.json (default: bench/data/nab)"
+    )
     parser.add_argument("--scores", type=Path, required=True, help="python -m bench.nab --scores DIR")
     args = parser.parse_args(argv)
     files = load(args.data, args.scores)

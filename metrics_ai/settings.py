@@ -185,6 +185,10 @@ class Settings(BaseSettings):
     inline_max_bytes: int = Field(16 << 10, ge=0, le=1 << 20, validation_alias=_env("INLINE_MAX_BYTES"))
     """Requests up to this size (REST body bytes; V2 tensors at 8 bytes an element) are answered
     on the event loop without a thread hop, unless they need a Prometheus fetch (0: none inline)."""
+    request_trace: bool = Field(False, validation_alias=_env("REQUEST_TRACE"))
+    """Log KServe's two per-request timing lines (logger ``kserve.trace``); the access log stays on either way."""
+    docs_url: bool = Field(False, validation_alias=_env("DOCS_URL"))
+    """Serve KServe's OpenAPI page (Swagger UI) at ``/docs``; ``/openapi.json`` is served either way."""
 
     ray_address: str | None = Field(None, validation_alias=_env("RAY_ADDRESS"))
     """Fan per-series fits out to this Ray cluster when set."""

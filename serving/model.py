@@ -21,6 +21,7 @@ from metrics_ai.errors import InvalidInputError, MetricsAIError, MissingArtifact
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
+from serving.metadata import tensor_metadata
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.recovery import failure_reason, fallback_candidates
@@ -245,6 +246,15 @@ class ServedModel(kserve.Model):
             self._failed_versions.add(version)
         self.last_error = message
         self._publish_ready()
+
+    # --- metadata (GET /v2/models/<name>, gRPC ModelMetadata) -------------------
+    def get_input_types(self) -> list[dict[str, Any]]:
+        """The V2 inputs the family declares: name, datatype, shape (-1: variable)."""
+        return tensor_metadata(self.family.predictor.v2_inputs)
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        """The V2 outputs the family answers: name, datatype, shape (-1: variable)."""
+        return tensor_metadata(self.family.predictor.v2_outputs)
 
     # --- inference ------------------------------------------------------------
     async def predict(

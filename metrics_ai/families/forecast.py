@@ -31,7 +31,7 @@ import numpy as np
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import Family, Predictor
+from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, Predictor, TensorSpec
 from metrics_ai.forecast_crisis import crisis_check
 from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
@@ -53,11 +53,12 @@ def rfc3339(t: float) -> str:
 class ForecastPredictor(Predictor):
     """Per-series fitted state, per-signal pools, NumPy LSTMs."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
-        "entity": ("BYTES", 1),
-        "signal": ("BYTES", 1),
-        "timestamps": ("INT64", 2),
-        "values": ("FP32", 2),
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"entity": TEXT_ROWS, "signal": TEXT_ROWS, **HISTORY_INPUTS}
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "forecast": TensorSpec("FP32", (-1, -1)),
+        "lower": TensorSpec("FP32", (-1, -1)),
+        "upper": TensorSpec("FP32", (-1, -1)),
+        "forecast_timestamps": TensorSpec("INT64", (-1, -1)),
     }
 
     def __init__(self, config: ForecastConfig, state: ForecastState) -> None:
@@ -204,7 +205,7 @@ class ForecastPredictor(Predictor):
 
     # --- protocol -------------------------------------------------------
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One forecast per instance (DESIGN.md shape)."""
+        """One forecast per instance (the shape docs/api.md documents)."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError("instances", "expected a non-empty list of {entity, signal, history?}")
         jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
