@@ -17,6 +17,7 @@ from kserve import InferRequest, InferResponse
 from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
+from metrics_ai.drift import LiveWindow
 from metrics_ai.errors import InvalidInputError, MetricsAIError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.errors import grpc_error
@@ -34,6 +35,8 @@ class Loaded:
 
     predictor: Predictor
     manifest: Manifest
+    drift: LiveWindow | None = None
+    """Its live drift window (None: drift monitoring off, or no reference in the version)."""
 
 
 class ServedModel(kserve.Model):
@@ -78,6 +81,7 @@ class ServedModel(kserve.Model):
         self._lock = threading.Lock()
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
+        metrics.drift.watch(self.name, lambda: self._loaded.drift if self._loaded else None)
 
     @property
     def version(self) -> str | None:
@@ -138,11 +142,12 @@ class ServedModel(kserve.Model):
             if len(predictor.predict_v1(instances)) != len(instances):
                 raise MetricsAIError("smoke request answered the wrong number of predictions")
             predictor.fetcher = self.fetcher
+            drift = self.metrics.drift.window_for(self.name, predictor, folder, manifest)
         except Exception as exc:  # any failure keeps the old version serving
             self._note_failure(wanted.version, exc)
             return False
         previous = self.version
-        self._loaded = Loaded(predictor, manifest)
+        self._loaded = Loaded(predictor, manifest, drift)
         self._publish_ready()
         self.last_error = None
         self.metrics.reload_seconds.labels(self.name).observe(time.perf_counter() - start)
@@ -241,6 +246,8 @@ class ServedModel(kserve.Model):
             positives += self.family.positive(prediction)
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
+        if loaded.drift is not None:
+            loaded.drift.observe(instances, predictions)
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:

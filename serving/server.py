@@ -86,7 +86,7 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     )
     from serving.reload import ReloadWatcher
 
-    metrics = ServingMetrics()
+    metrics = ServingMetrics(drift_window=settings.drift_window)
     pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
     models = build_models(model_dir, names, settings, metrics, pool)
     install_error_handler(app)

@@ -10,6 +10,8 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import precision_recall_fscore_support
 
+from metrics_ai.drift import REFERENCE_FILE, build_reference
+from metrics_ai.drift_features import anomaly_samples
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.anomaly import FAMILY, METRIC_SIGNALS, AnomalyPredictor
 from metrics_ai.features import rolling_features
@@ -35,11 +37,13 @@ class AnomalyTrainer(Trainer):
         wides = wide_by_entity(frame, signals, cfg.sample_interval, labels=("cluster", "node"))
         if not wides:
             raise TrainingError(f"anomaly-detector: no entity has all of {signals}")
-        train_x, test_x, test_y, entities = [], [], [], []
+        train_x, train_rows, test_x, test_y, entities = [], [], [], [], []
         for key, wide in wides.items():
-            feats = rolling_features(wide[signals].to_numpy(), cfg.spec)
+            rows = wide[signals].to_numpy()
+            feats = rolling_features(rows, cfg.spec)
             cut = int(len(wide) * self.settings.train_fraction)
             train_x.append(feats[:cut])
+            train_rows.append(rows[:cut])
             test_x.append(feats[cut:])
             test_y.append(wide["anomaly"].to_numpy()[cut:])
             entities.append(entity_key(*key))
@@ -53,6 +57,10 @@ class AnomalyTrainer(Trainer):
         ).fit(x_train)
         compiled = CompiledForest.from_sklearn(forest)
         predicted = compiled.is_anomaly(compiled.score(x_test))
+        train_scores = compiled.score(x_train)
+        reference = build_reference(
+            anomaly_samples(np.vstack(train_rows), cfg.metrics, train_scores, compiled.is_anomaly(train_scores))
+        )
         precision, recall, f1, _ = precision_recall_fscore_support(
             y_test, predicted, average="binary", zero_division=0
         )
@@ -79,5 +87,5 @@ class AnomalyTrainer(Trainer):
             config=cfg,
             metrics=metrics,
             entities=entities,
-            extra_files={"model.pkl": write_pickle},
+            extra_files={"model.pkl": write_pickle, REFERENCE_FILE: reference.write},
         )
