@@ -2,21 +2,28 @@
 
 Prints single-row V1 throughput and latency at 8 keep-alive clients (wrk) for the three
 models, repeated and interleaved (medians), the ratio to the no-op, and the model time
-for 10,000 rows in one request.
+for 10,000 rows in one request. The anomaly-detector runs twice, with drift monitoring
+(the default) and without (DRIFT_WINDOW=0), while /metrics is scraped every 5 s as
+Prometheus would (each scrape drains the queued requests into the drift window), and the
+cost of monitoring is printed as their ratios.
 
-Run: ``.venv/bin/python bench/serving_anomaly.py [--models DIR] [--seconds 8] [--rounds 3]``
+Run: ``.venv/bin/python -m bench.serving_anomaly [--models DIR] [--seconds 8] [--rounds 3]``
+(quick: ``--seconds 3 --rounds 3``)
 (trains the demo anomaly-detector into a temp dir when --models is not given).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from bench.common import free_port, median_of, python, start, stop, wrk, wrk_with_cpu
@@ -61,10 +68,13 @@ def main() -> None:
     if args.model_time_only:
         print_model_time(root)
         return
-    ours_port, base_port = free_port(), free_port()
+    ours_port, off_port, base_port = free_port(), free_port(), free_port()
     ours, _ = start([python(), "-m", "serving", "--model-dir", str(root), "--models", "anomaly-detector",
                      "--http-port", str(ours_port), "--grpc-port", str(free_port())],
                     f"http://127.0.0.1:{ours_port}", "/v1/models/anomaly-detector")
+    off, _ = start([python(), "-m", "serving", "--model-dir", str(root), "--models", "anomaly-detector",
+                    "--http-port", str(off_port), "--grpc-port", str(free_port())],
+                   f"http://127.0.0.1:{off_port}", "/v1/models/anomaly-detector", env={"METRICS_AI_DRIFT_WINDOW": "0"})
     base, _ = start([python(), "bench/baselines.py", "--port", str(base_port),
                      "--model-pkl", str(root / "anomaly-detector" / "model.pkl")],
                     f"http://127.0.0.1:{base_port}", "/v1/models/noop")
@@ -72,7 +82,11 @@ def main() -> None:
         "noop (kserve.Model)": (f"http://127.0.0.1:{base_port}/v1/models/noop:predict", base.pid),
         "stock sklearn IsolationForest": (f"http://127.0.0.1:{base_port}/v1/models/sklearn-iforest:predict", base.pid),
         "metrics-ai anomaly-detector": (f"http://127.0.0.1:{ours_port}/v1/models/anomaly-detector:predict", ours.pid),
+        "  same, drift monitoring off": (f"http://127.0.0.1:{off_port}/v1/models/anomaly-detector:predict", off.pid),
     }
+    scrapes = threading.Event()
+    scraper = threading.Thread(target=scrape, args=([ours_port, off_port], scrapes), daemon=True)
+    scraper.start()
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     try:
         for url, _ in targets.values():  # warm up
@@ -81,7 +95,9 @@ def main() -> None:
             for name, (url, pid) in targets.items():
                 runs[name].append(wrk_with_cpu(url, {"instances": [ROW]}, args.connections, args.seconds, pid))
     finally:
+        scrapes.set()
         stop(ours)
+        stop(off)
         stop(base)
     noop = median_of(runs["noop (kserve.Model)"])
     print(f"single-row V1, {args.connections} keep-alive clients, {args.rounds} x {args.seconds:g} s (medians)")
@@ -94,7 +110,18 @@ def main() -> None:
         print(f"{name:34} {m['rps']:8.0f} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} {m['errors']:7.0f} "
               f"{m['rps'] / noop['rps']:9.0%} {m['cpu_ms_per_req']:11.3f} "
               f"{noop['cpu_ms_per_req'] / m['cpu_ms_per_req']:9.0%}")
+    on, without = median_of(runs["metrics-ai anomaly-detector"]), median_of(runs["  same, drift monitoring off"])
+    print(f"drift monitoring on / off: req/s {on['rps'] / without['rps']:.3f}, "
+          f"CPU ms/req {on['cpu_ms_per_req'] / without['cpu_ms_per_req']:.3f} (goal: req/s >= 0.95)")
     print_model_time(root)
+
+
+def scrape(ports: list[int], done: threading.Event, every: float = 5.0) -> None:
+    """GET /metrics of each predictor every ``every`` s until ``done`` (as Prometheus does)."""
+    while not done.wait(every):
+        for port in ports:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
 
 
 def print_model_time(root: Path) -> None:
