@@ -188,10 +188,9 @@ class LiveAccuracy(Collector):
         signal = lab["signal"]
         key = (lab.get("cluster", ""), lab["entity"], signal)
         pending = self._forecasts.setdefault(key, deque(maxlen=self.pending + 1))
-        rolling = self.rolling("resource-forecast", signal)
         for forecast in pending:
             errors, inside = score(forecast, ts, vs)
-            rolling.add(errors, inside)
+            self.rolling("resource-forecast", signal).add(errors, inside)
         while pending and pending[0].done == pending[0].times.size:
             pending.popleft()
         mae = (answer.get("backtest") or {}).get("mae_ensemble")
@@ -281,7 +280,9 @@ class LiveAccuracy(Collector):
             "metrics_ai_live_scored", "Answers (points, fills, crisis calls) scored.", labels=ms
         )
         outcomes = CounterMetricFamily(
-            "metrics_ai_live_crisis_outcomes", "io-crisis calls by what happened within the horizon.", [*ms, "outcome"]
+            "metrics_ai_live_crisis_outcomes",
+            "io-crisis calls by what happened within the horizon.",
+            labels=[*ms, "outcome"],
         )
         with self._lock:
             self.forget_stale()
