@@ -243,10 +243,11 @@ class LiveAccuracy(Collector):
         while etas and etas[0][0] + self.disk_horizon <= crossings.seen:
             etas.popleft()  # did not fill within the horizon: nothing to time
         days = (answer.get("eta_days") or {}).get("ensemble")
-        finite = isinstance(days, int | float) and days * DAY <= self.disk_horizon
-        if answer.get("reason") or crossings.above or not finite:
+        if answer.get("reason") or crossings.above or not isinstance(days, int | float):
             return
         issued = float(ts[-1])
+        if days * DAY > self.disk_horizon:
+            return
         if not etas or issued >= etas[-1][0] + self.disk_horizon / self.pending:
             etas.append((issued, issued + float(days) * DAY))
 

@@ -9,7 +9,7 @@
 
 The ``*_samples`` functions name the features; the training side calls them on its
 training data, and :func:`sampler_for` calls them on answered V1 requests, so both sides
-summarise the same thing under the same names.
+summarise the same thing under the same names (V2 tensors too, for the two row models).
 """
 
 from __future__ import annotations
@@ -50,23 +50,29 @@ def _anomaly(predictor: Predictor) -> Sampler:
     assert isinstance(predictor, AnomalyPredictor)
     metrics = predictor.config.metrics
 
-    def sample(instances: list[Any], predictions: list[dict[str, Any]]) -> Samples:
-        rows = predictor.rows_from_instances(instances)
-        scores = [p["score"] for p in predictions]
-        return anomaly_samples(rows, metrics, np.asarray(scores), np.asarray([p["is_anomaly"] for p in predictions]))
+    def sample(request: Any, answer: Any) -> Samples:
+        if isinstance(request, Mapping):  # V2: named tensors in and out
+            return anomaly_samples(request["metrics"], metrics, answer["score"], answer["label"] == -1)
+        rows = predictor.rows_from_instances(request)
+        scores = np.asarray([p["score"] for p in answer])
+        return anomaly_samples(rows, metrics, scores, np.asarray([p["is_anomaly"] for p in answer]))
 
     return sample
 
 
 def _outliers(_: Predictor) -> Sampler:
-    def sample(instances: list[Any], predictions: list[dict[str, Any]]) -> Samples:
-        x = np.asarray([[float(inst[f]) for f in OUTLIER_FEATURES] for inst in instances])
-        return outlier_samples(x, np.asarray([p["score"] for p in predictions]))
+    def sample(request: Any, answer: Any) -> Samples:
+        if isinstance(request, Mapping):  # V2
+            return outlier_samples(request["features"], answer["score"])
+        x = np.asarray([[float(inst[f]) for f in OUTLIER_FEATURES] for inst in request])
+        return outlier_samples(x, np.asarray([p["score"] for p in answer]))
 
     return sample
 
 
-def _history_levels(instances: list[Any], _: list[dict[str, Any]]) -> Samples:
+def _history_levels(instances: Any, _: Any) -> Samples:
+    if isinstance(instances, Mapping):  # V2 requests are not summarised
+        return {}
     levels: dict[str, list[float]] = {}
     for inst in instances:
         history = inst.get("history")
@@ -75,7 +81,9 @@ def _history_levels(instances: list[Any], _: list[dict[str, Any]]) -> Samples:
     return level_samples(levels)
 
 
-def _disk_levels(_: list[Any], predictions: list[dict[str, Any]]) -> Samples:
+def _disk_levels(instances: Any, predictions: Any) -> Samples:
+    if isinstance(instances, Mapping):  # V2 requests are not summarised
+        return {}
     usage = [float(p["current_usage"]) for p in predictions if p.get("current_usage") is not None]
     return level_samples({DISK_SIGNAL: usage})
 
@@ -90,6 +98,11 @@ _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
 
 
 def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
-    """How a served model's answered V1 requests become drift samples (None: not summarised)."""
+    """How a served model's answered requests become drift samples (None: not summarised).
+
+    A sampler takes a V1 request's instances and predictions, or a V2 request's decoded
+    input tensors and output tensors (anomaly-detector and node-outliers; the forecast
+    families summarise V1 requests only).
+    """
     make = _SAMPLERS.get(model)
     return make(predictor) if make else None

@@ -253,4 +253,6 @@ class ServedModel(kserve.Model):
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:
         inputs = decode_inputs(request, type(loaded.predictor).v2_inputs, self.limits)
         outputs = loaded.predictor.infer_v2(inputs)
+        if loaded.drift is not None:
+            loaded.drift.observe(inputs, outputs)
         return encode_outputs(request, self.name, loaded.manifest.version, outputs)

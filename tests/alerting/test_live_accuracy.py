@@ -11,7 +11,7 @@ holds what really happened after the first's forecasts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,7 @@ def come_true(reader: FakeReader, calls: list[tuple[list[Any], list[Any]]], time
 
 
 @pytest.fixture
-def fake_client(predictor: Predictor, tiny_frame: pd.DataFrame) -> Callable[[], tuple[Client, FakeReader]]:
+def fake_client(predictor: Predictor, tiny_frame: pd.DataFrame) -> Iterator[Callable[[], tuple[Client, FakeReader]]]:
     made: list[Client] = []
 
     def make() -> tuple[Client, FakeReader]:

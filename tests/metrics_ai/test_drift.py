@@ -17,6 +17,7 @@ from metrics_ai.drift import (
     psi,
     read_reference,
 )
+from metrics_ai.drift_features import sampler_for
 from metrics_ai.errors import ArtifactError
 
 RNG = np.random.default_rng(7)
@@ -112,3 +113,19 @@ def test_reference_round_trip_and_only_when_listed(tmp_path: Path) -> None:
     (tmp_path / REFERENCE_FILE).write_text("{}", encoding="utf-8")
     with pytest.raises(ArtifactError, match="not a drift reference"):
         read_reference(tmp_path, {REFERENCE_FILE: "sha"})
+
+
+def test_forecast_families_sample_the_latest_level_of_each_history() -> None:
+    forecast = sampler_for("resource-forecast", None)  # type: ignore[arg-type]  # levels need no predictor
+    assert forecast is not None
+    instances = [
+        {"entity": "c", "signal": "cpu", "history": {"timestamps": [1, 2], "values": [0.2, 0.4]}},
+        {"entity": "c", "signal": "memory", "history": {"timestamps": [1, 2], "values": [0.5, 0.6]}},
+        {"entity": "d", "signal": "cpu"},  # fetched by the predictor: not in the request
+    ]
+    got = forecast(instances, [{}] * 3)
+    assert {k: v.tolist() for k, v in got.items()} == {"cpu": [0.4], "memory": [0.6]}
+    disk = sampler_for("disk-eta", None)  # type: ignore[arg-type]  # nor does disk usage
+    assert disk is not None
+    got = disk([{}, {}], [{"current_usage": 71.5}, {"current_usage": None, "reason": "too few points"}])
+    assert {k: v.tolist() for k, v in got.items()} == {"disk_used_pct": [71.5]}

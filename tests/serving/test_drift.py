@@ -88,3 +88,17 @@ def test_drift_monitoring_off(basic_models: Path, start_predictor: Callable[...,
     assert r.status_code == 200
     psi, samples = drift(predictor)
     assert psi == {} and np.isnan(samples)  # no window, no series
+
+
+def test_v2_requests_fill_the_window_too(
+    basic_models: Path, tiny_frame: pd.DataFrame, settings: Settings, start_predictor: Callable[..., Predictor]
+) -> None:
+    predictor = start_predictor(basic_models, MODEL, env={"METRICS_AI_DRIFT_WINDOW": "500"})
+    rows = training_rows(tiny_frame, settings)[0][:500]
+    body = {
+        "inputs": [{"name": "metrics", "datatype": "FP32", "shape": list(rows.shape), "data": rows.ravel().tolist()}]
+    }
+    r = predictor.client.post(f"/v2/models/{MODEL}/infer", json=body)
+    assert r.status_code == 200, r.text
+    psi, samples = drift(predictor)
+    assert samples == 500 and set(psi) == {*AnomalyConfig().metrics, "score", "anomaly"}
