@@ -14,9 +14,9 @@ the usual rule of thumb: under 0.1 no shift, 0.1 to 0.25 a moderate one, over 0.
 major one. (A Kolmogorov-Smirnov statistic needs the raw samples of both sides, or
 loses its exactness on binned ones; PSI is defined on the bins we keep anyway.)
 
-Requests only append to a bounded queue (:meth:`LiveWindow.observe`); turning them into
-samples and counts happens when the window is read (:meth:`LiveWindow.drain`, at a
-scrape), off the request path.
+Requests only append to a queue bounded at a window's worth of rows
+(:meth:`LiveWindow.observe`); turning them into samples and counts happens when the window
+is read (:meth:`LiveWindow.drain`, at a scrape), off the request path.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ REFERENCE_FILE = "drift_reference.json"
 BINS = 10
 EPS = 1e-4
 """Floor of a bin's share in PSI (an empty bin would make it infinite)."""
+QUEUE_ROWS = 1024
+"""Most rows queued between two drains (scrapes): a busy predictor's window refills over a
+few scrapes from a sample of its requests, and the rest cost it nothing."""
 MIN_SAMPLES = 50
 """Fewest training values a feature needs for a reference (fewer: its deciles say nothing)."""
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
@@ -160,31 +163,41 @@ class LiveWindow:
         reference: the served version's reference.
         sampler: turns one (request, answer) into samples per feature.
         size: samples kept per feature (memory: 2 bytes each).
-        pending: requests queued between drains (older ones are dropped: the window
-            holds the latest samples anyway).
+        queue_rows: rows (V1 instances, V2 tensor rows) queued between drains, at most.
     """
 
-    def __init__(self, reference: Reference, sampler: Sampler, size: int, pending: int = 256) -> None:
+    def __init__(self, reference: Reference, sampler: Sampler, size: int, queue_rows: int = QUEUE_ROWS) -> None:
         self.reference = reference
         self.sampler = sampler
         self.size = size
+        self.queue_rows = queue_rows
         self._rings = {name: _Ring(ref, size) for name, ref in reference.features.items()}
-        self._pending: deque[tuple[Any, Any]] = deque(maxlen=pending)
+        self._pending: deque[tuple[Any, Any]] = deque()
+        self._queued = 0
         self._lock = threading.Lock()
 
     def observe(self, request: Any, answer: Any) -> None:
-        """Queue one answered request (the request path's whole cost: one append)."""
+        """Queue one answered request, unless ``queue_rows`` rows already wait.
+
+        The request path's whole cost: a comparison and an append. Once the queue is full (a
+        busy predictor between two scrapes), later requests are not sampled until the next
+        drain: few requests' objects outlive their request (each one held costs the garbage
+        collector), and none is held only to be evicted.
+        """
+        if self._queued >= self.queue_rows:
+            return
+        self._queued += len(next(iter(request.values()))) if isinstance(request, Mapping) else len(request)
         self._pending.append((request, answer))
 
     def drain(self) -> None:
-        """Count the queued requests' samples, newest first, until the window is full."""
+        """Count the queued requests' samples into the window (oldest first)."""
         with self._lock:
             batch = []
             while self._pending:
-                batch.append(self._pending.pop())
+                batch.append(self._pending.popleft())
+            self._queued = 0
             taken: dict[str, list[np.ndarray]] = {}
-            seen = 0
-            for request, answer in batch:  # newest first
+            for request, answer in batch:
                 try:
                     samples = self.sampler(request, answer)
                 except Exception:  # an answered request that cannot be sampled is not counted
@@ -193,11 +206,8 @@ class LiveWindow:
                 for name, values in samples.items():
                     if name in self._rings:
                         taken.setdefault(name, []).append(np.asarray(values, dtype=np.float64).ravel())
-                seen += max((np.size(v) for v in samples.values()), default=0)
-                if seen >= self.size:
-                    break
             for name, parts in taken.items():
-                self._rings[name].add(np.concatenate(parts[::-1]))  # oldest first, so the newest stay
+                self._rings[name].add(np.concatenate(parts))
 
     def psi(self) -> dict[str, float]:
         """PSI per feature with live samples."""

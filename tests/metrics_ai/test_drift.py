@@ -55,7 +55,7 @@ def test_psi_reads_no_shift_moderate_and_major() -> None:
 
 
 def test_window_tracks_a_shift_and_forgets_it() -> None:
-    window = LiveWindow(build_reference(TRAIN), by_value, size=2000)
+    window = LiveWindow(build_reference(TRAIN), by_value, size=2000, queue_rows=2000)
     for _ in range(10):
         window.observe({"x": RNG.normal(0.0, 1.0, 300), "flag": np.zeros(300)}, None)
     window.drain()
@@ -84,22 +84,27 @@ def test_anomaly_share_drift() -> None:
     assert window.psi()["flag"] > PSI_MAJOR
 
 
-def test_pending_requests_are_bounded_and_the_newest_are_kept() -> None:
-    window = LiveWindow(build_reference(TRAIN), by_value, size=500, pending=4)
-    for shift in (3.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0):  # the four shifted ones are pushed out
+def test_the_queue_holds_a_window_and_waits_for_the_next_drain() -> None:
+    window = LiveWindow(build_reference(TRAIN), by_value, size=1000, queue_rows=500)
+    for shift in (0.0, 0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 3.0):  # a queue's worth, then more before a scrape
         window.observe({"x": RNG.normal(shift, 1.0, 125)}, None)
+    assert len(window._pending) == 4  # noqa: SLF001 - the bound under test
     window.drain()
     assert window.samples() == 500 and window.psi()["x"] < PSI_MODERATE
+    for _ in range(8):  # after the drain, requests are sampled again
+        window.observe({"x": RNG.normal(3.0, 1.0, 125)}, None)
+    window.drain()
+    assert window.samples() == 1000 and window.psi()["x"] > PSI_MAJOR  # half the window shifted
 
 
 def test_a_request_that_cannot_be_sampled_is_skipped() -> None:
     def broken(request: Any, _: Any) -> dict[str, np.ndarray]:
-        if request is None:
+        if "bad" in request:
             raise ValueError("not a request")
-        return request
+        return dict(request)
 
     window = LiveWindow(build_reference(TRAIN), broken, size=100)
-    window.observe(None, None)
+    window.observe({"bad": np.zeros(3)}, None)
     window.observe({"x": RNG.normal(0.0, 1.0, 100)}, None)
     window.drain()
     assert window.samples() == 100

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from prometheus_client.parser import text_string_to_metric_families
 
-from metrics_ai.drift import PSI_MAJOR, PSI_MODERATE
+from metrics_ai.drift import PSI_MAJOR, PSI_MODERATE, QUEUE_ROWS
 from metrics_ai.families.anomaly import METRIC_SIGNALS, AnomalyConfig
 from metrics_ai.settings import Settings
 from tests.conftest import Predictor
@@ -29,8 +29,10 @@ def training_rows(frame: pd.DataFrame, settings: Settings) -> list[np.ndarray]:
     return [w[signals].to_numpy()[: int(len(w) * settings.train_fraction)] for w in wides.values()]
 
 
-def send(predictor: Predictor, per_entity: list[np.ndarray], chunk: int = 200) -> None:
-    """Every entity's consecutive rows in requests of ``chunk`` rows (interleaved, as clients would)."""
+def send(predictor: Predictor, per_entity: list[np.ndarray], chunk: int = 100) -> None:
+    """Every entity's consecutive rows in requests of ``chunk`` rows (interleaved, as clients would),
+    with a scrape of /metrics after each round (at most QUEUE_ROWS rows are queued between scrapes)."""
+    assert chunk * len(per_entity) <= QUEUE_ROWS
     longest = max(len(r) for r in per_entity)
     for start in range(0, longest, chunk):
         for rows in per_entity:
@@ -38,6 +40,7 @@ def send(predictor: Predictor, per_entity: list[np.ndarray], chunk: int = 200) -
             if len(part):
                 r = predictor.client.post(f"/v1/models/{MODEL}:predict", json={"instances": part.tolist()})
                 assert r.status_code == 200, r.text
+        assert predictor.client.get("/metrics").status_code == 200
 
 
 def drift(predictor: Predictor) -> tuple[dict[str, float], float]:
