@@ -123,10 +123,11 @@ def _forecast(labels: dict[str, str], p: dict[str, Any], alarms: AlarmBank, inst
         if p.get(field):
             yield "metrics_ai_forecast", (*key, value_type), float(p[field][-1])
     history = instance["history"]
-    yield "metrics_ai_forecast_actual", key, float(history["values"][-1])
+    actual = float(history["values"][-1])
+    yield "metrics_ai_forecast_actual", key, actual
     score = float(p["deviation"]["score"])
     yield "metrics_ai_forecast_deviation_score", key, score
-    state = alarms.update((labels["entity"], labels["signal"]), float(history["timestamps"][-1]), score)
+    state = alarms.update((labels["entity"], labels["signal"]), float(history["timestamps"][-1]), score, actual)
     yield "metrics_ai_forecast_anomaly_likelihood", key, float(state.likelihood)
     yield "metrics_ai_forecast_deviation_alarm", key, 1.0 if state.firing else 0.0
 

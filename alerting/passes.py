@@ -65,7 +65,7 @@ class Pass:
         self.reader = Reader(settings, workers=options.fetch_workers)
         self.inputs = InputBuilder(settings, options.predictor_batch)
         self.client = PredictorClient(options)
-        self.alarms = AlarmBank()
+        self.alarms = AlarmBank(settings.step)
         self.accuracy = LiveAccuracy()
         self.clock = clock
         self._calls = ThreadPoolExecutor(max_workers=len(options.models), thread_name_prefix="predictor")

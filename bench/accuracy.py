@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="forecast,nab,disk")
     parser.add_argument("--plots", type=Path)
-    parser.add_argument("--nab", type=Path, default=nab_detector.NAB, help="the NAB folder (../shared/data/nab)")
+    parser.add_argument("--nab", type=Path, default=nab_detector.NAB, help="the NAB folder (default: bench/data/nab)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
     epochs = 2 if args.quick else 10

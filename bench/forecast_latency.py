@@ -1,7 +1,7 @@
 """resource-forecast request latency at the predictor (no HTTP): batch 1 and batch 100.
 
 Each instance brings one day of 1-minute history (1,440 points), as RFC 3339 strings
-(what a JSON client sends) or unix seconds. Budget (DESIGN.md): p50 under 20 ms per
+(what a JSON client sends) or unix seconds. Budget: p50 under 20 ms per
 entity; a batch of 100 costs at most 100 single requests.
 
     .venv/bin/python bench/forecast_latency.py [--model-dir MODELS] [--repeats 200]

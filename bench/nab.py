@@ -6,14 +6,16 @@ probationary period, at most 750 points; no labels), exactly as the training job
 it (:func:`bench.nab_detector.train_probation`). Then every point is sent in time order
 as a V1 request with the history before it through the predictor's Python API
 (``ForecastPredictor.predict_v1``, the code the KServe predictor serves), and the
-answer's ``deviation.score`` goes, one per new point, into a
-:class:`metrics_ai.alarm.DeviationAlarm` with its default (shipped) settings: what the
-alerting client does per entity. Points inside the probationary period are fed too (the
-model has seen them, the alarm learns its reference there; NAB does not score them).
+answer's ``deviation.score`` and the point's value go, one pair per new point, into a
+:class:`metrics_ai.alarm.DeviationAlarm` with its default (shipped) settings and the
+file's step: what the alerting client does per entity. Points inside the probationary
+period are fed too (the model has seen them, the alarm learns its reference there; NAB
+does not score them).
 
-Writes ``OUT/<category>/<name>.csv`` with ``timestamp,value,anomaly_score``: 1 where the
-alarm fires (``metrics_ai_forecast_deviation_alarm == 1``), 0 elsewhere, one row per
-input row. Score it with ``python -m bench.nab_score --data DIR --results OUT``.
+Writes ``OUT/<category>/<name>.csv`` with ``timestamp,value,anomaly_score``: 1 at each
+alarm onset (where the alert as shipped fires: Alertmanager notifies when it starts; the
+exported gauge then holds 1 for ``hold_seconds``), 0 elsewhere, one row per input row.
+Score it with ``python -m bench.nab_score --data DIR --results OUT``.
 """
 
 from __future__ import annotations
@@ -26,16 +28,31 @@ import numpy as np
 import pandas as pd
 
 from bench.nab_detector import serve_points, signal_of, train_probation
-from metrics_ai.alarm import AlarmConfig, DeviationAlarm
+from bench.nab_score import NAB_DATA
+from metrics_ai.alarm import AlarmConfig, AlarmState, DeviationAlarm
 from metrics_ai.errors import MetricsAIError
 
 
-def alarm_flags(scores: np.ndarray, config: AlarmConfig | None = None) -> np.ndarray:
-    """0/1 per point: the alarm fed every answered point's score in order (NaN: no new point)."""
-    alarm = DeviationAlarm(config)
+def series_step(seconds: np.ndarray) -> float:
+    """The series' step: the median gap between consecutive timestamps (seconds; 300 on NAB)."""
+    gaps = np.diff(np.asarray(seconds, dtype=np.float64))
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else 300.0
+
+
+def alarm_states(
+    scores: np.ndarray, values: np.ndarray, step: float, config: AlarmConfig | None = None
+) -> list[tuple[int, AlarmState]]:
+    """``(index, state)`` of every answered point (finite score), fed in order as the client feeds it."""
+    alarm = DeviationAlarm(config, step)
+    return [(int(i), alarm.update(float(scores[i]), float(values[i]))) for i in np.flatnonzero(np.isfinite(scores))]
+
+
+def alarm_flags(scores: np.ndarray, values: np.ndarray, step: float, config: AlarmConfig | None = None) -> np.ndarray:
+    """0/1 per point: 1 at each alarm onset (where Alertmanager would notify), NaN score: no new point."""
     out = np.zeros(scores.size, dtype=np.int8)
-    for i in np.flatnonzero(np.isfinite(scores)):
-        out[i] = alarm.update(float(scores[i])).firing
+    for i, state in alarm_states(scores, values, step, config):
+        out[i] = state.onset
     return out
 
 
@@ -57,7 +74,7 @@ def detect_file(
         return out, np.full(len(raw), np.nan), f"not trained ({exc}): never fires"
     seconds = (stamps.astype("int64") // 10**9).to_numpy(dtype=np.float64)
     served = serve_points(predictor, seconds, values, signal, start=0)
-    out["anomaly_score"] = alarm_flags(served.score, config)
+    out["anomaly_score"] = alarm_flags(served.score, values, series_step(seconds), config)
     return out, served.score, ""
 
 
@@ -88,7 +105,9 @@ def run(data: Path, out: Path, epochs: int = 10, scores: Path | None = None) -> 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--data DIR --out DIR [--epochs N]``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nab", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder: <category>/<name>.csv")
+    parser.add_argument(
+        "--data", type=Path, default=NAB_DATA, help="NAB-layout folder: <category>/<name>.csv (default: bench/data/nab)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="where <category>/<name>.csv detections go")
     parser.add_argument("--epochs", type=int, default=10, help="LSTM epochs (the training default: 10)")
     parser.add_argument("--scores", type=Path, help="also keep the served deviation scores here (bench.nab_variants)")

@@ -29,17 +29,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.nab_score import FileScore, normalised, probation_length, score_file, window_indices
+from bench.nab_score import NAB_DATA, FileScore, normalised, probation_length, score_file, window_indices
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families.forecast import ForecastPredictor
 from metrics_ai.series import validate_frame
 from metrics_ai.settings import load_settings
 from training.families.forecast import ForecastTrainer
 
-NAB = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab"
-#: the signal each file is trained as (it picks per-signal settings; every file trains its own model)
-SIGNALS = {"cpu": "cpu", "temperature": "cpu", "grok_asg": "cpu", "network_in": "net_rx",
+NAB = NAB_DATA
+#: the signal each file is trained as (it picks per-signal settings and the physical range forecasts are
+#: bounded by; every file trains its own model): CPU percentages are divided by 100 into the cpu signal's
+#: ratio; the temperature, like bytes and counts, is a non-negative quantity
+SIGNALS = {"cpu": "cpu", "temperature": "net_rx", "grok_asg": "cpu", "network_in": "net_rx",
            "request_count": "net_rx", "disk_write": "net_tx"}
+DIVISORS = {"cpu": 100.0}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 BATCH = 500
 #: repeat silences of an alert layer (hours at 5-minute points) and why each length
@@ -132,6 +135,7 @@ def stream_file(data: Path, name: str, windows: list[tuple[str, str]], epochs: i
     stamps = pd.to_datetime(raw["timestamp"], utc=True)
     n, p = len(raw), probation_length(len(raw))
     signal = signal_of(name)
+    raw["value"] = raw["value"] / DIVISORS.get(signal, 1.0)
     run = FileRun(name, window_indices(stamps.dt.tz_localize(None).to_numpy(), windows), np.zeros(n, bool),
                   np.zeros(n, bool), np.zeros(n), p, 0.0)
     y = raw["value"].to_numpy(dtype=np.float64)

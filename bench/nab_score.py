@@ -35,6 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: the NAB files shipped with the repository, the default ``--data`` (bench/data/nab/README.md: where from)
+NAB_DATA = Path(__file__).resolve().parent / "data" / "nab"
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -209,7 +212,9 @@ def board(scores: dict[str, FileScore]) -> tuple[float, float, float]:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--data DIR --results OUT [--nab NAB_CHECKOUT]``."""
     parser = argparse.ArgumentParser(prog="python -m bench.nab_score", description="NAB standard-profile score")
-    parser.add_argument("--data", type=Path, required=True, help="NAB-layout folder with combined_windows.json")
+    parser.add_argument(
+        "--data", type=Path, default=NAB_DATA, help="NAB-layout folder, combined_windows.json (default: bench/data/nab)"
+    )
     parser.add_argument("--results", type=Path, required=True, help="python -m bench.nab's --out folder")
     parser.add_argument("--nab", type=Path, help="a NAB checkout: score its stored detectors on the same files")
     args = parser.parse_args(argv)

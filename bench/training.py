@@ -4,7 +4,7 @@ Per profile, one process (``bench/training_child.py``) generates the synthetic d
 once and trains every family in a child forked from it (fit, backtest, publish, as
 ``python -m training run`` does): each family's wall time and peak memory are its
 own, and the process's total wall time (Python start, imports, data, all five) is
-the "one run" figure the budgets in DESIGN.md are about (demo < 3 min, cluster-100
+the "one run" figure the budgets are about (demo < 3 min, cluster-100
 < 15 min on 2 cores). Cost per series = the family's seconds / its series.
 
     .venv/bin/python -m bench.training [--profile demo|cluster-100|both] [--models a,b]

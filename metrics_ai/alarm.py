@@ -1,95 +1,91 @@
-"""The deviation alarm with memory: from resource-forecast's per-point deviation score to a page.
+"""The deviation alarm with memory: from resource-forecast's per-point deviation to a page.
 
 The served ``deviation.score`` judges one point against the one-step forecast made
 before it, with no memory: wired straight to a page it fires on every noisy point
-(docs/BENCHMARKS.md, NAB section). :class:`DeviationAlarm` keeps, per entity, a little
-state over the scores fed to it, one per new data point in time order:
+(docs/BENCHMARKS.md, NAB section). :class:`DeviationAlarm` keeps, per series, a little
+state over what it is fed, one ``(score, value)`` per new data point in time order,
+and starts an alarm on either of two surprises:
 
-1. **Anomaly likelihood** (after Numenta's, Ahmad et al. 2017): the mean of the last
-   ``short_window`` scores is compared with the distribution (mean, standard deviation)
-   of such short means over the ``long_window`` points before them; the likelihood is
-   the Gaussian probability of a short mean no larger than this one, ``Phi(z)``, so it
-   is near 1 only when recent deviations are unusually large *for this series*. A noisy
-   series whose deviations are often high raises its own bar; a quiet one alarms on less.
-2. **Hysteresis and minimum duration**: the alarm fires once the likelihood has been at
-   or above ``fire_likelihood`` for ``min_duration`` consecutive points, and clears when
-   it falls below ``clear_likelihood`` (or after ``max_firing`` points at most).
-3. **Refractory period**: after it clears, it cannot fire again for ``refractory`` points,
-   so one incident pages once.
+1. **A deviation unlike the last day's.** The served score is turned back into the
+   deviation it squashes (``-ln(1 - score)``: the distance from the forecast in units of
+   two critical bands) and averaged over ``short_window_seconds``. Its *likelihood* is
+   the share of the short means of the ``reference_seconds`` before that lie below it
+   (an empirical, Numenta-style anomaly likelihood: near 1 when the deviation is
+   unusually large *for this series*; a noisy series raises its own bar). An alarm
+   starts when the short mean passes the reference's largest by ``record_margin``
+   (and at least one critical band).
+2. **A value outside the recent range** (NAB's HTM detector calls it a spatial anomaly):
+   the value passes the lowest or highest value of the ``range_window_seconds`` before it
+   by more than ``range_margin`` times their spread; the likelihood is then 1.
 
-The shipped defaults fire as a pulse (``max_firing=1``: one point, one page, then 12 hours
-of refractory on a 5-minute step) on a short mean of 3 points against the last 1.5 days:
-NAB, like a pager, charges every alarming point outside an incident, and holding the alarm
-while the likelihood stays above ``clear_likelihood`` (hysteresis) scored lower
-(docs/BENCHMARKS.md, "The deviation alarm"); the hysteresis stays available for callers
-that want an alert held while the deviation lasts (``max_firing=0``).
+**Onset, hold, refractory.** ``onset`` is true at the point a new alarm starts, unless
+one started in the ``refractory_seconds`` before: one incident pages once, and that is
+what NAB scores. ``firing`` is true from an onset for ``hold_seconds``, so the exported
+gauge stays 1 long enough to be scraped and for an alert rule's ``for:`` to pass: keep
+``hold_seconds`` above the rule's ``for:`` plus a scrape interval plus the client's pass
+interval (the defaults: 3600 s against ``for: 2m``, 30 s scrapes and 60 s passes).
 
-For alert rules: with the defaults ``firing`` is true for one data point (until the next
-point's update), so a rule on ``metrics_ai_forecast_deviation_alarm == 1`` needs
-``for: 0m`` (a longer ``for:`` would never see it hold); ``keep_firing_for`` can keep the
-alert visible for a while after.
-
-Until ``min_history`` scores have been seen the likelihood is 0.5 and nothing fires.
-Each update is O(1): running sums over two ring buffers, no refit. Pure stdlib.
+Durations are in seconds; the alarm is given the series' step (seconds between points)
+and counts ``max(1, round(seconds / step))`` points, so the same settings mean the same
+time on a 60 s step as on a 300 s one. Nothing fires before ``min_history_seconds`` of
+points (the likelihood is 0.5 until then). Each update is O(log n) plus one sorted insert
+into the reference. Pure stdlib.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, fields
+
+#: deviations below this (``-ln(1 - score)``; 0.5 is one critical band) never start an alarm: a flat
+#: series (a reference of zeros) does not page on its first rounding-sized deviation
+MIN_DEVIATION = 0.25
+#: largest served score taken (``-ln(1e-12)`` = 27.6 units)
+_TOP = 1.0 - 1e-12
 
 
 @dataclass(frozen=True)
 class AlarmConfig:
     """Settings of :class:`DeviationAlarm`; the defaults are the frozen, benchmarked ones.
 
-    Lengths are in data points (one served score per new point: 5 minutes on a 300 s step).
-    The defaults were chosen on five NAB files and then scored, unchanged, on five others
-    (docs/BENCHMARKS.md, "The deviation alarm").
+    Chosen by leave-one-file-out cross-validation on NAB files (docs/BENCHMARKS.md,
+    "The deviation alarm"). Durations are seconds of series time.
 
     Attributes:
-        short_window: scores averaged into the short mean.
-        long_window: past short means whose mean and deviation make the reference.
-        min_history: scores needed before the alarm can fire (``>= short_window + 2``).
-        fire_likelihood: likelihood at or above which a point counts towards firing.
-        clear_likelihood: likelihood below which a firing alarm clears (``<= fire_likelihood``).
-        min_duration: consecutive points at or above ``fire_likelihood`` before firing.
-        max_firing: longest a single firing lasts, in points (0: no limit).
-        refractory: points after clearing during which it cannot fire again.
-        min_std: floor of the reference's standard deviation (scores are in [0, 1]), so a
-            series whose deviations were all zero does not fire on the first tiny one.
+        short_window_seconds: deviations averaged into the short mean.
+        reference_seconds: the short means before it that make the reference.
+        record_margin: share by which the short mean must pass the reference's largest.
+        range_window_seconds: values whose range a new value must leave (0: off).
+        range_margin: share of that range the value must pass its edge by.
+        min_history_seconds: series time seen before the alarm can start.
+        refractory_seconds: no new onset within this long after one.
+        hold_seconds: ``firing`` stays true this long from an onset (at least one point).
     """
 
-    short_window: int = 3
-    long_window: int = 432
-    min_history: int = 288
-    fire_likelihood: float = 0.9999
-    clear_likelihood: float = 0.999
-    min_duration: int = 1
-    max_firing: int = 1
-    refractory: int = 144
-    min_std: float = 0.02
+    short_window_seconds: float = 900.0
+    reference_seconds: float = 86_400.0
+    record_margin: float = 0.5
+    range_window_seconds: float = 2_592_000.0
+    range_margin: float = 0.0
+    min_history_seconds: float = 86_400.0
+    refractory_seconds: float = 86_400.0
+    hold_seconds: float = 3_600.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"{f.name}: must be a finite number, got {value!r}")
-        for name in ("short_window", "long_window", "min_duration"):
-            if getattr(self, name) < 1 or not isinstance(getattr(self, name), int):
-                raise ValueError(f"{name}: must be an integer >= 1, got {getattr(self, name)!r}")
-        for name in ("max_firing", "refractory"):
-            if getattr(self, name) < 0 or not isinstance(getattr(self, name), int):
-                raise ValueError(f"{name}: must be an integer >= 0, got {getattr(self, name)!r}")
-        if not isinstance(self.min_history, int) or self.min_history < self.short_window + 2:
-            raise ValueError(f"min_history: must be an integer >= short_window + 2, got {self.min_history!r}")
-        if not 0.5 < self.fire_likelihood < 1.0:
-            raise ValueError(f"fire_likelihood: must be in (0.5, 1), got {self.fire_likelihood!r}")
-        if not 0.5 <= self.clear_likelihood <= self.fire_likelihood:
-            raise ValueError(f"clear_likelihood: must be in [0.5, fire_likelihood], got {self.clear_likelihood!r}")
-        if not 0.0 < self.min_std < 1.0:
-            raise ValueError(f"min_std: must be in (0, 1), got {self.min_std!r}")
+            if value < 0:
+                raise ValueError(f"{f.name}: must be >= 0, got {value!r}")
+        for name in ("short_window_seconds", "reference_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: must be > 0 seconds, got {getattr(self, name)!r}")
+        for name in ("record_margin", "range_margin"):
+            if getattr(self, name) > 10:
+                raise ValueError(f"{name}: must be in [0, 10], got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -97,97 +93,135 @@ class AlarmState:
     """What one update concluded."""
 
     likelihood: float
-    """[0, 1]: near 1 when recent deviations are unusually large for this series"""
+    """[0, 1]: near 1 when the latest deviation or value is unusual for this series"""
+    onset: bool
+    """a new alarm starts at this point (what pages, and what NAB scores)"""
     firing: bool
+    """within ``hold_seconds`` of the latest onset (what the exported gauge shows)"""
 
 
-def normal_cdf(z: float) -> float:
-    """Standard normal ``P(Z <= z)``."""
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+def points(seconds: float, step: float) -> int:
+    """``seconds`` of series time as a count of points ``step`` seconds apart (at least 1)."""
+    return max(1, round(seconds / step))
 
 
-class _Window:
-    """Ring buffer with a running sum and sum of squares, resummed every ``size`` pushes.
-
-    The resum (O(size) once per ``size`` updates, so O(1) amortised) keeps the rounding
-    of months of add/subtract from drifting the mean and variance.
-    """
+class _SortedWindow:
+    """The last ``size`` values, also kept sorted (largest and rank in O(1) / O(log n))."""
 
     def __init__(self, size: int) -> None:
-        self.values: deque[float] = deque()
+        self.recent: deque[float] = deque()
+        self.sorted: list[float] = []
         self.size = size
-        self.total = 0.0
-        self.squares = 0.0
-        self._pushes = 0
 
     def push(self, value: float) -> None:
-        self.values.append(value)
-        self.total += value
-        self.squares += value * value
-        if len(self.values) > self.size:
-            old = self.values.popleft()
-            self.total -= old
-            self.squares -= old * old
-        self._pushes += 1
-        if self._pushes % self.size == 0:
-            self.total = math.fsum(self.values)
-            self.squares = math.fsum(v * v for v in self.values)
+        self.recent.append(value)
+        bisect.insort(self.sorted, value)
+        if len(self.recent) > self.size:
+            del self.sorted[bisect.bisect_left(self.sorted, self.recent.popleft())]
 
-    def mean(self) -> float:
-        return self.total / len(self.values)
+    def below(self, value: float) -> float:
+        """Share of the values below ``value`` (0.5 when empty)."""
+        return bisect.bisect_left(self.sorted, value) / len(self.sorted) if self.sorted else 0.5
 
-    def std(self) -> float:
-        n = len(self.values)
-        mean = self.total / n
-        return math.sqrt(max(self.squares / n - mean * mean, 0.0))
+
+class _Deviation:
+    """Short mean of the deviation against the short means of the reference before it."""
+
+    def __init__(self, short: int, reference: int, margin: float) -> None:
+        self._short: deque[float] = deque()
+        self._size = short
+        self._total = 0.0
+        self._pending: deque[float] = deque()  # short means not yet old enough for the reference
+        self._reference = _SortedWindow(reference)
+        self._margin = margin
+
+    def update(self, score: float) -> tuple[float, bool]:
+        """``(likelihood, record)`` of the short mean ending with ``score``."""
+        self._short.append(-math.log1p(-min(max(score, 0.0), _TOP)))
+        self._total += self._short[-1]
+        if len(self._short) > self._size:
+            self._total -= self._short.popleft()
+        mean = max(self._total / len(self._short), 0.0)
+        ref = self._reference.sorted
+        record = bool(ref) and mean > max((1.0 + self._margin) * ref[-1], MIN_DEVIATION)
+        likelihood = self._reference.below(mean)
+        # the reference only holds short means that share no deviation with the current one
+        self._pending.append(mean)
+        if len(self._pending) > self._size:
+            self._reference.push(self._pending.popleft())
+        return likelihood, record
+
+
+class _Range:
+    """Lowest and highest value of a sliding window (monotonic queues: O(1) amortised)."""
+
+    def __init__(self, size: int, margin: float) -> None:
+        self._size, self._margin, self._index = size, margin, 0
+        self._low: deque[tuple[int, float]] = deque()
+        self._high: deque[tuple[int, float]] = deque()
+
+    def update(self, value: float) -> bool:
+        """Whether ``value`` passes the window's edge by more than the margin; then it joins the window."""
+        beyond = False
+        if self._low:
+            low, high = self._low[0][1], self._high[0][1]
+            reach = self._margin * (high - low)
+            beyond = value > high + reach or value < low - reach
+        self._index += 1
+        while self._low and self._low[-1][1] >= value:
+            self._low.pop()
+        while self._high and self._high[-1][1] <= value:
+            self._high.pop()
+        self._low.append((self._index, value))
+        self._high.append((self._index, value))
+        for queue in (self._low, self._high):
+            if queue[0][0] <= self._index - self._size:
+                queue.popleft()
+        return beyond
 
 
 class DeviationAlarm:
-    """Stateful per entity; feed one served deviation score per NEW data point, in time order."""
+    """Stateful per series; feed one ``(score, value)`` per NEW data point, in time order.
 
-    def __init__(self, config: AlarmConfig | None = None) -> None:
-        self.config = config or AlarmConfig()
-        self._short = _Window(self.config.short_window)
-        self._long = _Window(self.config.long_window)
-        self._pending: deque[float] = deque()  # short means not yet old enough for the reference
+    Args:
+        config: the settings (default: the shipped ones).
+        step: seconds between the series' points (the alerting client's STEP; NAB's 300).
+    """
+
+    def __init__(self, config: AlarmConfig | None = None, step: float = 60.0) -> None:
+        if isinstance(step, bool) or not isinstance(step, int | float) or not math.isfinite(step) or step <= 0:
+            raise ValueError(f"step: must be a positive number of seconds, got {step!r}")
+        cfg = self.config = config or AlarmConfig()
+        self.step = float(step)
+        short = points(cfg.short_window_seconds, step)
+        self._deviation = _Deviation(short, points(cfg.reference_seconds, step), cfg.record_margin)
+        self._range = _Range(points(cfg.range_window_seconds, step), cfg.range_margin)
+        self._min_history = max(points(cfg.min_history_seconds, step), 2 * short)
+        self._refractory = points(cfg.refractory_seconds, step)
+        self._hold = points(cfg.hold_seconds, step)
         self._seen = 0
-        self._streak = 0
-        self._firing_for = 0
-        self._quiet_until = 0
+        self._last_onset: int | None = None
 
-    def likelihood(self, short_mean: float) -> float:
-        """Probability of a short mean no larger than ``short_mean`` under the reference."""
-        if self._seen < self.config.min_history or not self._long.values:
-            return 0.5
-        std = max(self._long.std(), self.config.min_std)
-        return normal_cdf((short_mean - self._long.mean()) / std)
-
-    def update(self, score: float) -> AlarmState:
-        """Take the next score (NaN or None: no answer for this point, counted as 0)."""
-        cfg = self.config
-        value = float(score) if score is not None and math.isfinite(float(score)) else 0.0
-        self._short.push(min(max(value, 0.0), 1.0))
+    def update(self, score: float | None, value: float | None = None) -> AlarmState:
+        """Take the next point's served score and value (missing or NaN: score 0, value skipped)."""
         self._seen += 1
-        short_mean = self._short.mean()
-        like = self.likelihood(short_mean)
-        # the reference only holds short means that share no score with the current one
-        self._pending.append(short_mean)
-        if len(self._pending) > cfg.short_window:
-            self._long.push(self._pending.popleft())
-        return AlarmState(like, self._decide(like))
+        likelihood, hot = self._deviation.update(_finite(score, 0.0))
+        v = _finite(value, math.nan)
+        if self.config.range_window_seconds > 0 and math.isfinite(v) and self._range.update(v):
+            likelihood, hot = 1.0, True
+        if self._seen < self._min_history:
+            return AlarmState(0.5, False, False)
+        quiet = self._last_onset is not None and self._seen - self._last_onset < self._refractory
+        onset = hot and not quiet
+        if onset:
+            self._last_onset = self._seen
+        firing = self._last_onset is not None and self._seen - self._last_onset < self._hold
+        return AlarmState(likelihood, onset, firing)
 
-    def _decide(self, like: float) -> bool:
-        cfg = self.config
-        self._streak = self._streak + 1 if like >= cfg.fire_likelihood else 0
-        if self._firing_for:
-            over = cfg.max_firing and self._firing_for >= cfg.max_firing
-            if like < cfg.clear_likelihood or over:
-                self._firing_for = 0
-                self._quiet_until = self._seen + cfg.refractory
-                return False
-            self._firing_for += 1
-            return True
-        if self._streak >= cfg.min_duration and self._seen > self._quiet_until:
-            self._firing_for = 1
-            return True
-        return False
+
+def _finite(x: float | None, default: float) -> float:
+    """``x`` as a float, or ``default`` when missing or not finite."""
+    if x is None:
+        return default
+    f = float(x)
+    return f if math.isfinite(f) else default

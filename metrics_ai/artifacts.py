@@ -28,18 +28,17 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import joblib
-from pydantic import ValidationError
 
 from metrics_ai import __version__
-from metrics_ai.errors import ArtifactError
-from metrics_ai.history import CURRENT_EVENTS, Event, HistoryEntry
+from metrics_ai.errors import ArtifactError, ChecksumError, MissingArtifactError
+from metrics_ai.history import CURRENT_EVENTS, Event, History, HistoryEntry, append_entry, read_history
 from metrics_ai.manifest import SCHEMA_VERSION, DataWindow, Manifest, read_manifest
 
 MANIFEST = "manifest.json"
@@ -156,34 +155,26 @@ class ModelStore:
 
     def verify(self, version: str | None = None) -> tuple[Manifest, Path]:
         """Check schema version and every file's sha256; return the manifest and folder."""
+        if version is not None and not self.version_dir(version).is_dir():
+            raise MissingArtifactError(f"{self.version_dir(version)}: no such version folder")
         manifest = self.current() if version is None else self.manifest(version)
         folder = self.version_dir(manifest.version)
         for rel, expected in manifest.files.items():
             path = folder / rel
             if not path.is_file():
-                raise ArtifactError(f"{path}: missing (listed in the manifest)")
+                raise MissingArtifactError(f"{path}: missing (listed in the manifest)")
             actual = sha256_file(path)
             if actual != expected:
-                raise ArtifactError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
+                raise ChecksumError(f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
         return manifest, folder
 
     def history(self) -> list[HistoryEntry]:
-        """Events of this model, oldest first.
+        """Events of this model, oldest first (a torn or garbage line is skipped and logged)."""
+        return self.read_history().entries
 
-        Raises:
-            ArtifactError: a line is not a history entry.
-        """
-        path = self.dir / HISTORY
-        if not path.exists():
-            return []
-        entries = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    entries.append(HistoryEntry.model_validate_json(line))
-                except ValidationError as exc:
-                    raise ArtifactError(f"{path}:{number}: not a history entry: {exc.errors()[0]['msg']}") from None
-        return entries
+    def read_history(self) -> History:
+        """Events of this model and the numbers of the lines skipped (:func:`read_history`)."""
+        return read_history(self.dir / HISTORY)
 
     # --- writing -----------------------------------------------------------
     @contextlib.contextmanager
@@ -271,34 +262,57 @@ class ModelStore:
             os.symlink(os.path.relpath(folder / alias, self.dir), tmp)
             os.replace(tmp, link)
         _atomic_write_text(self.dir / MANIFEST, manifest.model_dump_json(indent=2))
-        self._log(event, version, **details)
+        try:  # switched: a history that cannot be written must not turn that into a failure
+            self._log(event, version, **details)
+        except OSError as exc:
+            log.error("%s: version %s is current, but %s was not written: %s", self.model, version, HISTORY, exc)
         return manifest
 
-    def rollback(self, version: str | None = None) -> tuple[str, str | None]:
+    def rollback(
+        self, version: str | None = None, check: Callable[[ModelStore, str], object] | None = None
+    ) -> tuple[str, str | None]:
         """Make an earlier version current again (default: the last one that was current before).
 
         Holds the writer lock, so a rollback never races a run or an update of this model.
+
+        Args:
+            version: the version to make current (default: the one current before).
+            check: called with the store and the target before the switch (the publish's smoke
+                test: verify, load, answer the smoke instances); anything it raises refuses.
 
         Returns:
             (the version now current, the one current before).
 
         Raises:
-            ArtifactError: nothing is published, there is no earlier version, or no ``version``.
+            ArtifactError: nothing is published, there is no earlier version, no ``version``,
+                or the target failed ``check``.
         """
         if not self.dir.is_dir():
             raise ArtifactError(f"{self.model}: nothing published under {self.root}")
         with self.locked():
             current = self.current_version()
             versions = self.versions()
-            was_current = [e.version for e in self.history() if e.event in CURRENT_EVENTS]
-            earlier = [v for v in dict.fromkeys(reversed(was_current)) if v != current and v in versions]
+            earlier = [v for v in reversed(self.served_versions()) if v != current and v in versions]
             target = version or (earlier[0] if earlier else None)
             if target is None:
                 raise ArtifactError(f"{self.model}: no earlier version to roll back to (versions: {versions})")
             if target not in versions:
                 raise ArtifactError(f"{self.model}: no version {target!r}; have {versions}")
+            if check is not None:
+                try:
+                    check(self, target)
+                except Exception as exc:  # a version that cannot serve must never become current
+                    raise ArtifactError(
+                        f"{self.model}: version {target} failed the smoke test, not made current: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from None
             self.promote(target, Event.rollback, previous=current)
         return target, current
+
+    def served_versions(self) -> list[str]:
+        """Versions that have been current (published, promoted or rolled back to), by last time current."""
+        was_current = [e.version for e in self.history() if e.event in CURRENT_EVENTS]
+        return list(reversed(dict.fromkeys(reversed(was_current))))
 
     def reject(self, version: str, reason: str) -> None:
         """Record that a version failed the gate; it stays on disk, never current."""
@@ -309,13 +323,23 @@ class ModelStore:
         return {e.version: e.reason or "" for e in self.history() if e.event == Event.rejected}
 
     def prune(self, keep: int, also_keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
-        """Delete all but the newest ``keep`` versions, the current one and ``also_keep``.
+        """Delete the versions the KEEP_VERSIONS policy does not keep; return them, oldest first.
 
-        Writers call it holding :meth:`locked` (it also clears staging folders).
+        Kept: the current version, ``also_keep`` (the newest full run's), the newest version on
+        disk (the last run's result, accepted or not, to inspect or force with ``rollback
+        --version``), and the newest ``keep`` others, where versions that have been current
+        rank before the rest. Rejected and orphaned versions (never current: a run killed
+        between commit and switch) count against the same ``keep`` and are pruned first.
+        ``keep`` 0 deletes nothing. Writers call it holding :meth:`locked` (it also clears
+        staging folders).
         """
-        current = self.current_version()
-        spared = {current, *also_keep}
-        doomed = [v for v in self.versions()[:-keep] if v not in spared] if keep > 0 else []
+        versions = self.versions()
+        doomed: list[str] = []
+        if keep > 0 and versions:
+            served = set(self.served_versions())
+            ranked = [v for v in reversed(versions) if v in served] + [v for v in reversed(versions) if v not in served]
+            spared = {self.current_version(), versions[-1], *also_keep, *ranked[:keep]}
+            doomed = [v for v in versions if v not in spared]
         for version in doomed:
             shutil.rmtree(self.version_dir(version), ignore_errors=True)
         for stale in self.versions_dir.glob(".staging-*") if self.versions_dir.is_dir() else []:
@@ -325,8 +349,7 @@ class ModelStore:
     def _log(self, event: Event, version: str, **details: Any) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         entry = HistoryEntry(time=datetime.now(UTC).isoformat(), event=event, version=version, **details)
-        with (self.dir / HISTORY).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry.line(), default=str) + "\n")
+        append_entry(self.dir / HISTORY, entry)
 
 
 def load_pickle_verified(path: Path, expected_sha256: str) -> Any:
@@ -334,5 +357,5 @@ def load_pickle_verified(path: Path, expected_sha256: str) -> Any:
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha256:
-        raise ArtifactError(f"{path}: sha256 mismatch; refusing to unpickle")
+        raise ChecksumError(f"{path}: sha256 mismatch; refusing to unpickle")
     return joblib.load(io.BytesIO(data))

@@ -60,9 +60,31 @@ class UpstreamTimeoutError(MetricsAIError):
 
 
 class ArtifactError(MetricsAIError):
-    """An artifact is missing, corrupt, or of an unsupported schema version."""
+    """An artifact is missing, corrupt, or of an unsupported schema version.
+
+    ``reason`` names the kind of failure (the predictor's reload-failure metric label).
+    """
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+    reason = "artifact"
+
+
+class ManifestError(ArtifactError):
+    """A manifest is unreadable, not JSON, of another schema version or invalid."""
+
+    reason = "manifest"
+
+
+class MissingArtifactError(ArtifactError):
+    """A manifest, a version's folder or a file its manifest lists is not there."""
+
+    reason = "missing"
+
+
+class ChecksumError(ArtifactError):
+    """A file's sha256 does not match its manifest's."""
+
+    reason = "checksum"
 
 
 class TrainingError(MetricsAIError):

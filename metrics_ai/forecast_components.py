@@ -5,9 +5,11 @@ returns one forecast row per cut, so the backtest (many cuts on the held-out tai
 and the predictor (one cut at the end of the request's history, one before it for
 the deviation check) run exactly the same code.
 
-- Prophet: the exported fitted curve (:class:`ProphetState`) plus a correction by
-  recent residuals: an exponentially weighted mean of the last residuals
-  (``halflife`` points), which moves the curve onto the current level.
+- Prophet: the exported fitted curve (:class:`ProphetState`), anchored: shifted so
+  that its first forecast point is the level the history shows (the median of its
+  last ``anchor`` points, ``anchor`` chosen per series on the calibration window). The
+  curve gives the shape over the horizon, the history the level: a fitted trend that
+  drifted away from the data cannot carry the forecast with it.
 - ARIMA(p,1,0): :class:`ArimaState` filtered forward with the fitted parameters.
 - LSTM: MinMax scaling (per window by default: the window's own range, so level
   shifts, spikes in the training range, unseen entities and pooled networks need
@@ -24,6 +26,7 @@ import numpy as np
 
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
+from metrics_ai.series import clip_to_range
 
 COMPONENTS: tuple[str, ...] = ("prophet", "arima", "lstm")
 CLIP = (-4.0, 5.0)
@@ -61,45 +64,17 @@ def future_times(t: np.ndarray, cuts: np.ndarray, step: float, horizon: int) -> 
     return np.asarray(t, dtype=np.float64)[cuts][:, None] + step * np.arange(1, horizon + 1)[None, :]
 
 
-def ewm_weights(halflife: float | None) -> np.ndarray:
-    """Residual weights, newest first; ``[]`` when the correction is off (halflife None)."""
-    if halflife is None:
-        return np.zeros(0)
-    points = max(1, int(np.ceil(4 * halflife)))
-    w = 0.5 ** (np.arange(points) / max(halflife, 1e-9))
-    return w / w.sum()
-
-
 def prophet_curve(state: ProphetState, t: np.ndarray) -> np.ndarray:
     """Prophet's fitted ``yhat`` at unix seconds ``t`` (any shape)."""
     flat = np.asarray(t, dtype=np.float64).reshape(-1)
     return state.predict(flat, calendar_regressors(flat)).reshape(np.shape(t))
 
 
-def prophet_parts_at(
-    state: ProphetState,
-    t: np.ndarray,
-    y: np.ndarray,
-    cuts: np.ndarray,
-    step: float,
-    horizon: int,
-    halflife: float | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prophet's curve after each cut ``[N, H]`` and the residual level at each cut ``[N]``.
-
-    The level is the weighted mean of the residuals over the ``4 * halflife`` points
-    up to the cut (0 when the correction is off); only those points are evaluated,
-    so the cost does not grow with the history's length.
-    """
+def recent_level(y: np.ndarray, cuts: np.ndarray, window: int) -> np.ndarray:
+    """The median of the ``window`` values up to each cut (inclusive; clamped at the start) ``[N]``."""
     cuts = np.asarray(cuts)
-    curve = prophet_curve(state, future_times(t, cuts, step, horizon))
-    w = ewm_weights(halflife)
-    if w.size == 0:
-        return curve, np.zeros(cuts.size)
-    lags = np.minimum(np.arange(w.size)[None, :], cuts[:, None])  # newest first, clamped at the start
-    idx = cuts[:, None] - lags
-    resid = np.asarray(y, dtype=np.float64)[idx] - prophet_curve(state, np.asarray(t, dtype=np.float64)[idx])
-    return curve, resid @ w
+    lags = np.minimum(np.arange(max(1, int(window)))[None, :], cuts[:, None])
+    return np.median(np.asarray(y, dtype=np.float64)[cuts[:, None] - lags], axis=1)
 
 
 def prophet_forecast_at(
@@ -109,16 +84,16 @@ def prophet_forecast_at(
     cuts: np.ndarray,
     step: float,
     horizon: int,
-    halflife: float | None,
-    decay: float = 1.0,
+    anchor: int,
 ) -> np.ndarray:
-    """Prophet's curve after each cut plus the residual level, fading by ``decay`` per step.
+    """Prophet's curve after each cut, shifted to start at the history's recent level ``[N, H]``.
 
-    ``decay`` < 1 models residuals that revert to the curve (AR(1)-like); 1 keeps the
-    level shift for the whole horizon.
+    The first forecast point is :func:`recent_level` over ``anchor`` points (the median, so a
+    spike does not set the level); the later ones follow the curve's change from there.
+    Only the horizon and those points are evaluated: the cost does not grow with the history.
     """
-    curve, level = prophet_parts_at(state, t, y, cuts, step, horizon, halflife)
-    return curve + level[:, None] * decay ** np.arange(1, horizon + 1)[None, :]
+    curve = prophet_curve(state, future_times(t, np.asarray(cuts), step, horizon))
+    return curve - curve[:, :1] + recent_level(y, cuts, anchor)[:, None]
 
 
 def windows_at(y: np.ndarray, cuts: np.ndarray, length: int) -> np.ndarray:
@@ -160,6 +135,16 @@ def horizon_index(steps_ahead_s: np.ndarray, model_step: float, model_horizon: i
     """Which trained horizon slot serves each requested lead time (nearest, clipped)."""
     idx = np.rint(np.asarray(steps_ahead_s, dtype=np.float64) / model_step).astype(int) - 1
     return np.clip(idx, 0, model_horizon - 1)
+
+
+def bounded(forecasts: dict[str, np.ndarray | None], signal: str) -> dict[str, np.ndarray | None]:
+    """Every component's forecasts clipped to the signal's physical range (:data:`SIGNAL_RANGES`).
+
+    Applied where the components' forecasts are gathered, by the predictor and by the backtest
+    alike, so no component (and so no ensemble of them) answers a ratio outside [0, 1] or a
+    negative rate.
+    """
+    return {name: None if f is None else clip_to_range(f, signal) for name, f in forecasts.items()}
 
 
 def combine(

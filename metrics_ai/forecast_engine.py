@@ -29,6 +29,7 @@ from metrics_ai.errors import InvalidInputError
 from metrics_ai.forecast_components import (
     COMPONENTS,
     MinMax,
+    bounded,
     combine,
     horizon_index,
     interval_unit,
@@ -39,6 +40,7 @@ from metrics_ai.forecast_components import (
 from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
 from metrics_ai.intervals import DeviationRule
 from metrics_ai.resolution import same_step
+from metrics_ai.series import clip_to_range
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Engine:
             config.deviation_critical_k,
             config.deviation_warning_pct,
             config.deviation_critical_pct,
+            config.deviation_rule,
         )
 
     def run(self, jobs: list[Job]) -> list[Outcome]:
@@ -133,8 +136,7 @@ class Engine:
                     cuts,
                     step,
                     horizon,
-                    job.series.halflife,
-                    job.series.decay,
+                    job.series.anchor,
                 )
             else:
                 notes.append("prophet: no fitted curve for an entity the model has not seen")
@@ -179,7 +181,7 @@ class Engine:
 
     def _finish(self, job: Job, p: dict[str, Any]) -> Outcome:
         step, horizon = p["step"], p["horizon"]
-        forecasts: dict[str, np.ndarray | None] = p["forecasts"]
+        forecasts = bounded(p["forecasts"], job.signal)
         ref = job.series or job.pool
         assert ref is not None
         lead = step * np.arange(1, horizon + 1)
@@ -197,8 +199,8 @@ class Engine:
             times=times,
             ensemble=ens[1],
             components={k: (None if v is None else v[1]) for k, v in forecasts.items()},
-            lower=ens[1] - halfwidth[1],
-            upper=ens[1] + halfwidth[1],
+            lower=clip_to_range(ens[1] - halfwidth[1], job.signal),
+            upper=clip_to_range(ens[1] + halfwidth[1], job.signal),
             deviation=deviation,
             backtest=dict(ref.backtest),
             model="entity" if job.series else "pooled",

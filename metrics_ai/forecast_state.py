@@ -25,6 +25,8 @@ LSTM_FILE = "lstm.npz"
 FORMAT = 1
 #: signals forecast per cluster (mean over its nodes) or per standalone node
 CLUSTER_SIGNALS: tuple[str, ...] = ("cpu", "memory")
+#: the anchor window of a state saved before anchors were calibrated (the best fixed one measured)
+DEFAULT_ANCHOR = 3
 #: signals forecast per node
 NODE_SIGNALS: tuple[str, ...] = ("io_wait", "net_rx", "net_tx")
 
@@ -57,10 +59,9 @@ class ForecastConfig(FamilyConfig):
     changepoint_prior_scale: float = Field(0.05, gt=0)
     prophet_interval: int = Field(300, ge=1)
     """Prophet is fitted on means over this many seconds (it is continuous in time)."""
-    halflives: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
-    """Candidate residual-correction half-lives (points), picked on the calibration window."""
-    decays: tuple[float, ...] = (1.0, 0.98, 0.95, 0.9, 0.8, 0.6)
-    """Candidate per-step decays of the residual correction over the horizon."""
+    anchors: tuple[int, ...] = (1, 2, 3, 6, 12)
+    """Candidate windows (points) of the level Prophet's curve is anchored to, picked on the
+    calibration window (measured against residual corrections: docs/BENCHMARKS.md, section 3.4)."""
     arima_order: tuple[int, int, int] = (2, 1, 0)
     arima_fit_points: int = Field(2000, ge=50)
     """ARIMA is estimated on the last this many points of the training part (MLE cost is per point)."""
@@ -78,6 +79,12 @@ class ForecastConfig(FamilyConfig):
     deviation_critical_k: float = 3.0
     deviation_warning_pct: float = 10.0
     deviation_critical_pct: float = 25.0
+    deviation_rule: str = Field("both", pattern="^(both|either)$")
+    """Deviation: absolute AND percentage test (``both``) or either (the original's OR)."""
+    crisis_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8}
+    )
+    """Signals whose answer says whether the ensemble crosses this threshold (IO_WAIT_THRESHOLD, NET_THRESHOLD)."""
 
     @property
     def horizon(self) -> int:
@@ -104,8 +111,8 @@ class SeriesModel:
     Attributes:
         labels: how a fetcher finds the series ({"cluster": c} or {"cluster": c, "node": n}).
         step: the series' step in seconds (horizon = horizon_min at this step).
-        prophet, halflife, decay: fitted curve, its residual-correction half-life
-            (points; None: off) and the correction's decay per horizon step.
+        prophet, anchor: fitted curve and the window (points) of the recent level its
+            forecast starts from (:func:`~metrics_ai.forecast_components.prophet_forecast_at`).
         arima: fitted ARIMA(p,1,0) coefficients.
         lstm, scaler: key of the LSTM weights and this series' MinMax range.
         weights: component -> ensemble weight per horizon step.
@@ -121,8 +128,7 @@ class SeriesModel:
     labels: dict[str, str]
     step: float
     prophet: ProphetState | None
-    halflife: float | None
-    decay: float
+    anchor: int
     arima: ArimaState | None
     lstm: str | None
     scaler: MinMax | None
@@ -141,8 +147,7 @@ class SeriesModel:
             "labels": self.labels,
             "step": self.step,
             "prophet": self.prophet.to_dict() if self.prophet else None,
-            "halflife": self.halflife,
-            "decay": self.decay,
+            "anchor": self.anchor,
             "arima": self.arima.to_dict() if self.arima else None,
             "lstm": self.lstm,
             "scaler": [self.scaler.lo, self.scaler.hi] if self.scaler else None,
@@ -164,8 +169,7 @@ class SeriesModel:
             labels={str(k): str(v) for k, v in raw["labels"].items()},
             step=float(raw["step"]),
             prophet=ProphetState.from_dict(raw["prophet"]) if raw.get("prophet") else None,
-            halflife=None if raw.get("halflife") is None else float(raw["halflife"]),
-            decay=float(raw.get("decay", 1.0)),
+            anchor=int(raw.get("anchor", DEFAULT_ANCHOR)),
             arima=ArimaState.from_dict(raw["arima"]) if raw.get("arima") else None,
             lstm=raw.get("lstm"),
             scaler=MinMax(float(scaler[0]), float(scaler[1])) if scaler else None,

@@ -10,7 +10,8 @@ held-out points; the trainer measures the coverage on the test tail and records 
 The deviation check (the original I/O ensemble's) compares the latest value with
 the one-step-ahead forecast made just before it: it is a deviation when it is both
 absolutely large (a multiple of the calibrated one-step half-width) and relatively
-large (a percentage of the forecast).
+large (a percentage of the forecast), or, with ``mode="either"`` (the original's
+absolute-OR-percentage test), when it is one of the two.
 """
 
 from __future__ import annotations
@@ -45,18 +46,25 @@ def coverage(errors: np.ndarray, halfwidth: np.ndarray) -> float:
 
 @dataclass(frozen=True, slots=True)
 class DeviationRule:
-    """Thresholds of the deviation check: both the absolute and the relative one must hold.
+    """Thresholds of the deviation check and how its two tests join.
 
     Attributes:
         warning_k / critical_k: |actual - forecast| above this many one-step 80 %
             half-widths.
-        warning_pct / critical_pct: ... and above this percentage of |forecast|.
+        warning_pct / critical_pct: ... and (``mode="both"``) or (``mode="either"``) above
+            this percentage of |forecast|.
+        mode: ``"both"`` (the default) or ``"either"`` (the original's OR).
     """
 
     warning_k: float = 1.5
     critical_k: float = 3.0
     warning_pct: float = 10.0
     critical_pct: float = 25.0
+    mode: str = "both"
+
+    def _exceeds(self, dev: float, band: float, pct: float, k: float, limit: float) -> bool:
+        absolute, relative = dev > k * band, pct > limit
+        return (absolute or relative) if self.mode == "either" else (absolute and relative)
 
     def check(self, actual: float, expected: float, halfwidth: float) -> dict[str, Any]:
         """``{"is_anomaly", "score", "severity", ...}`` for the latest value.
@@ -72,9 +80,9 @@ class DeviationRule:
             dev = 0.0  # rounding noise (a flat series against a forecast a hair off it) is no deviation
         band = max(float(halfwidth), 1e-12)
         pct = 100.0 * dev / max(abs(float(expected)), 1e-12)
-        if dev > self.critical_k * band and pct > self.critical_pct:
+        if self._exceeds(dev, band, pct, self.critical_k, self.critical_pct):
             severity = "CRITICAL"
-        elif dev > self.warning_k * band and pct > self.warning_pct:
+        elif self._exceeds(dev, band, pct, self.warning_k, self.warning_pct):
             severity = "WARNING"
         else:
             severity = "INFO"

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from metrics_ai.errors import ArtifactError
+from metrics_ai.errors import ArtifactError, ManifestError, MissingArtifactError
 
 SCHEMA_VERSION = 1
 
@@ -146,17 +146,17 @@ def read_manifest(path: Path) -> Manifest:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: no manifest (nothing published yet?)") from None
+        raise MissingArtifactError(f"{path}: no manifest (nothing published yet?)") from None
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: unreadable manifest: {exc}") from None
+        raise ManifestError(f"{path}: unreadable manifest: {exc}") from None
     if not isinstance(raw, dict):
-        raise ArtifactError(f"{path}: manifest is not a JSON object")
+        raise ManifestError(f"{path}: manifest is not a JSON object")
     if raw.get("schema_version") != SCHEMA_VERSION:
-        raise ArtifactError(
+        raise ManifestError(
             f"{path}: schema_version {raw.get('schema_version')!r} is not supported "
             f"(this code reads {SCHEMA_VERSION}); retrain or roll back"
         )
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
-        raise ArtifactError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None
+        raise ManifestError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None

@@ -9,8 +9,10 @@ label of injected anomalies; False for real data). Requests carry a *history*:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -31,8 +33,32 @@ SIGNALS: tuple[str, ...] = (
     "pod_cpu",
     "pod_mem",
 )
+#: the physical range of each signal's values: the one place forecasts are bounded by
+#: (ratios in [0, 1], percent in [0, 100], rates, counts and bytes >= 0; pod_cpu and pod_mem
+#: are shares of the node's capacity, which overcommitted pods can exceed)
+SIGNAL_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "cpu": (0.0, 1.0),
+        "memory": (0.0, 1.0),
+        "io_wait": (0.0, 1.0),
+        "net_rx": (0.0, math.inf),
+        "net_tx": (0.0, math.inf),
+        "disk_used_pct": (0.0, 100.0),
+        "pod_restarts": (0.0, math.inf),
+        "network_in": (0.0, math.inf),
+        "network_out": (0.0, math.inf),
+        "pod_cpu": (0.0, math.inf),
+        "pod_mem": (0.0, math.inf),
+    }
+)
 LABELS: tuple[str, ...] = ("cluster", "node", "mountpoint")
 COLUMNS: tuple[str, ...] = ("timestamp", "signal", "value", *LABELS, "anomaly")
+
+
+def clip_to_range(values: np.ndarray, signal: str) -> np.ndarray:
+    """``values`` clipped to the signal's physical range (:data:`SIGNAL_RANGES`)."""
+    lo, hi = SIGNAL_RANGES[signal]
+    return np.clip(np.asarray(values, dtype=np.float64), lo, hi)
 
 
 def empty_frame() -> pd.DataFrame:

@@ -29,6 +29,13 @@ class DataSource(StrEnum):
     files = "files"
 
 
+class DeviationMode(StrEnum):
+    """How resource-forecast's deviation check joins its absolute and percentage tests."""
+
+    both = "both"
+    either = "either"
+
+
 class EnsembleWeighting(StrEnum):
     """How resource-forecast combines its components."""
 
@@ -133,6 +140,10 @@ class Settings(BaseSettings):
     (default: measured best on the real NAB series, bench/accuracy_forecast.py)."""
     forecast_components: str = Field("prophet,arima,lstm", validation_alias=_env("FORECAST_COMPONENTS"))
     """Components resource-forecast must train; leaving one out is explicit."""
+    deviation_rule: DeviationMode = Field(DeviationMode.both, validation_alias=_env("DEVIATION_RULE"))
+    """resource-forecast deviation check: ``both`` the absolute (calibrated half-widths) and the
+    percentage test must hold, or ``either`` one (the original's OR; default: measured better on
+    NAB, bench/nab_detector.py)."""
     disk_threshold: float = Field(90.0, gt=0, le=100, validation_alias=_env("DISK_THRESHOLD"))
     """Used percent at which a filesystem counts as full."""
     io_wait_threshold: float = Field(0.30, gt=0, le=1, validation_alias=_env("IO_WAIT_THRESHOLD"))
@@ -149,6 +160,12 @@ class Settings(BaseSettings):
     """A new version may be at most this much worse than the current one."""
     reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
     """Seconds between manifest polls in the predictor (0: never)."""
+    reload_timeout: float = Field(60.0, gt=0, le=3600, validation_alias=_env("RELOAD_TIMEOUT"))
+    """Seconds one model's reload (read, verify, load) may take before it is reported as hung
+    (a stuck volume); each model reloads on its own thread, so the others carry on."""
+    reverify_interval: float = Field(300.0, ge=0, validation_alias=_env("REVERIFY_INTERVAL"))
+    """Seconds between re-verifications of each serving version's files on disk (0: never);
+    a version deleted or altered under a running predictor is logged and counted."""
     # --- predictor: access and limits ---------------------------------------
     model_management: bool = Field(False, validation_alias=_env("MODEL_MANAGEMENT"))
     """Allow KServe's model repository endpoints (REST ``/v2/repository/models/<name>/load|unload``,
@@ -171,6 +188,10 @@ class Settings(BaseSettings):
     drift_window: int = Field(10_000, ge=0, le=1_000_000, validation_alias=_env("DRIFT_WINDOW"))
     """Latest request samples per model and feature the predictor compares with the version's drift
     reference (metrics_ai_drift_psi; 2 bytes a sample; 0: drift monitoring off)."""
+    request_trace: bool = Field(False, validation_alias=_env("REQUEST_TRACE"))
+    """Log KServe's two per-request timing lines (logger ``kserve.trace``); the access log stays on either way."""
+    docs_url: bool = Field(False, validation_alias=_env("DOCS_URL"))
+    """Serve KServe's OpenAPI page (Swagger UI) at ``/docs``; ``/openapi.json`` is served either way."""
 
     ray_address: str | None = Field(None, validation_alias=_env("RAY_ADDRESS"))
     """Fan per-series fits out to this Ray cluster when set."""
@@ -201,6 +222,11 @@ class Settings(BaseSettings):
     def components(self) -> tuple[str, ...]:
         """Forecast components as a tuple, in canonical order."""
         return tuple(self.forecast_components.split(","))
+
+    @property
+    def crisis_thresholds(self) -> dict[str, float]:
+        """Crisis threshold per signal: IO_WAIT_THRESHOLD for io_wait, NET_THRESHOLD for net_rx/net_tx."""
+        return {"io_wait": self.io_wait_threshold, "net_rx": self.net_threshold, "net_tx": self.net_threshold}
 
     @property
     def horizon_points(self) -> int:

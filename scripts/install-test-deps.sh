@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install what the test suite needs outside Python: Prometheus, promtool and Alertmanager.
+# Install what the test suite needs outside Python: Prometheus, promtool and Alertmanager, and
+# curl (tests/docs runs docs/api.md's curl examples).
 #
-# Idempotent: does nothing when all three are already on PATH. Runs unattended as root
+# Idempotent: does nothing when all of them are already on PATH. Runs unattended as root
 # on a fresh Debian/Ubuntu machine (as another user it uses sudo when available).
 # The packages' services are never started: tests run their own Prometheus and Alertmanager.
 set -euo pipefail
 
-BINARIES="prometheus promtool prometheus-alertmanager"
+BINARIES="prometheus promtool prometheus-alertmanager curl"
 have_all() {
   for bin in $BINARIES; do command -v "$bin" >/dev/null 2>&1 || return 1; done
 }
@@ -43,7 +44,7 @@ trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager curl
 
 have_all || {
   echo "install-test-deps: one of $BINARIES still missing after apt-get install" >&2

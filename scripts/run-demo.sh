@@ -19,5 +19,5 @@ echo "== From predictions to alerts: python -m alerting against a local Promethe
 PYTHONPATH="$ROOT" "$PY" "$(dirname "$0")/alerting_demo.py" --url "$URL" \
   || echo "the alerting pass did not succeed (see above); the predictor keeps serving" >&2
 echo
-echo "Serving on $URL (gRPC on :$((PORT + 1))). Ctrl-C to stop."
+echo "Serving on $URL (gRPC on :$((PORT + 1))). Every model's fields and more calls: docs/api.md. Ctrl-C to stop."
 wait "$SERVER"

@@ -24,13 +24,13 @@ def main(
     from metrics_ai.settings import load_settings
     from serving.server import build_models, discover_models, serve
 
-    configure_logging()
     try:
         settings = load_settings()
         names = discover_models(model_dir, models)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    configure_logging(request_trace=settings.request_trace)
     if dry_run:
         from prometheus_client import CollectorRegistry
 
@@ -44,8 +44,13 @@ def main(
     serve(model_dir, names, settings, http_port, grpc_port)
 
 
-def configure_logging() -> None:
-    """KServe's own logging configuration, with this project's loggers on KServe's handler."""
+def configure_logging(*, request_trace: bool = False) -> None:
+    """KServe's own logging configuration, with this project's loggers on KServe's handler.
+
+    Args:
+        request_trace: keep KServe's per-request timing lines (``kserve.trace``, two INFO
+            lines a request); off, only the access log records requests.
+    """
     from kserve.logging import KSERVE_LOG_CONFIG
     from kserve.logging import configure_logging as kserve_configure
 
@@ -55,6 +60,7 @@ def configure_logging() -> None:
     config = copy.deepcopy(KSERVE_LOG_CONFIG)
     for name in ("serving", "metrics_ai"):
         config["loggers"][name] = {"handlers": ["kserve"], "level": "INFO", "propagate": False}
+    config["loggers"]["kserve.trace"]["level"] = "INFO" if request_trace else "WARNING"
     kserve_configure(config)
     from kserve.logging import logger as kserve_logger
 

@@ -25,6 +25,7 @@ from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
 from metrics_ai.errors import InvalidInputError
 from serving.errors import client_message
+from serving.metadata import complete
 from serving.model import ServedModel
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ class ServingDataPlane(DataPlane):  # type: ignore[misc]  # KServe's classes are
             if not await self.model_registry.is_model_ready(name):
                 return False
         return True
+
+    async def model_metadata(self, model_name: str) -> dict[str, Any]:
+        """KServe's metadata (the family's tensors) with the platform and the version now answering."""
+        metadata = await super().model_metadata(model_name)
+        return complete(metadata, getattr(self.get_model_from_registry(model_name), "version", None))
 
     def decode(self, body: Any, headers: Any, *args: Any, **kwargs: Any) -> Any:
         """KServe's request decoding, with its errors on malformed bodies as 400s naming the body.

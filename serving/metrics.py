@@ -38,8 +38,10 @@ class ServingMetrics:
         )
         self.reload_failures = Counter(
             "metrics_ai_reload_failures_total",
-            "Versions that failed to load (old one kept serving).",
-            ["model"],
+            "Reload and re-verification failures (old version kept serving), by model and reason: "
+            "manifest (unreadable, garbage, other schema), missing (version or file), checksum, "
+            "load (deserialising or the smoke request), timeout (a read hung past RELOAD_TIMEOUT).",
+            ["model", "reason"],
             registry=registry,
         )
         self.reload_seconds = Histogram(
@@ -51,6 +53,13 @@ class ServingMetrics:
         self.artifact_created = Gauge(
             "metrics_ai_artifact_created_timestamp_seconds",
             "Creation time of the serving version (artifact age = time() - this).",
+            ["model"],
+            registry=registry,
+        )
+        self.fallback = Gauge(
+            "metrics_ai_model_fallback",
+            "1 while a model serves an older verified version because the one manifest.json names "
+            "could not be read or loaded when nothing was loaded (at start).",
             ["model"],
             registry=registry,
         )

@@ -18,12 +18,14 @@ from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.drift import LiveWindow
-from metrics_ai.errors import InvalidInputError, MetricsAIError
+from metrics_ai.errors import InvalidInputError, MetricsAIError, MissingArtifactError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
+from serving.metadata import tensor_metadata
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
+from serving.recovery import failure_reason, fallback_candidates
 from serving.v2 import decode_inputs, encode_outputs
 
 log = logging.getLogger(__name__)
@@ -76,11 +78,14 @@ class ServedModel(kserve.Model):
         self.ready = False
         self.last_error: str | None = None
         self._loaded: Loaded | None = None
-        self._failed_version: str | None = None
+        self._failed_versions: set[str] = set()  # not retried until the next re-verification
+        self._reported: set[tuple[str | None, str, str]] = set()  # failures logged and counted
+        self._fallback_tried = False
         self._stopped = False
         self._lock = threading.Lock()
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
+        metrics.fallback.labels(self.name).set(0)
         metrics.drift.watch(self.name, lambda: self._loaded.drift if self._loaded else None)
 
     @property
@@ -116,7 +121,12 @@ class ServedModel(kserve.Model):
         self.metrics.ready.labels(self.name).set(1 if self.ready else 0)
 
     def refresh(self) -> bool:
-        """Pick up a newly current version (publish or rollback). True if it switched."""
+        """Pick up a newly current version (publish or rollback). True if it switched.
+
+        With nothing loaded (at start), a current version that cannot be served gives way to
+        the most recently current version that verifies, loads and answers (logged, and
+        ``metrics_ai_model_fallback`` 1 until ``manifest.json`` names a servable version).
+        """
         if not self._lock.acquire(blocking=False):
             return False  # a reload is already running
         try:
@@ -124,19 +134,80 @@ class ServedModel(kserve.Model):
         finally:
             self._lock.release()
 
+    def reverify(self) -> None:
+        """Check the serving version's files on disk again; report one that no longer verifies.
+
+        The loaded state was verified when it was read and answers from memory, so the model
+        stays ready: a version deleted or altered on disk is logged and counted (reason
+        ``missing`` or ``checksum``) at every check until fixed; a restart would fall back.
+        Failures already reported are forgotten here, so a persisting one is reported (and
+        retried) once per check, and an alert on the counter's increase keeps firing.
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._reported.clear()
+            self._failed_versions.clear()
+            self._fallback_tried = False
+            loaded = self._loaded
+            if loaded is not None:
+                try:
+                    self.store.verify(loaded.manifest.version)
+                except Exception as exc:
+                    self._note_failure(loaded.manifest.version, exc, "no longer verifies on disk")
+        finally:
+            self._lock.release()
+
+    def note_hung(self, seconds: float) -> None:
+        """Report a reload or re-verification that has been reading for ``seconds`` (a stuck volume)."""
+        self._note_failure(None, TimeoutError(f"reading {self.store.dir} has not returned for {seconds:.0f} s"), "hung")
+
     def _refresh(self) -> bool:
         try:
             wanted = self.store.current()
+        except MissingArtifactError as exc:
+            if not self.store.versions():
+                self.last_error = f"nothing published yet: {exc}"
+                return False
+            self._note_failure(None, exc)
+            return self._loaded is None and self._fall_back(None)
         except MetricsAIError as exc:
             pointer = self.store.current_pointer()
-            if pointer != self.version:
-                self._note_failure(pointer, exc)
+            self._note_failure(pointer, exc)
+            return self._loaded is None and self._fall_back(pointer)
+        if wanted.version == self.version:
+            self.metrics.fallback.labels(self.name).set(0)  # serving what manifest.json names
             return False
-        if wanted.version == self.version or wanted.version == self._failed_version:
+        if wanted.version in self._failed_versions:
             return False
+        if self._swap_in(wanted.version):
+            self.metrics.fallback.labels(self.name).set(0)
+            return True
+        return self._loaded is None and self._fall_back(wanted.version)
+
+    def _fall_back(self, failed: str | None) -> bool:
+        """Load the most recently current version that serves, once per re-verification interval."""
+        if self._fallback_tried:
+            return False
+        self._fallback_tried = True
+        for version in fallback_candidates(self.store, failed):
+            if self._swap_in(version):
+                self.metrics.fallback.labels(self.name).set(1)
+                log.error(
+                    "%s: manifest.json names %s, which cannot be served; serving %s, the most recently "
+                    "current version that verifies (fallback)",
+                    self.name,
+                    failed or "no readable version",
+                    version,
+                )
+                return True
+        return False
+
+    def _swap_in(self, version: str) -> bool:
+        """Verify, load and smoke-test ``version``; swap it in if all of that passes."""
         start = time.perf_counter()
         try:
-            manifest, folder = self.store.verify(wanted.version)
+            manifest, folder = self.store.verify(version)
             predictor = self.family.predictor.load(folder, manifest)
             instances = predictor.smoke_instances()  # answered from the version itself, no fetch
             if len(predictor.predict_v1(instances)) != len(instances):
@@ -144,7 +215,7 @@ class ServedModel(kserve.Model):
             predictor.fetcher = self.fetcher
             drift = self.metrics.drift.window_for(self.name, predictor, folder, manifest)
         except Exception as exc:  # any failure keeps the old version serving
-            self._note_failure(wanted.version, exc)
+            self._note_failure(version, exc)
             return False
         previous = self.version
         self._loaded = Loaded(predictor, manifest, drift)
@@ -159,20 +230,36 @@ class ServedModel(kserve.Model):
         log.info("%s: serving version %s (was %s)", self.name, manifest.version, previous)
         return True
 
-    def _note_failure(self, version: str | None, exc: Exception) -> None:
+    def _note_failure(self, version: str | None, exc: Exception, what: str = "failed to load") -> None:
+        """Log and count a failure once (until the next re-verification forgets it)."""
+        reason = failure_reason(exc)
         message = f"{type(exc).__name__}: {exc}"
-        if version is not None and version != self._failed_version:
-            self.metrics.reload_failures.labels(self.name).inc()
+        if (version, reason, message) not in self._reported:
+            self._reported.add((version, reason, message))
+            self.metrics.reload_failures.labels(self.name, reason).inc()
+            subject = "reload" if what == "hung" else f"version {version or '(manifest.json unreadable)'}"
             log.error(
-                "%s: version %s failed to load, %s: %s",
+                "%s: %s %s (%s), %s: %s",
                 self.name,
-                version,
+                subject,
+                what,
+                reason,
                 f"still serving {self.version}" if self._loaded else "not ready",
                 message,
             )
-        self._failed_version = version or self._failed_version
+        if version is not None:
+            self._failed_versions.add(version)
         self.last_error = message
         self._publish_ready()
+
+    # --- metadata (GET /v2/models/<name>, gRPC ModelMetadata) -------------------
+    def get_input_types(self) -> list[dict[str, Any]]:
+        """The V2 inputs the family declares: name, datatype, shape (-1: variable)."""
+        return tensor_metadata(self.family.predictor.v2_inputs)
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        """The V2 outputs the family answers: name, datatype, shape (-1: variable)."""
+        return tensor_metadata(self.family.predictor.v2_outputs)
 
     # --- inference ------------------------------------------------------------
     async def predict(

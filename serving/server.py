@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metrics_ai.artifacts import MANIFEST, ModelStore
 from metrics_ai.families import FAMILIES, MODEL_NAMES
@@ -14,6 +15,9 @@ from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
 from serving.pool import PredictionPool
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +49,12 @@ def build_models(
     settings: Settings,
     metrics: ServingMetrics,
     pool: PredictionPool | None = None,
+    load: bool = True,
 ) -> list[ServedModel]:
     """Create and load each model; a broken one stays registered but not ready.
 
-    Without a ``pool`` every request is answered on the caller's thread (dry runs, tools).
+    Without a ``pool`` every request is answered on the caller's thread (dry runs, tools);
+    ``load`` False leaves loading to the caller (the server loads each model on its own thread).
     """
     fetcher = build_fetcher(settings)
     limits = RequestLimits.from_settings(settings)
@@ -64,7 +70,8 @@ def build_models(
             inline_max_bytes=settings.inline_max_bytes,
             fetch_budget_s=settings.prometheus_fetch_budget,
         )
-        if not model.load():
+        model.enable_latency_logging = settings.request_trace  # KServe's per-request kserve.trace line
+        if load and not model.load():
             log.error("%s: not ready: %s", name, model.last_error)
         models.append(model)
     return models
@@ -84,25 +91,37 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
         ServingDataPlane,
         install_management_handler,
     )
+    from serving.metadata import install_metadata_servicer
     from serving.reload import ReloadWatcher
 
     metrics = ServingMetrics(drift_window=settings.drift_window)
     pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
-    models = build_models(model_dir, names, settings, metrics, pool)
+    models = build_models(model_dir, names, settings, metrics, pool, load=False)
+    watcher = ReloadWatcher(models, settings.reload_interval, settings.reload_timeout, settings.reverify_interval)
+    watcher.load_all()  # one thread per model: a hung volume delays the start by RELOAD_TIMEOUT at most
+    for model in models:
+        if not model.ready:
+            log.error("%s: not ready: %s", model.name, model.last_error)
     install_error_handler(app)
     install_management_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.docs_url:
+        install_docs_page(app)
+    install_metadata_servicer()
     # KServe hands its parsed command-line namespace to the gRPC server as options.
     model_server.args.grpc_max_receive_message_length = settings.max_body_bytes
     # Register every model, ready or not: a model whose artifact is missing answers 503
     # (and is picked up by the watcher once published) instead of the process exiting.
     repository = ServedRepository(models)
     server = kserve.ModelServer(
-        http_port=http_port, grpc_port=grpc_port, enable_docs_url=False, registered_models=repository
+        http_port=http_port,
+        grpc_port=grpc_port,
+        enable_docs_url=settings.docs_url,
+        enable_latency_logging=settings.request_trace,
+        registered_models=repository,
     )
     server.model_repository_extension = GuardedRepositoryExtension(repository, settings.model_management)
     server.dataplane = ServingDataPlane(repository, names)
-    watcher = ReloadWatcher(models, settings.reload_interval)
     watcher.start()
     # Everything loaded so far (libraries, model state) lives for the whole process: move it
     # out of the cyclic GC's reach so collections triggered by requests stay cheap.
@@ -113,3 +132,24 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     finally:
         watcher.stop()
         pool.close()
+
+
+def install_docs_page(app: FastAPI) -> None:
+    """KServe's OpenAPI page at ``/docs``: Swagger UI over the app's ``/openapi.json``.
+
+    KServe builds its FastAPI app when imported, with ``/docs`` on only when its own
+    ``--enable_docs_url`` flag is in the process's arguments; this adds the page the way
+    FastAPI does, behind the DOCS_URL setting instead.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from starlette.requests import Request
+
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    async def docs(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_swagger_ui_html(openapi_url=root + openapi_url, title=f"{app.title} - Swagger UI")
+
+    app.docs_url = "/docs"
+    app.add_route("/docs", docs, include_in_schema=False)

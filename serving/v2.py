@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from kserve import InferOutput, InferRequest, InferResponse
 from kserve.utils.numpy_codec import from_np_dtype
 
 from metrics_ai.errors import InvalidInputError
+from metrics_ai.families.base import TensorSpec
 from serving.limits import RequestLimits
 
 #: a family's declared datatype -> the request datatypes accepted for it
@@ -22,13 +24,13 @@ _ACCEPTED: dict[str, frozenset[str]] = {
 
 
 def decode_inputs(
-    request: InferRequest, spec: dict[str, tuple[str, int]], limits: RequestLimits | None = None
+    request: InferRequest, spec: Mapping[str, TensorSpec], limits: RequestLimits | None = None
 ) -> dict[str, np.ndarray]:
     """Check names, datatypes, ranks and sizes of a request's inputs and decode them.
 
     Args:
         request: the KServe request (REST or gRPC).
-        spec: input name -> (datatype, number of dimensions) that the family declares.
+        spec: input name -> the tensor the family declares (its ``v2_inputs``).
         limits: rows, points per row and string lengths allowed (None: unchecked).
     """
     given = {tensor.name: tensor for tensor in request.inputs}
@@ -40,14 +42,18 @@ def decode_inputs(
     if unknown:
         raise InvalidInputError("inputs", f"unknown input(s) {unknown}; expected {sorted(spec)}")
     out: dict[str, np.ndarray] = {}
-    for name, (datatype, ndim) in spec.items():
+    for name, (datatype, shape) in spec.items():
         tensor = given.get(name)
         if tensor is None:
-            raise InvalidInputError(f"inputs.{name}", f"missing; expected a {datatype} tensor of rank {ndim}")
+            raise InvalidInputError(
+                f"inputs.{name}", f"missing; expected a {datatype} tensor of shape {list(shape)} (-1: any length)"
+            )
         if tensor.datatype not in _ACCEPTED.get(datatype, frozenset({datatype})):
             raise InvalidInputError(f"inputs.{name}", f"datatype {tensor.datatype} given; expected {datatype}")
-        if len(tensor.shape) != ndim or any(int(d) < 0 for d in tensor.shape):
-            raise InvalidInputError(f"inputs.{name}", f"shape {list(tensor.shape)} given; expected rank {ndim}")
+        if len(tensor.shape) != len(shape) or any(int(d) < 0 for d in tensor.shape):
+            raise InvalidInputError(
+                f"inputs.{name}", f"shape {list(tensor.shape)} given; expected rank {len(shape)}, {list(shape)}"
+            )
     if limits is not None:
         limits.check_v2_shapes(request)
     for name, (datatype, _) in spec.items():
@@ -81,10 +87,19 @@ def _check_utf8(name: str, array: np.ndarray) -> None:
 
 
 def encode_outputs(request: InferRequest, model: str, version: str, outputs: dict[str, np.ndarray]) -> InferResponse:
-    """Named arrays -> an InferResponse that answers ``request`` (REST JSON or gRPC)."""
+    """Named arrays -> an InferResponse that answers ``request`` (REST JSON or binary, or gRPC).
+
+    Over REST the outputs are binary (the tensor extension) when the request asks for it,
+    all of them (``binary_data_output``) or each requested one (``binary_data``); a request
+    naming outputs gets only those.
+    """
+    requested = request.request_outputs or None
+    unknown = sorted({o.name for o in requested or []} - set(outputs))
+    if unknown:
+        raise InvalidInputError("outputs", f"unknown output(s) {unknown}; expected some of {sorted(outputs)}")
     tensors = []
-    for name, array in outputs.items():
-        array = np.asarray(array)
+    for name in [o.name for o in requested] if requested else list(outputs):
+        array = np.asarray(outputs[name])
         if array.dtype.kind in "OUS":
             array = np.asarray([_to_bytes(v) for v in array.reshape(-1)], dtype=object).reshape(array.shape)
         tensor = InferOutput(name=name, shape=list(array.shape), datatype=from_np_dtype(array.dtype))
@@ -96,6 +111,8 @@ def encode_outputs(request: InferRequest, model: str, version: str, outputs: dic
         model_version=version,
         infer_outputs=tensors,
         from_grpc=request.from_grpc,
+        use_binary_outputs=bool(request.use_binary_outputs),
+        requested_outputs=requested,
     )
 
 

@@ -24,13 +24,17 @@ def rule_groups(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rules[0]["spec"]["groups"] if rules else []
 
 
-def render_rule_groups(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Render the chart with ``values`` (over its defaults) and return its rule groups."""
+def render_objects(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Render the chart with ``values`` (over its defaults): every Kubernetes object, in order."""
     with helm.Chart.load(CHART_DIR) as chart:
         rendered = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE, is_install=True)
     texts = [text for path, text in rendered.items() if path.endswith(".yaml")]  # NOTES.txt is not YAML
-    objects = [doc for text in texts for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
-    return rule_groups(objects)
+    return [doc for text in texts for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+
+
+def render_rule_groups(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Render the chart with ``values`` (over its defaults) and return its rule groups."""
+    return rule_groups(render_objects(values))
 
 
 def write_rules_file(groups: list[dict[str, Any]], path: Path) -> Path:

@@ -14,6 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import Settings, load_settings
 from training.families.base import no_progress
 from training.pipeline import run_training
@@ -59,6 +60,13 @@ def basic_models(tmp_path_factory: pytest.TempPathFactory, tiny_frame: pd.DataFr
     return train_into(tmp_path_factory.mktemp("models"), tiny_frame, settings, ["anomaly-detector", "node-outliers"])
 
 
+@pytest.fixture(scope="session")
+def all_models(tmp_path_factory: pytest.TempPathFactory, tiny_frame: pd.DataFrame, settings: Settings) -> Path:
+    """All five models trained on the tiny profile, 1 LSTM epoch (read-only: copy to mutate)."""
+    fast = settings.model_copy(update={"lstm_epochs": 1})
+    return train_into(tmp_path_factory.mktemp("all-models"), tiny_frame, fast, list(MODEL_NAMES))
+
+
 class Predictor:
     """A real ``python -m serving`` process on ephemeral ports."""
 
@@ -85,6 +93,14 @@ class Predictor:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"predictor not live after {timeout}s:\n{self.log.read_text()}")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until the server is live and every model it serves is ready (``/v2/health/ready``)."""
+        self.wait_live(timeout)
+        deadline = time.monotonic() + timeout
+        while self.client.get("/v2/health/ready").status_code != 200:
+            assert time.monotonic() < deadline, f"models not ready after {timeout}s:\n{self.log.read_text()}"
+            time.sleep(0.2)
 
     def alive(self) -> bool:
         """The process runs and answers."""

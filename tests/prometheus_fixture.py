@@ -366,13 +366,15 @@ def openshift_truth(end: pd.Timestamp) -> pd.DataFrame:
     return truth.assign(node=truth["node"].astype(str).map(names), cluster="")
 
 
-def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, openshift: bool = False) -> PromData:
+def backfill_and_serve(workdir: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex,
+                       openshift: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """Write ``truth``'s exporter series over ``grid``, backfill them with promtool and serve
+    them with a real Prometheus (ready when this returns); returns (process, url).
+
+    ``openshift``: the series carry OpenShift's in-cluster labels and no ``cluster``.
+    The caller stops the process (:func:`stop_process`).
+    """
     prometheus, promtool = prometheus_binaries()
-    workdir = tmp_path_factory.mktemp("prometheus-openshift" if openshift else "prometheus")
-    end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
-    days = OPENSHIFT_DAYS if openshift else DAYS
-    truth = openshift_truth(end) if openshift else generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
-    grid = pd.date_range(end=end, periods=int(days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
     text, datadir = workdir / "exporters.om.txt", workdir / "tsdb"
     write_openmetrics(text, truth, grid, openshift)
     load = subprocess.run(
@@ -384,6 +386,20 @@ def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, open
         pytest.fail(f"promtool could not load the fixture:\n{load.stdout}{load.stderr}", pytrace=False)
     text.unlink()
     proc, url, logfile = start_prometheus(prometheus, datadir, workdir)
+    try:
+        wait_ready(proc, url, logfile)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return proc, url
+
+
+def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, openshift: bool = False) -> PromData:
+    workdir = tmp_path_factory.mktemp("prometheus-openshift" if openshift else "prometheus")
+    end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
+    days = OPENSHIFT_DAYS if openshift else DAYS
+    truth = openshift_truth(end) if openshift else generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
+    grid = pd.date_range(end=end, periods=int(days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
+    proc, url = backfill_and_serve(workdir, truth, grid, openshift)
     config.add_cleanup(lambda: stop_process(proc))
-    wait_ready(proc, url, logfile)
     return PromData(url=url, end=end, truth=truth)

@@ -73,7 +73,8 @@ def test_prometheus_sends_the_charts_alerts_to_alertmanager(
 ) -> None:
     # every alert at once, except the staleness one (absent until the first scrape lands)
     names = {rule["alert"] for rule in alerts(render_rule_groups())} - {"MetricsAIAlertingPassStale"}
-    groups = render_rule_groups({"alerting": {"rules": {name: {"for": "0s"} for name in names}}})
+    runbooks = "https://docs.example.com/metrics-ai/docs/openshift.md"
+    groups = render_rule_groups({"alerting": {"runbookBaseUrl": runbooks, "rules": {n: {"for": "0s"} for n in names}}})
     rules = write_rules_file(groups, tmp_path / "rules.yml")
     prometheus, _ = prometheus_binaries()
     config = rules_config([rules], [alertmanager.address], {"metrics-ai-alerting": [exporter.address]})
@@ -94,4 +95,4 @@ def test_prometheus_sends_the_charts_alerts_to_alertmanager(
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["mountpoint"] == "/var" and alert["labels"]["cluster"] == "prod-east"
     assert "reaches 90 % used in 1d 12h 0m 0s" in alert["annotations"]["description"]
-    assert alert["annotations"]["runbook_url"].endswith("docs/openshift.md#metricsaifilesystemfillingup")
+    assert alert["annotations"]["runbook_url"] == f"{runbooks}#metricsaifilesystemfillingup"

@@ -13,6 +13,7 @@ from rich.table import Table
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families import MODEL_NAMES
+from metrics_ai.history import CURRENT_EVENTS, Event
 from metrics_ai.settings import DataSource, Settings, load_settings
 from training.progress import progress_reporter
 
@@ -172,11 +173,19 @@ def rollback(
     model: Annotated[str, typer.Option(help="Served model name.")],
     version: Annotated[str | None, typer.Option(help="Version to make current (default: the one before).")] = None,
 ) -> None:
-    """Make an earlier published version current again (the predictor follows)."""
+    """Make an earlier published version current again (the predictor follows).
+
+    The target is first loaded and made to answer its smoke instances, as a publish does
+    (a rejected or orphaned version named by --version included); if it fails, nothing changes.
+    """
+    from training.logs import configure_logging
+    from training.publish import smoke_test
+
+    configure_logging()
     try:
         if model not in MODEL_NAMES:
             raise MetricsAIError(f"no model {model!r}; models: {', '.join(MODEL_NAMES)}")
-        target, current = ModelStore(out, model).rollback(version)
+        target, current = ModelStore(out, model).rollback(version, check=smoke_test)
     except MetricsAIError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None
@@ -188,11 +197,22 @@ def versions(
     out: Annotated[Path, typer.Option(help="Model root.")],
     model: Annotated[str, typer.Option(help="Served model name.")],
 ) -> None:
-    """List a model's versions, which is current, and which were rejected and why."""
+    """List a model's versions: which is current, which were rejected and why, which are orphaned."""
     store = ModelStore(out, model)
-    current, rejected = store.current_version(), store.rejected()
+    history = store.read_history()
+    if history.skipped:
+        lines = ", ".join(str(n) for n in history.skipped)
+        console.print(f"[yellow]warning:[/yellow] history.jsonl: skipped unreadable line(s) {lines}")
+    rejected = {e.version: e.reason or "" for e in history.entries if e.event == Event.rejected}
+    served = {e.version for e in history.entries if e.event in CURRENT_EVENTS}
+    current = store.current_version()
     for v in store.versions():
-        mark = "current" if v == current else ("rejected: " + rejected[v] if v in rejected else "")
+        if v == current:
+            mark = "current"
+        elif v in rejected:
+            mark = "rejected: " + rejected[v]
+        else:
+            mark = "" if v in served else "orphaned: never current (a run stopped before its switch)"
         print(f"{v}  {mark}")
 
 

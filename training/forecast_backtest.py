@@ -3,11 +3,11 @@
 Per series, with the components fitted on the training part:
 
 - *calibration* cuts (the last ``calibration_fraction`` of the training part, the
-  LSTM's validation windows) choose Prophet's residual correction (half-life and
-  decay), the inverse-MAE ensemble weights per horizon step and the conformal
-  interval half-widths (in units of the recent mean |one-step change|). Prophet and
-  ARIMA were fitted on these points (ARIMA has 2 parameters; Prophet's changepoints
-  stop at 80 % of its history), the LSTM was not;
+  LSTM's validation windows) choose Prophet's anchor window, the inverse-MAE
+  ensemble weights per horizon step and the conformal interval half-widths (in units
+  of the recent mean |one-step change|). Prophet and ARIMA were fitted on these
+  points (ARIMA has 2 parameters; Prophet's changepoints stop at 80 % of its
+  history), the LSTM was not;
 - *test* cuts (the held-out tail) measure MAE and RMSE of every component, the three
   ensembles (equal, inverse-MAE, median), last-value and seasonal-naive, and the
   interval coverage. Nothing is chosen on the test tail.
@@ -26,14 +26,14 @@ import numpy as np
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.forecast_components import (
     MinMax,
+    bounded,
     combine,
     interval_unit,
     lstm_forecast,
     prophet_forecast_at,
-    prophet_parts_at,
     windows_at,
 )
-from metrics_ai.forecast_state import ForecastConfig, SignalPool
+from metrics_ai.forecast_state import DEFAULT_ANCHOR, ForecastConfig, SignalPool
 from metrics_ai.intervals import conformal_halfwidth, coverage
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
@@ -59,8 +59,8 @@ class Fitted:
 class Backtest:
     """What the calibration chose and what the test tail measured."""
 
-    correction: tuple[float | None, float]
-    """Prophet's residual correction: (half-life in points or None, decay per step)."""
+    anchor: int
+    """Prophet's anchor window (points)."""
     weights: dict[str, np.ndarray]
     rel_halfwidth: np.ndarray
     metrics: dict[str, Any]
@@ -82,20 +82,18 @@ def targets(y: np.ndarray, cuts: np.ndarray, horizon: int) -> np.ndarray:
     return y[cuts[:, None] + np.arange(1, horizon + 1)[None, :]]
 
 
-def forecasts(
-    fit: Fitted, cuts: np.ndarray, correction: tuple[float | None, float], seq_len: int
-) -> dict[str, np.ndarray]:
+def forecasts(fit: Fitted, cuts: np.ndarray, anchor: int, seq_len: int) -> dict[str, np.ndarray]:
     """Each fitted component's forecasts after ``cuts`` (as served)."""
     d, h = fit.data, fit.horizon
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray | None] = {}
     if fit.prophet is not None:
-        out["prophet"] = prophet_forecast_at(fit.prophet, d.t, d.y, cuts, d.step, h, *correction)
+        out["prophet"] = prophet_forecast_at(fit.prophet, d.t, d.y, cuts, d.step, h, anchor)
     if fit.arima is not None:
         out["arima"] = fit.arima.forecast_at(d.y, cuts, h)
     if fit.lstm is not None:
         scalers = [fit.scaler] * len(cuts) if fit.scaler is not None else None
         out["lstm"] = lstm_forecast(fit.lstm, windows_at(d.y, cuts, seq_len), scalers)
-    return out
+    return {k: v for k, v in bounded(out, d.signal).items() if v is not None}
 
 
 def baselines(y: np.ndarray, cuts: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:
@@ -108,21 +106,19 @@ def baselines(y: np.ndarray, cuts: np.ndarray, horizon: int, season: int) -> dic
     return out
 
 
-def pick_correction(fit: Fitted, cuts: np.ndarray, cfg: ForecastConfig) -> tuple[float | None, float]:
-    """Residual-correction half-life (or none) and its decay with the lowest calibration MAE."""
+def pick_anchor(fit: Fitted, cuts: np.ndarray, cfg: ForecastConfig) -> int:
+    """Prophet's anchor window with the lowest calibration MAE."""
     if fit.prophet is None or cuts.size == 0:
-        return None, 1.0
+        return DEFAULT_ANCHOR
     d = fit.data
     actual = targets(d.y, cuts, fit.horizon)
-    steps = np.arange(1, fit.horizon + 1)[None, :]
-    best: tuple[float, float | None, float] = (np.inf, None, 1.0)
-    for hl in (None, *cfg.halflives):
-        curve, level = prophet_parts_at(fit.prophet, d.t, d.y, cuts, d.step, fit.horizon, hl)
-        for decay in cfg.decays if hl is not None else (1.0,):
-            mae = float(np.mean(np.abs(curve + level[:, None] * decay**steps - actual)))
-            if mae < best[0]:
-                best = (mae, hl, decay)
-    return best[1], best[2]
+    prophet = fit.prophet
+
+    def mae(anchor: int) -> float:
+        forecast = prophet_forecast_at(prophet, d.t, d.y, cuts, d.step, fit.horizon, anchor)
+        return float(np.mean(np.abs(forecast - actual)))
+
+    return min(cfg.anchors, key=mae)
 
 
 def inverse_mae_weights(errors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -147,15 +143,15 @@ def backtest_job(item: tuple[Fitted, ForecastConfig]) -> Backtest:
 def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     """Calibrate on the end of the training part, measure on the tail."""
     d, h = fit.data, fit.horizon
-    first = max(cfg.seq_len - 1, 4 * int(max(cfg.halflives, default=1)), 2)
+    first = max(cfg.seq_len - 1, max(cfg.anchors, default=1) - 1, 2)
     cal = cut_points(max(fit.cal_start - 1, first), fit.n_train - 1 - h, cfg.max_calibration_cuts)
     test = cut_points(max(fit.n_train - 1, first), d.y.size - 1 - h, cfg.max_cuts)
     if cal.size == 0 or test.size == 0:
         raise ValueError(f"{d.key}: too short to backtest ({d.y.size} points)")
-    correction = pick_correction(fit, cal, cfg)
+    anchor = pick_anchor(fit, cal, cfg)
     cal_f, test_f = (
-        forecasts(fit, cal, correction, cfg.seq_len),
-        forecasts(fit, test, correction, cfg.seq_len),
+        forecasts(fit, cal, anchor, cfg.seq_len),
+        forecasts(fit, test, anchor, cfg.seq_len),
     )
     cal_y, test_y = targets(d.y, cal, h), targets(d.y, test, h)
     cal_err = {k: f - cal_y for k, f in cal_f.items()}
@@ -185,9 +181,9 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     metrics["mae_ensemble_rel"] = metrics["mae_ensemble"] / max(level, 1e-12)
     test_halfwidth = interval_unit(d.y, test, cfg.seq_len, scale)[:, None] * rel_halfwidth[None, :]
     metrics[f"coverage_{int(round(cfg.interval_level * 100))}"] = coverage(ensemble - test_y, test_halfwidth)
-    metrics["halflife"], metrics["decay"] = correction
+    metrics["anchor"] = anchor
     return Backtest(
-        correction,
+        anchor,
         weights,
         rel_halfwidth,
         metrics,
@@ -222,6 +218,7 @@ def fallback_backtest(
         f["lstm"] = np.mean([lstm_forecast(nets[k], windows, scalers) for k in pool.lstms], axis=0)
     if not f:  # prophet alone: an unseen entity cannot be answered
         return {}
+    f = {k: v for k, v in bounded(dict(f), d.signal).items() if v is not None}
     method = "median" if cfg.weighting == "median" else "weighted"
     ensemble = combine(dict(f), {k: pool.weights.get(k, np.ones(h)) for k in f}, method)
     unit = interval_unit(d.y, test, cfg.seq_len, float(np.mean(np.abs(np.diff(d.y)))))

@@ -18,6 +18,8 @@ from training.executor import describe, make_executor
 from training.families import trainer_class
 from training.families.base import Progress, TrainOutcome
 from training.publish import PublishResult, publish
+from training.sources import window_of
+from training.sources.windows import family_frame
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,10 @@ def run_training(
     """Train and publish each model; one family's failure does not stop the others.
 
     One executor serves the whole run (one process pool, one Ray connection); each
-    family's manifest records where its fits ran (``metrics["executor"]``).
+    family's manifest records where its fits ran (``metrics["executor"]``). Each family
+    trains on its own window of a Prometheus or hybrid read (START_HOURS_AGO for the
+    forecasting families, TRAINING_DAYS for the others; :mod:`training.sources.windows`),
+    and its manifest's data window says which.
     """
     runs = []
     executor = make_executor(settings)
@@ -70,12 +75,14 @@ def run_training(
         try:
             trainer = trainer_class(model)(settings, executor)
             first = len(executor.records)
-            outcome = trainer.fit(frame, progress_for(model))
+            own = family_frame(frame, settings, model)
+            outcome = trainer.fit(own, progress_for(model))
             if len(executor.records) > first:
                 outcome.metrics["executor"] = describe(executor.name, executor.address, executor.records[first:])
             store = ModelStore(out, model)
             with store.locked():  # an update of the same model never switches in between
-                result = publish(store, outcome, data, settings)
+                result = publish(store, outcome, data if own is frame else window_of(own, data.source, data.note),
+                                 settings)
         except Exception as exc:
             log.exception("%s: training failed", model)
             runs.append(FamilyRun(model, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}"))

@@ -52,6 +52,16 @@ def _quiet() -> None:
             logger.addFilter(NewtonFallback())
 
 
+#: days of history from which the crossing families (disk-eta, io-crisis) fit a weekly seasonality
+#: (Prophet's own "auto" rule: from one week a weekly term cannot be told from the trend)
+WEEKLY_MIN_DAYS = 14.0
+
+
+def weekly_fits(t: np.ndarray, min_days: float = WEEKLY_MIN_DAYS) -> bool:
+    """Whether unix seconds ``t`` span ``min_days`` or more: enough to fit a weekly seasonality."""
+    return bool(len(t) and float(t[-1]) - float(t[0]) >= min_days * 86400.0)
+
+
 def to_ds(t: np.ndarray) -> pd.Series:
     """Unix seconds -> the timezone-naive UTC datetimes Prophet expects in ``ds``."""
     return pd.Series(pd.to_datetime(np.asarray(t, dtype=np.float64), unit="s"))

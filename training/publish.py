@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from metrics_ai.artifacts import DataWindow, Manifest, ModelStore
@@ -11,6 +12,8 @@ from metrics_ai.history import Event
 from metrics_ai.manifest import GATE, Gate
 from metrics_ai.settings import Settings
 from training.families.base import TrainOutcome
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def publish(
     except Exception as exc:  # a version that cannot serve must never become current
         reason = f"smoke test failed: {type(exc).__name__}: {exc}"
         store.reject(manifest.version, reason)
+        prune(store, settings)
         return PublishResult(store.model, manifest.version, False, reason, previous)
     current_gate = baseline_gate
     if previous is not None and baseline_gate is None:
@@ -102,10 +106,23 @@ def publish(
     reason = gate_reason(current_gate, outcome.metrics.get(GATE, {}), settings.gate_margin)
     if reason:
         store.reject(manifest.version, f"quality gate: {reason}")
+        prune(store, settings)
         return PublishResult(store.model, manifest.version, False, f"quality gate: {reason}", previous)
     store.promote(manifest.version, Event.published_current)
-    store.prune(settings.keep_versions, also_keep=newest_full_run(store))
+    prune(store, settings)
     return PublishResult(store.model, manifest.version, True, "", previous)
+
+
+def prune(store: ModelStore, settings: Settings) -> list[str]:
+    """Apply KEEP_VERSIONS after a publish, accepted or rejected (:meth:`ModelStore.prune`).
+
+    A failure is logged and leaves the versions as they are: the publish itself has happened.
+    """
+    try:
+        return store.prune(settings.keep_versions, also_keep=newest_full_run(store))
+    except (OSError, MetricsAIError) as exc:
+        log.error("%s: pruning failed, versions left as they are: %s", store.model, exc)
+        return []
 
 
 def newest_full_run(store: ModelStore) -> set[str]:

@@ -84,9 +84,7 @@ def read_latest(
     TRAINING_DAYS and cut, not over the update's days; its noise differs run to run.)
     """
     days = window_days(settings)
-    if source in (DataSource.prometheus, DataSource.hybrid):
-        settings = settings.model_copy(update={"training_days": days})
-    frame, window = load_data(settings, source, data_path, profile)
+    frame, window = load_data(settings, source, data_path, profile, days=days)
     frame = latest(frame, days)
     return frame, window_of(frame, window.source, note=f"update: last {days:g} days")
 

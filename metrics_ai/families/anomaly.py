@@ -19,7 +19,7 @@ from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import Family, FamilyConfig, Predictor
+from metrics_ai.families.base import Family, FamilyConfig, Predictor, TensorSpec
 from metrics_ai.features import FeatureSpec, rolling_features
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
@@ -58,7 +58,11 @@ class AnomalyPredictor(Predictor):
     """Scores rows with a compiled forest; explains with per-metric z-scores."""
 
     aliases: ClassVar[tuple[str, ...]] = ("model.pkl",)
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {"metrics": ("FP32", 2)}
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"metrics": TensorSpec("FP32", (-1, len(DEFAULT_METRICS)))}
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "label": TensorSpec("INT32", (-1,)),
+        "score": TensorSpec("FP32", (-1,)),
+    }
 
     def __init__(self, config: AnomalyConfig, forest: CompiledForest, centre: np.ndarray, scale: np.ndarray) -> None:
         self.config = config

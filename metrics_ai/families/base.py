@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +33,33 @@ class HistoryFetcher(Protocol):
             UpstreamTimeoutError: the source did not answer in time (504).
             UpstreamUnavailableError: the source cannot be reached (503).
         """
+
+
+class TensorSpec(NamedTuple):
+    """One V2 tensor a family takes or gives, as the model metadata serves it.
+
+    Attributes:
+        datatype: the Open Inference Protocol datatype (``FP32``, ``INT64``, ``BYTES`` ...).
+        shape: its dimensions, ``-1`` where the length varies (rows, history points).
+    """
+
+    datatype: str
+    shape: tuple[int, ...]
+
+    @property
+    def rank(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+
+#: a text column, one entry per row
+TEXT_ROWS = TensorSpec("BYTES", (-1,))
+#: the history a request may bring, ``[rows, points]``: unix seconds and values, NaN-padded
+#: (a row of NaN, or zero points: no history, the server's latest data is used)
+HISTORY_INPUTS: dict[str, TensorSpec] = {
+    "timestamps": TensorSpec("INT64", (-1, -1)),
+    "values": TensorSpec("FP32", (-1, -1)),
+}
 
 
 class FamilyConfig(BaseModel):
@@ -62,7 +89,7 @@ class Predictor(ABC):
 
     @abstractmethod
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One V1 prediction per instance, in order (DESIGN.md shapes, sans model_version).
+        """One V1 prediction per instance, in order (docs/api.md shapes, sans model_version).
 
         Raises:
             InvalidInputError: naming the instance and field that is malformed.
@@ -70,10 +97,13 @@ class Predictor(ABC):
 
     @abstractmethod
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """V2 named tensors in, named tensors out (DESIGN.md names and dtypes)."""
+        """V2 named tensors in, named tensors out, as :attr:`v2_inputs` and :attr:`v2_outputs` declare."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {}
-    """V2 input name -> (datatype, number of dimensions) the family expects."""
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {}
+    """V2 input name -> the tensor the family expects (checked on every request, served as metadata)."""
+
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {}
+    """V2 output name -> the tensor :meth:`infer_v2` answers (served as metadata)."""
 
     @abstractmethod
     def smoke_instances(self) -> list[Any]:

@@ -60,7 +60,7 @@ from metrics_ai.crossing import (
 )
 from metrics_ai.entities import EntityIndex, Key, entity_labels, optional_cluster
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import Family, FamilyConfig, Predictor
+from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, FamilyConfig, Predictor, TensorSpec
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
 from metrics_ai.settings import Settings
@@ -162,11 +162,10 @@ def prophet_eta(
 class DiskEtaPredictor(Predictor):
     """Per-disk Prophet states plus recent usage, answered in NumPy."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
-        "node": ("BYTES", 1),
-        "mountpoint": ("BYTES", 1),
-        "timestamps": ("INT64", 2),
-        "values": ("FP32", 2),
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"node": TEXT_ROWS, "mountpoint": TEXT_ROWS, **HISTORY_INPUTS}
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "eta_days": TensorSpec("FP32", (-1,)),
+        "severity": TensorSpec("BYTES", (-1,)),
     }
 
     def __init__(self, config: DiskEtaConfig, disks: dict[Key, DiskState]) -> None:

@@ -3,7 +3,7 @@
 Ensemble of Prophet + ARIMA(2,1,0) + LSTM (original system), evaluated in NumPy from
 state fitted at training time; nothing is fitted on the request path. Fresh history
 updates the state cheaply: ARIMA is filtered forward with its fitted parameters,
-Prophet's fitted curve is corrected by its recent residuals, and the LSTM reads the
+Prophet's fitted curve starts from the history's recent level (anchored), and the LSTM reads the
 last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`).
 
 Entities: the cluster name for cluster series (cpu, memory: mean over its nodes),
@@ -31,7 +31,8 @@ import numpy as np
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import Family, Predictor
+from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, Predictor, TensorSpec
+from metrics_ai.forecast_crisis import crisis_check
 from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
 from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
 from metrics_ai.resolution import same_step, to_step
@@ -52,11 +53,12 @@ def rfc3339(t: float) -> str:
 class ForecastPredictor(Predictor):
     """Per-series fitted state, per-signal pools, NumPy LSTMs."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
-        "entity": ("BYTES", 1),
-        "signal": ("BYTES", 1),
-        "timestamps": ("INT64", 2),
-        "values": ("FP32", 2),
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"entity": TEXT_ROWS, "signal": TEXT_ROWS, **HISTORY_INPUTS}
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "forecast": TensorSpec("FP32", (-1, -1)),
+        "lower": TensorSpec("FP32", (-1, -1)),
+        "upper": TensorSpec("FP32", (-1, -1)),
+        "forecast_timestamps": TensorSpec("INT64", (-1, -1)),
     }
 
     def __init__(self, config: ForecastConfig, state: ForecastState) -> None:
@@ -203,7 +205,7 @@ class ForecastPredictor(Predictor):
 
     # --- protocol -------------------------------------------------------
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One forecast per instance (DESIGN.md shape)."""
+        """One forecast per instance (the shape docs/api.md documents)."""
         if not isinstance(instances, list) or not instances:
             raise InvalidInputError("instances", "expected a non-empty list of {entity, signal, history?}")
         jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
@@ -222,6 +224,7 @@ class ForecastPredictor(Predictor):
             "lower": floats(out.lower),
             "upper": floats(out.upper),
             "deviation": out.deviation,
+            "crisis": crisis_check(job.signal, out.times, out.ensemble, self.config.crisis_thresholds, rfc3339),
             "backtest": out.backtest,
             "source": job.source,
             "model": out.model,
@@ -337,6 +340,8 @@ def config_from(settings: Settings) -> ForecastConfig:
         weighting=settings.ensemble_weighting.value,
         seq_len=settings.lstm_seq_len,
         lstm_epochs=settings.lstm_epochs,
+        deviation_rule=settings.deviation_rule.value,
+        crisis_thresholds=settings.crisis_thresholds,
     )
 
 

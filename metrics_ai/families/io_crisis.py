@@ -44,7 +44,7 @@ from metrics_ai.crossing import (
 )
 from metrics_ai.entities import EntityIndex, Key, entity_labels, optional_cluster
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import Family, FamilyConfig, Predictor
+from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, FamilyConfig, Predictor, TensorSpec
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History, parse_history
 from metrics_ai.settings import Settings
@@ -112,11 +112,11 @@ def forecast_crisis(
 class IoCrisisPredictor(Predictor):
     """Per node and signal Prophet states plus recent values, answered in NumPy."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
-        "entity": ("BYTES", 1),
-        "signal": ("BYTES", 1),
-        "timestamps": ("INT64", 2),
-        "values": ("FP32", 2),
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"entity": TEXT_ROWS, "signal": TEXT_ROWS, **HISTORY_INPUTS}
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "crisis": TensorSpec("BOOL", (-1,)),
+        "days_to_crisis": TensorSpec("FP32", (-1,)),
+        "forecast_peak": TensorSpec("FP32", (-1,)),
     }
 
     def __init__(self, config: IoCrisisConfig, series: dict[Key, SeriesState]) -> None:

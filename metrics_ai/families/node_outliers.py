@@ -26,7 +26,7 @@ from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import Family, FamilyConfig, Predictor
+from metrics_ai.families.base import TEXT_ROWS, Family, FamilyConfig, Predictor, TensorSpec
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
 
@@ -84,10 +84,14 @@ def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
 class NodeOutlierPredictor(Predictor):
     """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
 
-    v2_inputs: ClassVar[dict[str, tuple[str, int]]] = {
-        "cluster": ("BYTES", 1),
-        "node": ("BYTES", 1),
-        "features": ("FP32", 2),
+    v2_inputs: ClassVar[dict[str, TensorSpec]] = {
+        "cluster": TEXT_ROWS,
+        "node": TEXT_ROWS,
+        "features": TensorSpec("FP32", (-1, len(FEATURES))),
+    }
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "is_outlier": TensorSpec("BOOL", (-1,)),
+        "score": TensorSpec("FP32", (-1,)),
     }
 
     def __init__(self, config: NodeOutlierConfig, clusters: dict[str, ClusterModel], reference: dict[str, Any]) -> None:

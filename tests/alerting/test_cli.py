@@ -51,6 +51,34 @@ def test_the_process_serves_passes_and_stops_cleanly_on_sigterm(predictor, prome
     assert "pass success" in log.read_text()
 
 
+def test_model_url_is_repeatable_and_every_entry_arrives() -> None:
+    """The chart passes one ``--model-url`` per entry: each must reach the settings, not only the last.
+
+    With no --predictor, a lost entry leaves its model without a URL (exit 2 naming it); both
+    arriving lets validation go on to the next missing setting, Prometheus.
+    """
+    unset = ("PREDICTOR_URL", "PROMETHEUS_URL", "PREDICTOR_MODEL_URLS")
+    env = {k: v for k, v in os.environ.items() if k.removeprefix("METRICS_AI_") not in unset}
+    args = [
+        "--models",
+        "disk-eta,io-crisis",
+        "--model-url",
+        "disk-eta=http://d:1",
+        "--model-url",
+        "io-crisis=http://i:2",
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "alerting", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 2 and "no Prometheus" in run.stderr, run.stderr
+    one = subprocess.run(
+        [sys.executable, "-m", "alerting", *args[:4]], cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert one.returncode == 2 and "no predictor URL for ['io-crisis']" in one.stderr, one.stderr
+
+
 def test_bad_settings_exit_2_naming_the_setting() -> None:
     env = {**os.environ, "PROMETHEUS_URL": "http://127.0.0.1:1", "PREDICTOR_MODEL_URLS": "disks=http://x"}
     env.pop("PREDICTOR_URL", None)

@@ -7,6 +7,7 @@ import pytest
 from alerting.alarms import AlarmBank
 from alerting.settings import AlertingSettings, load_all
 from alerting.snapshot import Health
+from metrics_ai.alarm import AlarmConfig
 
 
 def test_template_base_url_and_per_model_overrides_route_each_model() -> None:
@@ -63,14 +64,31 @@ def test_bad_settings_fail_at_start_naming_the_problem(
 
 
 def test_an_alarm_takes_each_point_once() -> None:
-    bank = AlarmBank()
-    first = bank.update(("c", "cpu"), 100.0, 1.0)
-    assert bank.update(("c", "cpu"), 100.0, 1.0) is first, "the same point fed again"
-    assert bank.update(("c", "cpu"), 40.0, 1.0) is first, "an older point fed"
-    assert bank.update(("c", "cpu"), 160.0, 1.0) is not first
-    bank.update(("n", "io_wait"), 100.0, 0.0)
+    bank = AlarmBank(step=60)
+    first = bank.update(("c", "cpu"), 100.0, 1.0, 5.0)
+    assert bank.update(("c", "cpu"), 100.0, 1.0, 5.0) is first, "the same point fed again"
+    assert bank.update(("c", "cpu"), 40.0, 1.0, 5.0) is first, "an older point fed"
+    assert bank.update(("c", "cpu"), 160.0, 1.0, 5.0) is not first
+    bank.update(("n", "io_wait"), 100.0, 0.0, 0.1)
     bank.retain([("n", "io_wait")])
     assert len(bank) == 1
+
+
+def test_the_bank_counts_alarm_durations_at_its_step() -> None:
+    # the same shipped hold in seconds is 60 points at a 60 s step and 12 at 300 s
+    held = {}
+    for step in (60, 300):
+        bank, t = AlarmBank(step=step), 0.0
+        for i in range(int(2 * 86_400 / step)):  # two quiet days, then a lasting jump
+            t += step
+            bank.update(("c", "cpu"), t, 0.05, 10.0 + (i % 3) * 0.1)
+        states = []
+        for _ in range(int(3 * 3600 / step)):
+            t += step
+            states.append(bank.update(("c", "cpu"), t, 0.9, 40.0))
+        assert sum(s.onset for s in states) == 1
+        held[step] = sum(s.firing for s in states) * step
+    assert held[60] == held[300] == AlarmConfig().hold_seconds
 
 
 def test_health_counts_and_keeps_the_last_success() -> None:

@@ -50,3 +50,26 @@ def test_writes_one_binary_row_per_input_row_per_file(tmp_path: Path) -> None:
     assert pd.read_csv(out / "other/tiny.csv")["anomaly_score"].sum() == 0
     served = pd.read_csv(tmp_path / "scores" / "realThings/cpu_shift.csv")  # --scores: the alarm's input, kept
     assert len(served) == n and served["deviation_score"].iloc[2000] > 0.5 and served["deviation_score"].isna().any()
+
+
+def test_leave_one_file_out_scores_each_file_with_the_setting_chosen_without_it() -> None:
+    from bench.nab_score import FileScore, normalised
+    from bench.nab_variants import best, cross_validate
+
+    def fs(raw: float) -> FileScore:
+        return FileScore(raw, 1, 1 if raw > 0 else 0, 0)
+
+    rows = [{"a": fs(1.0), "b": fs(-1.0), "c": fs(1.0)}, {"a": fs(0.8), "b": fs(0.8), "c": fs(-1.0)}]
+    assert best(rows, ["a", "b", "c"]) == 0 and best(rows, ["a", "b"]) == 1
+    score, picks = cross_validate(rows, ["a", "b", "c"])
+    assert picks == {"a": 0, "b": 0, "c": 1}  # without c, setting 1 looks best, and c pays for it
+    assert score == normalised([fs(1.0), fs(-1.0), fs(-1.0)])
+
+
+def test_alarm_flags_mark_onsets_only_at_the_series_step() -> None:
+    day = 288
+    scores = np.concatenate([np.full(2 * day, 0.05), np.full(48, 0.9)])
+    values = np.concatenate([50 + (np.arange(2 * day) % 5) * 0.1, np.full(48, 90.0)])
+    flags = nab.alarm_flags(scores, values, 300.0)
+    assert flags.tolist().count(1) == 1 and flags[2 * day] == 1  # held for an hour as a gauge, one onset here
+    assert nab.series_step(np.arange(0, 3000, 300, dtype=float)) == 300.0

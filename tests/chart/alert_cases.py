@@ -87,7 +87,7 @@ def forecast_deviation(r: Rule) -> list[Group]:
         (CLUSTER, "cpu", "", 1.0, 0.995),  # a cluster-level forecast has no node
         ("worker-1", "io_wait", "worker-1", 1.0, 0.9999),
         ("worker-2", "net_rx", "worker-2", 0.0, 0.2),  # healthy
-        ("worker-3", "net_tx", "worker-3", 0.0, 0.97),  # likely, but the alarm (hysteresis) holds off
+        ("worker-3", "net_tx", "worker-3", 0.0, 0.97),  # a high likelihood alone is no page: only the alarm gauge fires
         ("worker-4", "memory", "worker-4", g.switch(0.0, 1.0, recent), 0.999),  # too recent
     ]
     for entity, signal, node, alarm, likelihood in entities:
@@ -377,7 +377,7 @@ def promtool_tests(rules: list[dict[str, Any]], values: dict[str, Any], rules_fi
         rule = Rule(
             values=alerting["rules"][name],
             for_s=for_s,
-            runbook=f"{alerting['runbookBaseUrl']}#{name.lower()}",
+            runbook=f"{alerting['runbookBaseUrl']}#{name.lower()}" if alerting["runbookBaseUrl"] else None,
             extra_labels=dict(alerting["alertLabels"]),
             chart=values,
         )

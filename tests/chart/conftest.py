@@ -164,12 +164,23 @@ class Pick:
         return found[0]
 
     @staticmethod
+    def runtime(objects: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ServingRuntime of the first InferenceService.
+
+        With the dashboard label (the default) each InferenceService has its own; they differ
+        only in name, display name and the model they serve (test_chart_openshift checks that).
+        """
+        isvc = Pick.by_kind(objects, "InferenceService")[0]
+        return Pick.one(objects, "ServingRuntime", isvc["spec"]["predictor"]["model"]["runtime"])
+
+    @staticmethod
     def pods(objects: list[dict[str, Any]]) -> list[PodShape]:
         """Every pod shape the chart defines, as (who, pod-level spec, containers).
 
-        CronJob and Deployment pod templates; the ServingRuntime's containers (KServe merges
-        them into each predictor pod); each InferenceService's predictor (pod-level fields)
-        with its `model` (container fields KServe merges into kserve-container).
+        CronJob and Deployment pod templates; Pods (the `helm test` hook); the ServingRuntimes'
+        containers (KServe merges them into each predictor pod); each InferenceService's
+        predictor (pod-level fields) with its `model` (container fields KServe merges into
+        kserve-container).
         """
         pods: list[PodShape] = []
         for obj in objects:
@@ -177,6 +188,8 @@ class Pick:
             if obj["kind"] in ("CronJob", "Deployment"):
                 spec = pod_spec(obj)
                 pods.append((who, spec, spec["containers"] + spec.get("initContainers", [])))
+            elif obj["kind"] == "Pod":
+                pods.append((who, obj["spec"], obj["spec"]["containers"]))
             elif obj["kind"] == "ServingRuntime":
                 pods.append((who, None, obj["spec"]["containers"]))
             elif obj["kind"] == "InferenceService":
@@ -187,5 +200,6 @@ class Pick:
 
 @pytest.fixture(scope="session")
 def pick() -> type[Pick]:
-    """`pick.by_kind(objects, kind)`, `pick.one(objects, kind, name)`, `pick.pods(objects)`."""
+    """`pick.by_kind(objects, kind)`, `pick.one(objects, kind, name)`, `pick.runtime(objects)`,
+    `pick.pods(objects)`."""
     return Pick

@@ -72,7 +72,7 @@ class Rule:
 
     values: dict[str, Any]  # alerting.rules.<alert>
     for_s: int
-    runbook: str
+    runbook: str | None  # None: alerting.runbookBaseUrl empty, no runbook_url annotation
     extra_labels: dict[str, str]
     chart: dict[str, Any]  # all values
 
@@ -91,7 +91,9 @@ class Rule:
         exp_labels["severity"] = severity or self.values["severity"]
         if reason:
             exp_labels["reason"] = reason
-        annotations = {"summary": summary, "description": description, "runbook_url": self.runbook}
+        annotations = {"summary": summary, "description": description}
+        if self.runbook:
+            annotations["runbook_url"] = self.runbook
         return {"exp_labels": exp_labels, "exp_annotations": annotations}
 
     def recent(self, group: Group) -> int:

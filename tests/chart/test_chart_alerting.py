@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.alert_rules import alerts, rule_groups
-from tests.chart.conftest import REPO, pod_spec, selects
+from tests.chart.conftest import MODELS, REPO, pod_spec, selects
 
 NAME = "metrics-ai-alerting"
 URL = "http://{model}-predictor.metrics-ai.svc.cluster.local"
@@ -34,8 +34,9 @@ def test_client_runs_from_the_serve_image_against_each_inference_service(
     _, container = _client(default_objects, pick)
     assert container["command"] + container["args"] == [
         "python", "-m", "alerting", "--predictor", URL, "--port", "9105", "--interval", "60",
+        "--models", ",".join(MODELS),
     ]  # fmt: skip
-    (runtime,) = pick.one(default_objects, "ServingRuntime")["spec"]["containers"]
+    (runtime,) = pick.runtime(default_objects)["spec"]["containers"]
     assert container["image"] == runtime["image"]
     # KServe puts Service <name>-predictor (port 80) in front of an InferenceService, in
     # RawDeployment and Serverless mode alike: the template reaches every model's
@@ -90,10 +91,20 @@ def test_predictor_url_follows_the_install(
     objects = render(values)
     _, container = _client(objects, pick)
     assert container["args"][:2] == ["--predictor", predictor]
-    assert container["args"][6:] == extra
+    assert container["args"][8:] == extra
     if values.get("combined"):
         isvc = pick.one(objects, "InferenceService")["metadata"]["name"]
         assert predictor == f"http://{isvc}-predictor.metrics-ai.svc.cluster.local"
+
+
+def test_client_calls_only_the_models_the_chart_serves(render: Any, pick: Any) -> None:
+    """A disabled model has no InferenceService: calling it would make every pass partial."""
+    objects = render({"models": {"resource-forecast": {"enabled": False}, "anomaly-detector": {"enabled": False}}})
+    _, container = _client(objects, pick)
+    args = container["args"]
+    assert args[args.index("--models") + 1] == "node-outliers,disk-eta,io-crisis"
+    served = {isvc["metadata"]["name"] for isvc in pick.by_kind(objects, "InferenceService")}
+    assert served == {"node-outliers", "disk-eta", "io-crisis"}
 
 
 def test_service_and_service_monitor_expose_the_client(default_objects: list[dict[str, Any]], pick: Any) -> None:
@@ -123,7 +134,7 @@ def test_network_policies_admit_client_to_predictors_and_monitoring_to_client(
     assert {"kubernetes.io/metadata.name": "openshift-user-workload-monitoring"} in namespaces
     # no other policy selects the client (they would restrict it further)
     assert [n for n, p in policies.items() if selects(p["podSelector"], labels)] == [NAME]
-    # the predictors admit pods of their own namespace, the client among them
+    # the predictors admit the client (tests/chart/test_chart_access.py: and few others)
     (predictor_rule,) = policies["metrics-ai-predictor"]["ingress"]
     same_namespace = [f["podSelector"] for f in predictor_rule["from"] if set(f) == {"podSelector"}]
     assert any(selects(s, labels) for s in same_namespace)
@@ -179,13 +190,24 @@ def test_retrain_failed_watches_the_retrain_cronjobs(render: Any, pick: Any, upd
     assert f'owner_name=~"{"|".join(crons)}"' in rule["expr"]
 
 
-def test_every_runbook_url_points_at_a_runbook_section(default_objects: list[dict[str, Any]]) -> None:
+def test_every_runbook_url_points_at_a_runbook_section(
+    default_objects: list[dict[str, Any]], render: Any, render_raw: Any
+) -> None:
+    # the default links nowhere (no made-up address); where the user publishes docs/openshift.md,
+    # every alert links its own section there
+    assert not [r for r in alerts(rule_groups(default_objects)) if "runbook_url" in r["annotations"]]
+    published = "https://git.example.com/platform/metrics-ai/-/blob/main/docs/openshift.md"
     text = (REPO / "docs" / "openshift.md").read_text()
     headings = re.findall(r"^#{1,6} (.+)$", text, flags=re.MULTILINE)
     anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}  # GitHub's slugs
-    for rule in alerts(rule_groups(default_objects)):
+    rules = alerts(rule_groups(render({"alerting": {"runbookBaseUrl": published}})))
+    for rule in rules:
         page, anchor = rule["annotations"]["runbook_url"].split("#")
-        assert page.endswith("/docs/openshift.md") and anchor in anchors, rule["alert"]
+        assert page == published and anchor in anchors, rule["alert"]
+    assert {r["alert"].lower() for r in rules} <= anchors
+    notes = "metrics-ai/templates/NOTES.txt"
+    assert "set alerting.runbookBaseUrl" in render_raw()[notes]  # the install says how to link them
+    assert "runbookBaseUrl" not in render_raw({"alerting": {"runbookBaseUrl": published}})[notes]
 
 
 def test_dashboard_is_off_by_default_and_a_console_dashboard_when_on(

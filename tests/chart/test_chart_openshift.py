@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,9 +38,9 @@ def test_every_pod_and_container_is_restricted(ci_objects: list[dict[str, Any]],
     pods = pick.pods(ci_objects)
     kinds = {who.split("/")[0] for who, _, _ in pods}
     alerting = bool(pick.by_kind(ci_objects, "PrometheusRule"))
-    assert kinds == {"CronJob", "ServingRuntime", "InferenceService"} | (
+    assert kinds == {"CronJob", "ServingRuntime", "InferenceService", "Pod"} | (
         {"Deployment"} if alerting else set()
-    )
+    )  # Pod: the helm test hook
     for who, pod, containers in pods:
         if pod is not None:
             assert pod["securityContext"]["runAsNonRoot"] is True, who
@@ -69,11 +70,11 @@ def test_every_container_has_requests_and_limits(
 
 def test_tmp_is_an_emptydir_on_every_container(ci_objects: list[dict[str, Any]], pick: Any) -> None:
     holders = [
-        o for o in ci_objects if o["kind"] in ("CronJob", "Deployment", "ServingRuntime")
+        o for o in ci_objects if o["kind"] in ("CronJob", "Deployment", "ServingRuntime", "Pod")
     ]
     assert holders
     for obj in holders:
-        spec = obj["spec"] if obj["kind"] == "ServingRuntime" else pod_spec(obj)
+        spec = obj["spec"] if obj["kind"] in ("ServingRuntime", "Pod") else pod_spec(obj)
         volumes = {v["name"]: v for v in spec["volumes"]}
         for container in spec["containers"]:
             tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
@@ -98,37 +99,82 @@ def test_one_inference_service_per_model_named_after_it(
 ) -> None:
     isvcs = pick.by_kind(default_objects, "InferenceService")
     assert [i["metadata"]["name"] for i in isvcs] == list(model_names)
-    runtime = pick.one(default_objects, "ServingRuntime")
     pvc = pick.one(default_objects, "PersistentVolumeClaim")["metadata"]["name"]
     for isvc in isvcs:
         model = isvc["spec"]["predictor"]["model"]
-        assert model["runtime"] == runtime["metadata"]["name"]
+        runtime = pick.one(default_objects, "ServingRuntime", model["runtime"])
         assert model["modelFormat"]["name"] == runtime["spec"]["supportedModelFormats"][0]["name"]
         assert model["storageUri"] == f"pvc://{pvc}/"
-        assert (
-            isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+        assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+
+
+def _runtime_args(runtime: dict[str, Any]) -> list[str]:
+    (container,) = runtime["spec"]["containers"]
+    return container["command"] + container["args"]
+
+
+def _served_by(runtime: dict[str, Any]) -> str:
+    args = _runtime_args(runtime)
+    return args[args.index("--models") + 1]
+
+
+def test_dashboard_pairs_each_inference_service_with_its_own_runtime(
+    default_objects: list[dict[str, Any]], pick: Any, model_names: tuple[str, ...]
+) -> None:
+    """OpenShift AI's dashboard pairs InferenceService and ServingRuntime one to one."""
+    runtimes = pick.by_kind(default_objects, "ServingRuntime")
+    assert [r["metadata"]["name"] for r in runtimes] == list(model_names)
+    for isvc in pick.by_kind(default_objects, "InferenceService"):
+        name = isvc["metadata"]["name"]
+        assert isvc["metadata"]["labels"]["opendatahub.io/dashboard"] == "true"
+        runtime = pick.one(default_objects, "ServingRuntime", name)
+        assert isvc["spec"]["predictor"]["model"]["runtime"] == name
+        assert runtime["metadata"]["labels"]["opendatahub.io/dashboard"] == "true"
+        assert _served_by(runtime) == name  # each pod loads only its own model
+        # none claims InferenceServices that do not name it
+        assert runtime["spec"]["supportedModelFormats"][0]["autoSelect"] is False
+
+    # pick.runtime's premise: the runtimes differ only in name, display name and served model
+    def normalised(runtime: dict[str, Any]) -> str:
+        text = json.dumps(runtime, sort_keys=True)
+        return text.replace(json.dumps(runtime["metadata"]["name"]), '"X"').replace(
+            f"metrics-ai {runtime['metadata']['name']}", "metrics-ai X"
         )
 
+    assert len({normalised(r) for r in runtimes}) == 1
 
-def test_per_model_runtime_loads_only_the_named_model(
-    default_objects: list[dict[str, Any]], pick: Any
-) -> None:
-    runtime = pick.one(default_objects, "ServingRuntime")
-    spec = runtime["spec"]
-    (container,) = spec["containers"]
-    assert container["name"] == "kserve-container"
-    assert container["command"] + container["args"] == [
+
+def test_without_the_dashboard_label_one_shared_runtime_loads_the_named_model(render: Any, pick: Any) -> None:
+    # Helm merges maps: a default label is removed by setting it to null ("false" works too)
+    objects = render({"predictor": {"inferenceServiceLabels": {"opendatahub.io/dashboard": None}}})
+    runtime = pick.one(objects, "ServingRuntime")
+    assert "opendatahub.io/dashboard" not in runtime["metadata"]["labels"]
+    assert runtime["spec"]["supportedModelFormats"][0]["autoSelect"] is True
+    for isvc in pick.by_kind(objects, "InferenceService"):
+        assert isvc["spec"]["predictor"]["model"]["runtime"] == runtime["metadata"]["name"]
+    # KServe renders {{.Name}} as the InferenceService's name, which is the model's
+    assert _runtime_args(runtime) == [
         "python", "-m", "serving", "--model-dir", "/mnt/models", "--http-port", "8080",
         "--grpc-port", "8081", "--models", "{{.Name}}",
     ]  # fmt: skip
-    # the server is ready only while every model it serves is (issue 18: one probe for both installs)
-    assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8080}
-    assert {p["containerPort"] for p in container["ports"]} == {8080, 8081}
-    assert spec["protocolVersions"] == ["v1", "v2"]
-    assert spec["annotations"] == {
-        "prometheus.kserve.io/port": "8080",
-        "prometheus.kserve.io/path": "/metrics",
-    }
+
+
+def test_runtime_serves_v1_v2_and_grpc_v2(default_objects: list[dict[str, Any]], pick: Any) -> None:
+    for runtime in pick.by_kind(default_objects, "ServingRuntime"):
+        spec = runtime["spec"]
+        (container,) = spec["containers"]
+        assert container["name"] == "kserve-container"
+        # the server is ready only while every model it serves is (issue 18: one probe for both installs)
+        assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8080}
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"http1": 8080, "h2c": 8081}
+        args = _runtime_args(runtime)
+        assert args[args.index("--grpc-port") + 1] == str(ports["h2c"])  # grpc-v2 is really served
+        assert spec["protocolVersions"] == ["v1", "v2", "grpc-v2"]
+        assert spec["annotations"] == {
+            "prometheus.kserve.io/port": "8080",
+            "prometheus.kserve.io/path": "/metrics",
+        }
 
 
 def test_a_disabled_model_gets_no_inference_service(render: Any, pick: Any) -> None:
@@ -142,7 +188,7 @@ def test_combined_mode_serves_every_enabled_model_from_one_service(render: Any, 
     isvc = pick.one(objects, "InferenceService")
     assert isvc["metadata"]["name"] == "metrics-ai"
     assert isvc["spec"]["predictor"]["model"]["resources"]["limits"]["memory"] == "4Gi"
-    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    (container,) = pick.runtime(objects)["spec"]["containers"]
     assert container["args"][-2:] == [
         "--models",
         "anomaly-detector,node-outliers,resource-forecast,disk-eta",
@@ -161,7 +207,7 @@ def test_per_model_resources_override_the_default(render: Any, pick: Any) -> Non
 
 def test_serverless_mode_declares_a_single_knative_port(render: Any, pick: Any) -> None:
     objects = render({"predictor": {"deploymentMode": "Serverless"}})
-    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    (container,) = pick.runtime(objects)["spec"]["containers"]
     assert [p["name"] for p in container["ports"]] == ["http1"]
 
 
@@ -223,7 +269,7 @@ def test_training_reads_thanos_with_token_and_service_ca(
     pod = _train_pod(cron)
     (container,) = pod["containers"]
     env = _env(container)
-    assert env["DATA_SOURCE"] == "prometheus"
+    assert env["DATA_SOURCE"] == "hybrid"  # the decision record's choice (docs/openshift.md)
     assert env["PROMETHEUS_URL"] == "https://thanos-querier.openshift-monitoring.svc:9091"
     assert (env["TRAINING_DAYS"], env["ANOMALY_RATE"]) == ("7", "0.03")
     assert env["PROMETHEUS_TOKEN_FILE"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -355,7 +401,7 @@ def test_network_policies_select_the_pods_they_guard(
     assert sorted(p["port"] for p in rule["ports"]) == [8080, 8081]
     sources = [f.get("namespaceSelector", {}).get("matchLabels", {}) for f in rule["from"]]
     assert {"kubernetes.io/metadata.name": "openshift-monitoring"} in sources
-    assert {"podSelector": {}} in rule["from"]
+    assert {"podSelector": {}} not in rule["from"]  # only chosen pods (tests/chart/test_chart_access.py)
     train = policies["metrics-ai-train"]
     cron = pick.one(default_objects, "CronJob", "metrics-ai-train")
     assert selects(
@@ -373,7 +419,7 @@ def test_service_monitor_scrapes_the_predictor_metrics(
     (endpoint,) = monitor["spec"]["endpoints"]
     (port,) = service["spec"]["ports"]
     assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
-    runtime = pick.one(default_objects, "ServingRuntime")
+    runtime = pick.runtime(default_objects)
     assert port["targetPort"] == int(runtime["spec"]["annotations"]["prometheus.kserve.io/port"])
     for isvc in pick.by_kind(default_objects, "InferenceService"):
         assert selects(
@@ -392,7 +438,7 @@ def test_service_monitor_can_be_switched_off(render: Any, pick: Any) -> None:
 @pytest.mark.parametrize("enabled", [True, False])
 def test_predictor_prometheus_access_is_opt_in(render: Any, pick: Any, enabled: bool) -> None:
     objects = render({"predictor": {"prometheus": {"enabled": enabled}}})
-    (container,) = pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    (container,) = pick.runtime(objects)["spec"]["containers"]
     assert ("PROMETHEUS_URL" in _env(container)) is enabled
     subjects = pick.one(objects, "ClusterRoleBinding")["subjects"]
     assert any(s["name"] == "metrics-ai-predictor" for s in subjects) is enabled
@@ -405,7 +451,7 @@ def test_cluster_name_reaches_training_updates_and_the_predictor(render: Any, pi
     values = {"prometheus": {"clusterName": "ocp-prod-x7k2p"}, "predictor": {"prometheus": {"enabled": True}}}
     objects = render({**values, "update": {"enabled": True}})
     containers = [_train_pod(cron)["containers"][0] for cron in pick.by_kind(objects, "CronJob")]
-    containers += pick.one(objects, "ServingRuntime")["spec"]["containers"]
+    containers += pick.runtime(objects)["spec"]["containers"]
     assert len(containers) >= 3  # train, update, predictor
     assert {_env(c)["CLUSTER_NAME"] for c in containers} == {"ocp-prod-x7k2p"}
     default = pick.one(render({}), "CronJob", "metrics-ai-train")
@@ -413,7 +459,7 @@ def test_cluster_name_reaches_training_updates_and_the_predictor(render: Any, pi
 
 
 def test_predictor_limits_and_model_management_reach_the_container(render: Any, pick: Any) -> None:
-    (default,) = pick.one(render({}), "ServingRuntime")["spec"]["containers"]
+    (default,) = pick.runtime(render({}))["spec"]["containers"]
     env = _env(default)
     assert env["METRICS_AI_MODEL_MANAGEMENT"] == "false"
     assert env["METRICS_AI_MAX_BODY_BYTES"] == "4194304"
@@ -422,7 +468,7 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
         "limits": {"maxBodyBytes": 1048576, "maxInstances": 500, "maxHistoryPoints": 2000, "maxStringLength": 64},
         "workers": {"threads": 3, "queue": 1},
     }
-    (container,) = pick.one(render({"predictor": values}), "ServingRuntime")["spec"]["containers"]
+    (container,) = pick.runtime(render({"predictor": values}))["spec"]["containers"]
     env = _env(container)
     assert {k: env[k] for k in env if k.startswith("METRICS_AI_")} == {
         "METRICS_AI_MODEL_MANAGEMENT": "true",

@@ -70,7 +70,8 @@ def test_all_problems_are_reported_at_once(render_raw: Any) -> None:
             )
         },
         "predictor": {"minReplicas": 3, "maxReplicas": 2},
-        "persistence": {"accessModes": ["ReadWriteOnce"]},
+        "persistence": {"accessModes": ["ReadWriteOncePod"]},
+        "s3": {"uri": ""},
     }
     with pytest.raises(helm.HelmRenderError) as caught:
         render_raw(values)

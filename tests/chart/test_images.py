@@ -118,9 +118,9 @@ def test_serve_image_installs_only_the_serve_extra() -> None:
     assert "tensorflow" in runs and "must not contain" in runs  # the build fails if TF sneaks in
 
 
-def test_train_image_installs_the_train_extra() -> None:
+def test_train_image_installs_the_train_and_s3_extras() -> None:
     instructions = parse_dockerfile(REPO / IMAGES["train"])
-    assert ("ARG", "EXTRAS=train") in instructions
+    assert ("ARG", "EXTRAS=train,s3") in instructions  # s3: the chart's S3 storage runs metrics_ai.s3sync
     runs = " ".join(a for i, a in instructions if i == "RUN")
     assert "metrics_ai-*.whl)[${EXTRAS}]" in runs
 
@@ -264,7 +264,7 @@ def test_serving_runtime_command_runs(
     render: Any, pick: Any, basic_models: Path, values: dict[str, Any], expect_ready: list[str]
 ) -> None:
     """The ServingRuntime command, `{{.Name}}` filled in by KServe for anomaly-detector."""
-    (container,) = pick.one(render(values), "ServingRuntime")["spec"]["containers"]
+    (container,) = pick.runtime(render(values))["spec"]["containers"]
     argv = [
         str(basic_models) if a == "/mnt/models" else a.replace("{{.Name}}", "anomaly-detector")
         for a in container["command"] + container["args"]
@@ -299,6 +299,8 @@ def test_training_cronjob_commands_run(
             str(tmp_path) if a == "/mnt/models" else a
             for a in container["command"] + container["args"]
         ]
+        if argv[:3] == ["python", "-m", "metrics_ai.s3sync"]:  # s3.enabled: the wrapped command
+            argv = argv[argv.index("--") + 1 :]  # (the wrapper: tests/chart/test_chart_storage.py)
         env = _container_env(container)
         subcommand, name = container["args"][0], cron["metadata"]["name"]
         assert re.search(rf"^\W*{subcommand}\s", training_help(""), flags=re.MULTILINE), (

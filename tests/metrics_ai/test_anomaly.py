@@ -67,7 +67,7 @@ def test_v2_errors(predictor: AnomalyPredictor, inputs, field: str) -> None:
 
 
 def plain_top_metrics(names: list[str], per_metric: list[float], flag: bool, top_z: float) -> list[str]:
-    """DESIGN.md's rule row by row: the metrics at or above top_z, most deviating first; an
+    """docs/api.md's rule row by row: the metrics at or above top_z, most deviating first; an
     anomaly with none names its most deviating metric, a normal row with none names nothing."""
     ranked = sorted(range(len(names)), key=lambda j: -per_metric[j])  # stable, as argsort(kind="stable")
     hot = [names[j] for j in ranked if per_metric[j] >= top_z]

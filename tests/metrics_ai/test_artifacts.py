@@ -80,10 +80,34 @@ def test_staging_failure_leaves_nothing(tmp_path: Path) -> None:
 def test_prune_keeps_newest_and_current(tmp_path: Path) -> None:
     store = ModelStore(tmp_path, "m")
     versions = [publish(store, str(i)) for i in range(6)]
-    store.promote(versions[0])
+    for version in versions:
+        store.promote(version)
+    store.promote(versions[0])  # rolled back to the oldest
     removed = store.prune(keep=3)
     assert store.versions() == sorted([versions[0], *versions[-3:]])
-    assert set(removed) == set(versions[1:3])
+    assert removed == versions[1:3]
+
+
+def test_rejected_and_orphaned_versions_count_against_keep_and_go_first(tmp_path: Path) -> None:
+    """Finding 6: repeated rejections (and orphans) never pile up past KEEP_VERSIONS."""
+    store = ModelStore(tmp_path, "m")
+    good = []
+    for i in range(3):
+        good.append(publish(store, f"good {i}"))
+        store.promote(good[-1])
+    bad = []
+    for i in range(8):  # an hourly update rejected all day, and a run killed before its switch
+        bad.append(publish(store, f"bad {i}"))
+        if i != 5:
+            store.reject(bad[-1], "quality gate: worse")
+        store.prune(keep=4)
+    # the three that were current, and the newest rejected one in the fourth slot
+    assert store.versions() == sorted([*good, bad[-1]])
+    assert store.current_version() == good[-1]
+    more = publish(store, "good 3")
+    store.promote(more)
+    store.prune(keep=2, also_keep={good[0]})
+    assert store.versions() == sorted([good[0], good[2], more])  # the rejected one went first
 
 
 def test_pickle_is_loaded_only_when_checksum_matches(tmp_path: Path) -> None:

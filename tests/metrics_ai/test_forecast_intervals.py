@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metrics_ai.forecast_components import MinMax, combine, ewm_weights, horizon_index, local_scale
+from metrics_ai.forecast_components import MinMax, combine, horizon_index, local_scale, recent_level
 from metrics_ai.intervals import DeviationRule, conformal_halfwidth, coverage
 
 
@@ -35,6 +35,16 @@ def test_deviation_needs_both_absolute_and_relative_excess() -> None:
     assert tiny_level["severity"] == "INFO"
 
 
+def test_deviation_either_rule_is_the_originals_absolute_or_percentage_test() -> None:
+    rule = DeviationRule(warning_k=1.5, critical_k=3.0, warning_pct=10, critical_pct=25, mode="either")
+    assert rule.check(100.0, 100.5, 1.0)["severity"] == "INFO"  # neither test
+    assert rule.check(1_030_000.0, 1_000_000.0, 100.0)["severity"] == "CRITICAL"  # absolute alone
+    assert rule.check(0.0115, 0.010, 0.01)["severity"] == "WARNING"  # percentage alone (15 %)
+    assert rule.check(0.013, 0.010, 0.01)["severity"] == "CRITICAL"  # 30 % alone
+    both = DeviationRule(mode="both")
+    assert both.check(1_030_000.0, 1_000_000.0, 100.0)["severity"] == "INFO"
+
+
 def test_combine_weighted_median_and_missing_components() -> None:
     f = {
         "prophet": np.array([[1.0, 1.0]]),
@@ -58,9 +68,8 @@ def test_helpers() -> None:
     y = np.array([0.0, 1.0, 3.0, 6.0, 10.0, 15.0])
     np.testing.assert_allclose(local_scale(y, np.array([1, 2, 5]), 2, 0.0), [1.0, 1.5, 4.5])
     assert local_scale(np.zeros(10), np.array([9]), 5, 0.25)[0] == 0.25
-    w = ewm_weights(2.0)
-    assert w.size == 8 and w[0] > w[-1] and w.sum() == pytest.approx(1.0)
-    assert ewm_weights(None).size == 0
+    np.testing.assert_allclose(recent_level(y, np.array([0, 2, 5]), 3), [0.0, 1.0, 10.0])  # clamped at the start
+    assert recent_level(np.array([1.0, 1.0, 9.0, 1.0]), np.array([3]), 3)[0] == 1.0  # a spike does not set it
     np.testing.assert_array_equal(horizon_index(np.array([300.0, 600.0, 900.0]), 60.0, 15), [4, 9, 14])
     np.testing.assert_array_equal(horizon_index(np.array([60.0, 3600.0]), 300.0, 3), [0, 2])
     assert MinMax(0.5, 0.5).span > 0

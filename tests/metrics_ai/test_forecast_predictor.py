@@ -16,11 +16,13 @@ import pytest
 
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
-from metrics_ai.families.forecast import ForecastPredictor
+from metrics_ai.families.forecast import ForecastPredictor, rfc3339
+from metrics_ai.forecast_crisis import crisis_check
 from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
-from metrics_ai.series import History
+from metrics_ai.series import SIGNAL_RANGES, History
+from metrics_ai.series import SIGNALS as SERIES_SIGNALS
 
 T0 = 1_794_830_400.0  # 2026-11-16T12:00:00Z
 SEQ, H = 20, 15
@@ -68,8 +70,7 @@ def _state(step: float = 60.0) -> ForecastState:
             labels=labels,
             step=step,
             prophet=prophet,
-            halflife=2.0,
-            decay=0.9,
+            anchor=3,
             arima=ArimaState((0.2, -0.1)),
             lstm=key,
             scaler=None,
@@ -127,6 +128,64 @@ def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
     assert widths[-1] > widths[0]  # calibrated per horizon step
     assert set(out["deviation"]) >= {"is_anomaly", "score", "severity"} and out["deviation"]["severity"] == "INFO"
     assert out["backtest"]["mae_ensemble"] == 0.01
+
+
+def test_crisis_check_for_io_and_network_signals_only(predictor: ForecastPredictor) -> None:
+    t, y = _history()
+    busy = {"timestamps": t.tolist(), "values": (y - 0.05).tolist()}  # io_wait ~0.45: above 0.30
+    calm = {"timestamps": t.tolist(), "values": (y - 0.4).tolist()}  # ~0.10
+    [cpu, hot, cool] = predictor.predict_v1([
+        {"entity": "prod-east", "signal": "cpu", "history": _hist()},
+        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": busy},
+        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": calm},
+    ])
+    assert cpu["crisis"] is None  # cpu and memory have no crisis threshold
+    assert hot["crisis"] == {"threshold": 0.30, "crosses": True, "at": hot["timestamps"][0]}
+    assert min(hot["ensemble"]) > 0.30
+    assert cool["crisis"] == {"threshold": 0.30, "crosses": False, "at": None}
+    assert max(cool["ensemble"]) < 0.30
+
+
+def test_crisis_check_names_the_first_crossing() -> None:
+    times = T0 + 60.0 * np.arange(1, 6)
+    rising = np.array([0.2, 0.28, 0.31, 0.29, 0.4])
+    assert crisis_check("io_wait", times, rising, {"io_wait": 0.3}) == {
+        "threshold": 0.3, "crosses": True, "at": T0 + 180.0}
+    net = crisis_check("net_tx", times, rising * 3e9, {"net_tx": 9.5e8}, rfc3339)
+    assert net is not None and net["at"] == "2026-11-16T12:05:00Z"
+    assert crisis_check("memory", times, rising, {"io_wait": 0.3}) is None
+
+
+def test_prophet_follows_a_level_shift_in_the_history(predictor: ForecastPredictor) -> None:
+    """The fitted curve sits at 0.5; the history steps up to 0.7: Prophet's answer starts there."""
+    t, y = _history()
+    shifted = np.where(np.arange(t.size) >= t.size - 30, y + 0.2, y)
+    [out] = predictor.predict_v1(
+        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": shifted.tolist()}}]
+    )
+    prophet = np.asarray(out["components"]["prophet"])
+    np.testing.assert_allclose(prophet, 0.7, atol=0.02)  # the new level for the whole horizon, not the curve's 0.5
+    [before] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
+    np.testing.assert_allclose(prophet - np.asarray(before["components"]["prophet"]), 0.2, atol=0.02)
+
+
+@pytest.mark.parametrize(("signal", "entity", "level", "slope"), [
+    ("cpu", "prod-east", 0.99, 0.002),  # a ratio rising through 1
+    ("io_wait", "prod-east-worker-0", 0.01, -0.002),  # a ratio falling through 0
+])
+def test_no_component_answers_outside_the_signals_range(
+    predictor: ForecastPredictor, signal: str, entity: str, level: float, slope: float
+) -> None:
+    t, _ = _history()
+    y = np.clip(level + slope * (np.arange(t.size) - t.size + 1), 0, 1)
+    for who in (entity, "unseen"):
+        [out] = predictor.predict_v1(
+            [{"entity": who, "signal": signal, "history": {"timestamps": t.tolist(), "values": y.tolist()}}]
+        )
+        answers = [out["ensemble"], out["lower"], out["upper"], *(c for c in out["components"].values() if c)]
+        assert all(0.0 <= v <= 1.0 for a in answers for v in a), out
+    assert SIGNAL_RANGES["cpu"] == (0.0, 1.0) and SIGNAL_RANGES["disk_used_pct"] == (0.0, 100.0)
+    assert set(SIGNAL_RANGES) == set(SERIES_SIGNALS) and SIGNAL_RANGES["net_rx"] == (0.0, np.inf)
 
 
 def test_flat_history_is_not_a_deviation(predictor: ForecastPredictor) -> None:

@@ -39,11 +39,14 @@ def served_version(server) -> str:
     return r.json()["predictions"][0]["model_version"]
 
 
-def metric_value(server, name: str, model: str) -> float:
+def metric_value(server, name: str, model: str, **labels: str) -> float:
+    """The sum of a metric's series for ``model`` (and ``labels``): 0 when there is none."""
+    wanted = [f'model="{model}"', *(f'{k}="{v}"' for k, v in labels.items())]
+    total = 0.0
     for line in server.client.get("/metrics").text.splitlines():
-        if line.startswith(name) and f'model="{model}"' in line:
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+        if line.startswith(name) and all(w in line for w in wanted):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def test_publish_under_load_zero_errors_and_switch(

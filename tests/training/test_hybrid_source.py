@@ -34,7 +34,8 @@ def real_share(frame: pd.DataFrame) -> float:
 
 @pytest.mark.parametrize("ratio", [0.5, 0.8])
 def test_mix_follows_the_real_ratio_and_labels_injected_anomalies(prometheus_data: PromData, ratio: float) -> None:
-    settings = Settings(prometheus_url=prometheus_data.url, training_days=1, hybrid_real_ratio=ratio,
+    settings = Settings(prometheus_url=prometheus_data.url, training_days=1, start_hours_ago=24,
+                        hybrid_real_ratio=ratio,
                         anomaly_rate=0.05, data_source=DataSource.hybrid)
     frame, note = read_hybrid(settings, get_profile("demo"))
     assert note.startswith("hybrid:real=") and f"(requested {ratio:.2f})" in note
@@ -51,7 +52,8 @@ def test_mix_follows_the_real_ratio_and_labels_injected_anomalies(prometheus_dat
 
 
 def test_injected_anomalies_change_the_real_values(prometheus_data: PromData) -> None:
-    settings = Settings(prometheus_url=prometheus_data.url, training_days=1, hybrid_real_ratio=1.0,
+    settings = Settings(prometheus_url=prometheus_data.url, training_days=1, start_hours_ago=24,
+                        hybrid_real_ratio=1.0,
                         anomaly_rate=0.05)
     plain = read_prometheus(settings)
     mixed, _ = read_hybrid(settings, TINY)
@@ -109,7 +111,8 @@ def test_token_file_is_sent_and_a_refused_token_is_not_hidden(tmp_path: Path) ->
     token.write_text("s3cret")
     labels = {"cluster": "c1", "instance": "w1:9100"}
     with token_prometheus("s3cret", labels) as fake:
-        settings = Settings(prometheus_url=fake.url, prometheus_token_file=token, training_days=0.1)
+        settings = Settings(prometheus_url=fake.url, prometheus_token_file=token, training_days=0.1,
+                            start_hours_ago=2)
         frame = read_prometheus(settings, client=quick(settings))
         assert set(frame["node"].astype(str)) == {"w1"}
         assert {r.headers.get("Authorization") for r in fake.requests} == {"Bearer s3cret"}

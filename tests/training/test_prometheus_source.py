@@ -66,14 +66,14 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def read_logged(settings: Settings) -> tuple[pd.DataFrame, list[str]]:
-    """read_prometheus with its log messages."""
+def read_logged(settings: Settings, end: pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """read_prometheus (up to ``end``, default now) with its log messages."""
     logger = logging.getLogger("training.sources.prometheus")
     handler, level = _Collect(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        return read_prometheus(settings), handler.messages
+        return read_prometheus(settings, end=end), handler.messages
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -81,7 +81,8 @@ def read_logged(settings: Settings) -> tuple[pd.DataFrame, list[str]]:
 
 @pytest.fixture(scope="module")
 def read(prometheus_data: PromData) -> Read:
-    frame, logs = read_logged(Settings(prometheus_url=prometheus_data.url, training_days=15))
+    # up to the data's end, not the wall clock: a loaded machine may start the fixture minutes earlier
+    frame, logs = read_logged(Settings(prometheus_url=prometheus_data.url, training_days=15), prometheus_data.end)
     return Read(frame, logs, prometheus_data.end, prometheus_data.truth)
 
 
@@ -196,7 +197,7 @@ def test_raw_counter_queries_are_converted_with_resets(prometheus_data: PromData
     overrides = {signal: "null" for signal in SIGNALS}
     overrides["net_rx"] = 'node_network_receive_bytes_total{device="eth0"}'
     queries.write_text("".join(f"{k}: {v}\n" for k, v in overrides.items()))
-    settings = Settings(prometheus_url=prometheus_data.url, training_days=6, queries_file=queries)
+    settings = Settings(prometheus_url=prometheus_data.url, training_days=6, start_hours_ago=144, queries_file=queries)
     frame, logs = read_logged(settings)
     assert set(frame["signal"].astype(str)) == {"net_rx"}
     assert any("raw counter" in m for m in logs)

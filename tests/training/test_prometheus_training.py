@@ -8,9 +8,12 @@ import sys
 import warnings
 from pathlib import Path
 
+import pytest
+
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import MODEL_NAMES
 from tests.prometheus_fixture import OPENSHIFT_NODE_NAMES, PromData
+from training.sources.windows import FORECASTING_MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED = ("anomaly-detector", "node-outliers")
@@ -18,9 +21,10 @@ REQUIRED = ("anomaly-detector", "node-outliers")
 
 def test_train_available_families_from_prometheus(prometheus_data: PromData, tmp_path: Path) -> None:
     models = list(MODEL_NAMES)
-    # Two days of data; resource-forecast with its ARIMA component only (Prophet and the
-    # LSTM per entity would take minutes here): what this test checks is the data path.
-    env = {**os.environ, "PROMETHEUS_URL": prometheus_data.url, "TRAINING_DAYS": "2",
+    # Two days of data (three for the forecasting families); resource-forecast with its ARIMA
+    # component only (Prophet and the LSTM per entity would take minutes here): what this test
+    # checks is the data path.
+    env = {**os.environ, "PROMETHEUS_URL": prometheus_data.url, "TRAINING_DAYS": "2", "START_HOURS_AGO": "72",
            "FORECAST_COMPONENTS": "arima"}
     done = subprocess.run(
         [sys.executable, "-m", "training", "run", "--source", "prometheus", "--out", str(tmp_path / "models"),
@@ -37,6 +41,10 @@ def test_train_available_families_from_prometheus(prometheus_data: PromData, tmp
         manifest = store.current()
         assert manifest.data.source == f"prometheus:{prometheus_data.url}", model
         assert manifest.data.rows > 0 and manifest.data.entities >= 5, model
+        assert manifest.data.start is not None and manifest.data.end is not None
+        days = (manifest.data.end - manifest.data.start).total_seconds() / 86400
+        # each family's own lookback: START_HOURS_AGO (forecasting) or TRAINING_DAYS
+        assert days == pytest.approx(3 if model in FORECASTING_MODELS else 2, abs=0.01), model
     assert not set(REQUIRED) & set(failed), log[-4000:]
     if failed:
         warnings.warn(f"families not published from Prometheus data: {failed}\n{log[-2000:]}", stacklevel=1)

@@ -132,7 +132,10 @@ def test_shifted_series_error_drops_and_untouched_series_is_no_worse(
         check_errors(after, series["cpu/prod-east"]),
     )
     assert shifted_after["ensemble"] < shifted_before["ensemble"]
-    assert shifted_after["prophet"] < 0.85 * shifted_before["prophet"]  # the curve has learnt the new level
+    # Prophet's answer is anchored to the level the history shows, so the current version already follows
+    # the 0.2 step (its error a fraction of it); the refitted curve keeps that (the gate's own margin)
+    assert shifted_before["prophet"] < 0.05
+    assert shifted_after["prophet"] <= 1.1 * shifted_before["prophet"]
     calm_before, calm_after = (
         check_errors(before, series["memory/prod-east"]),
         check_errors(after, series["memory/prod-east"]),
@@ -226,7 +229,7 @@ def test_every_family_publishes_a_drift_reference_and_updates_keep_it(
 def overshooting(old: ProphetState) -> Callable[..., ProphetState]:
     """A broken 'refit': the saved trend tilted to climb hundreds of times its scale over the window.
 
-    (A level error alone would be corrected on the fly by the residual correction.)
+    (A level error alone would be taken out on the fly by the anchoring to the history's level.)
     """
 
     def fit(*_: Any, **__: Any) -> ProphetState:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -18,6 +19,24 @@ from metrics_ai.features import rolling_features
 from metrics_ai.forest import CompiledForest
 from training.families.base import Progress, Trainer, TrainOutcome, no_progress
 from training.frames import entity_key, wide_by_entity
+from training.injected_holdout import injected_figures
+
+
+def gate_figure(f1: float, labelled: int, injected: dict[str, float | int] | None) -> dict[str, Any]:
+    """The quality gate's figure and which one it is (``gate``, ``gate_figure``).
+
+    With labelled anomalies in the hold-out (synthetic, hybrid): 1 - F1 on them. Without
+    (Prometheus, files without labels), where that F1 is 0 whatever the model does: 1 - F1
+    on the anomalies injected into the hold-out (:mod:`training.injected_holdout`). With
+    neither (ANOMALY_RATE 0 on unlabelled data) the labelled figure, 1, is all there is.
+    """
+    if labelled or injected is None:
+        note = "held-out labels" if labelled else "held-out labels (none, nothing injected: ANOMALY_RATE 0)"
+        return {"gate": {"one_minus_f1": 1.0 - f1}, "gate_figure": note}
+    return {
+        "gate": {"one_minus_injected_f1": 1.0 - float(injected["f1"])},
+        "gate_figure": f"anomalies injected into the unlabelled hold-out at {float(injected['rate']):g}",
+    }
 
 
 class AnomalyTrainer(Trainer):
@@ -37,13 +56,14 @@ class AnomalyTrainer(Trainer):
         wides = wide_by_entity(frame, signals, cfg.sample_interval, labels=("cluster", "node"))
         if not wides:
             raise TrainingError(f"anomaly-detector: no entity has all of {signals}")
-        train_x, train_rows, test_x, test_y, entities = [], [], [], [], []
+        train_x, test_x, test_y, entities, raw, cuts = [], [], [], [], [], []
         for key, wide in wides.items():
-            rows = wide[signals].to_numpy()
-            feats = rolling_features(rows, cfg.spec)
+            values = wide[signals].to_numpy()
+            feats = rolling_features(values, cfg.spec)
             cut = int(len(wide) * self.settings.train_fraction)
+            raw.append(values)
+            cuts.append(cut)
             train_x.append(feats[:cut])
-            train_rows.append(rows[:cut])
             test_x.append(feats[cut:])
             test_y.append(wide["anomaly"].to_numpy()[cut:])
             entities.append(entity_key(*key))
@@ -57,12 +77,16 @@ class AnomalyTrainer(Trainer):
         ).fit(x_train)
         compiled = CompiledForest.from_sklearn(forest)
         predicted = compiled.is_anomaly(compiled.score(x_test))
+        train_rows = np.vstack([v[:c] for v, c in zip(raw, cuts, strict=True)])  # what the forest was fitted on
         train_scores = compiled.score(x_train)
-        reference = build_reference(
-            anomaly_samples(np.vstack(train_rows), cfg.metrics, train_scores, compiled.is_anomaly(train_scores))
-        )
+        flags = compiled.is_anomaly(train_scores)
+        reference = build_reference(anomaly_samples(train_rows, cfg.metrics, train_scores, flags))
         precision, recall, f1, _ = precision_recall_fscore_support(
             y_test, predicted, average="binary", zero_division=0
+        )
+        injected = injected_figures(
+            raw, cuts, signals, cfg.spec, lambda x: compiled.is_anomaly(compiled.score(x)),
+            self.settings.anomaly_rate, cfg.sample_interval, self.settings.seed,
         )
         centre = np.median(x_train, axis=0)
         mad = np.median(np.abs(x_train - centre), axis=0) * 1.4826
@@ -76,7 +100,8 @@ class AnomalyTrainer(Trainer):
             "test_anomalies": int(y_test.sum()),
             "alarms": int(predicted.sum()),
             "train_rows": int(len(x_train)),
-            "gate": {"one_minus_f1": float(1.0 - f1)},
+            "injected": injected,
+            **gate_figure(float(f1), int(y_test.sum()), injected),
         }
 
         def write_pickle(path: Path) -> None:

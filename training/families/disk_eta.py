@@ -33,7 +33,7 @@ from training.families.base import (
     level_reference,
     no_progress,
 )
-from training.prophet_export import PointFitter, fit_coarse
+from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 COMPONENTS: tuple[str, ...] = ("linear", "prophet", "ensemble")
 
@@ -54,7 +54,7 @@ def fit_disk_prophet(
         trend_series(t, v, cfg),
         fitter=fitter,
         daily_seasonality=True,
-        weekly_seasonality=bool(t[-1] - t[0] >= cfg.weekly_min_days * DAY),
+        weekly_seasonality=weekly_fits(t, cfg.weekly_min_days),
         changepoint_prior_scale=cfg.changepoint_prior_scale,
         changepoint_range=cfg.changepoint_range,
     )

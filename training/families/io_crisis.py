@@ -31,13 +31,15 @@ from training.families.base import (
     level_reference,
     no_progress,
 )
-from training.prophet_export import PointFitter, fit_coarse
+from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 
 def fit_series_prophet(
     t: np.ndarray, v: np.ndarray, cfg: IoCrisisConfig, fitter: PointFitter | None = None
 ) -> ProphetState:
-    """The original system's crisis Prophet: n_changepoints 10, automatic seasonalities.
+    """The original system's crisis Prophet: n_changepoints 10, daily seasonality automatic
+    (from two days), weekly whenever 14 days or more are present (:func:`weekly_fits`;
+    START_HOURS_AGO, 15 days, gives them).
 
     ``fitter`` replaces the cold fit (the update's warm refit, :mod:`training.updates.prophet`).
     """
@@ -47,7 +49,7 @@ def fit_series_prophet(
         fitter=fitter,
         n_changepoints=cfg.n_changepoints,
         daily_seasonality="auto",
-        weekly_seasonality="auto",
+        weekly_seasonality=weekly_fits(t),
     )
 
 

@@ -25,9 +25,17 @@ def window_of(frame: pd.DataFrame, source: str, note: str | None = None) -> Data
 
 
 def load_data(
-    settings: Settings, source: DataSource, data_path: Path | None = None, profile: str = "demo"
+    settings: Settings,
+    source: DataSource,
+    data_path: Path | None = None,
+    profile: str = "demo",
+    days: float | None = None,
 ) -> tuple[pd.DataFrame, DataWindow]:
-    """Read training data from the named source."""
+    """Read training data from the named source.
+
+    ``days`` is the window a Prometheus or hybrid read covers (default: the longest family
+    lookback, :func:`training.sources.windows.read_days`); synthetic data and files ignore it.
+    """
     if source is DataSource.files:
         from training.sources.files import read_files
 
@@ -46,9 +54,9 @@ def load_data(
     if source is DataSource.prometheus:
         from training.sources.prometheus import read_prometheus
 
-        frame = read_prometheus(settings)
+        frame = read_prometheus(settings, days=days)
         return frame, window_of(frame, f"prometheus:{settings.prometheus_url}")
     from training.sources.hybrid import read_hybrid
 
-    frame, note = read_hybrid(settings, get_profile(profile))
+    frame, note = read_hybrid(settings, get_profile(profile), days=days)
     return frame, window_of(frame, note)

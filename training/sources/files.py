@@ -1,4 +1,4 @@
-"""``--source files``: long-format CSV or Parquet (DESIGN.md), validated on read."""
+"""``--source files``: long-format CSV or Parquet (README, "Command line"), validated on read."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from metrics_ai.settings import Settings
 from training.sources.profiles import SyntheticProfile
 from training.sources.prometheus import read_prometheus, window_bounds
 from training.sources.synthetic import ANOMALY_SIGNALS, generate, inject_anomalies
+from training.sources.windows import read_days
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,13 @@ SYNTHETIC_PREFIX = "synthetic-"
 
 
 def read_hybrid(
-    settings: Settings, profile: SyntheticProfile, client: PrometheusClient | None = None
+    settings: Settings,
+    profile: SyntheticProfile,
+    client: PrometheusClient | None = None,
+    days: float | None = None,
 ) -> tuple[pd.DataFrame, str]:
-    """Real and synthetic windows at HYBRID_REAL_RATIO; returns (frame, note for the manifest).
+    """Real and synthetic windows at HYBRID_REAL_RATIO over ``days`` (default: the run's window,
+    :func:`training.sources.windows.read_days`); returns (frame, note for the manifest).
 
     Raises:
         UpstreamUnavailableError: Prometheus is unreachable and STRICT_SOURCE is set, or it
@@ -44,9 +49,9 @@ def read_hybrid(
     """
     ratio = settings.hybrid_real_ratio
     if ratio <= 0:
-        return _synthetic(settings, profile), f"hybrid:real=0.00 synthetic:{profile.name}"
+        return _synthetic(settings, profile, days), f"hybrid:real=0.00 synthetic:{profile.name}"
     try:
-        real = read_prometheus(settings, client)
+        real = read_prometheus(settings, client, days=days)
     except PrometheusQueryError:
         raise
     except (UpstreamUnavailableError, UpstreamTimeoutError) as exc:
@@ -54,11 +59,11 @@ def read_hybrid(
             raise UpstreamUnavailableError(f"hybrid: Prometheus unreachable and STRICT_SOURCE is set: {exc}") from exc
         log.warning("hybrid: Prometheus unreachable (%s); falling back to synthetic data", exc)
         note = f"hybrid:fallback-synthetic (prometheus unreachable: {exc})"
-        return _synthetic(settings, profile), note
+        return _synthetic(settings, profile, days), note
     real = inject_into_real(real, settings.anomaly_rate, settings.step, settings.seed)
     end = real["timestamp"].max()
-    synthetic = _renamed(generate(profile, settings.training_days, settings.step, settings.anomaly_rate,
-                                  settings.seed, end=end))
+    span = read_days(settings) if days is None else days
+    synthetic = _renamed(generate(profile, span, settings.step, settings.anomaly_rate, settings.seed, end=end))
     chosen = choose_nodes(synthetic, len(real), ratio)
     frame = validate_frame(pd.concat([_plain(real), _plain(chosen)], ignore_index=True), where="hybrid")
     achieved = len(real) / max(1, len(frame))
@@ -68,8 +73,8 @@ def read_hybrid(
     return frame, note
 
 
-def _synthetic(settings: Settings, profile: SyntheticProfile) -> pd.DataFrame:
-    days = profile.days or settings.training_days
+def _synthetic(settings: Settings, profile: SyntheticProfile, days: float | None) -> pd.DataFrame:
+    days = profile.days or (read_days(settings) if days is None else days)
     end = pd.Timestamp(window_bounds(settings)[1], unit="s", tz="UTC")
     return generate(profile, days, settings.step, settings.anomaly_rate, settings.seed, end=end)
 

@@ -1,4 +1,8 @@
-"""``--source prometheus``: TRAINING_DAYS of every signal at STEP, cleaned.
+"""``--source prometheus``: every signal at STEP over the run's window, cleaned.
+
+The window is the longest family lookback (:func:`training.sources.windows.read_days`:
+START_HOURS_AGO for the forecasting families, TRAINING_DAYS for the others) unless the
+caller names its days (an update reads UPDATE_DAYS).
 
 Data hygiene (each case has a test in tests/training/test_prometheus_source.py):
 
@@ -39,28 +43,35 @@ from metrics_ai.prometheus import (
 )
 from metrics_ai.series import validate_frame
 from metrics_ai.settings import Settings
+from training.sources.windows import read_days
 
 log = logging.getLogger(__name__)
 
 
-def window_bounds(settings: Settings, end: pd.Timestamp | None = None) -> tuple[int, int]:
-    """(start, end) unix seconds on the STEP grid: TRAINING_DAYS back from ``end`` (now)."""
+def window_bounds(
+    settings: Settings, end: pd.Timestamp | None = None, days: float | None = None
+) -> tuple[int, int]:
+    """(start, end) unix seconds on the STEP grid: ``days`` (default: the run's window) back from ``end`` (now)."""
     step = settings.step
     end_s = int((end or pd.Timestamp.now(tz="UTC")).timestamp()) // step * step
-    return end_s - int(settings.training_days * 86400) // step * step, end_s
+    span = read_days(settings) if days is None else days
+    return end_s - int(span * 86400) // step * step, end_s
 
 
 def read_prometheus(
-    settings: Settings, client: PrometheusClient | None = None, end: pd.Timestamp | None = None
+    settings: Settings,
+    client: PrometheusClient | None = None,
+    end: pd.Timestamp | None = None,
+    days: float | None = None,
 ) -> pd.DataFrame:
-    """Every configured signal over the training window, as the canonical long frame.
+    """Every configured signal over the training window (``days``, default the run's), as the canonical long frame.
 
     Raises:
         UpstreamUnavailableError: Prometheus cannot be reached (after retries) or refused.
         UpstreamTimeoutError: Prometheus did not answer in time (after retries).
         TrainingError: Prometheus answered, but with no usable sample at all.
     """
-    start, stop = window_bounds(settings, end)
+    start, stop = window_bounds(settings, end, days)
     queries = load_queries(settings)
     api = client or PrometheusClient(settings)
     collected: list[CanonicalSeries] = []

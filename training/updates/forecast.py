@@ -15,7 +15,7 @@ as in a full run), with the saved hyper-parameters (the current version's config
 The window's tail is the backtest, through the full run's own calibration and test code
 (:func:`training.forecast_backtest.backtest`); the gate holds the candidate's figure over
 the series the current version also has against the current version's on the same test
-cuts, answered as it serves (its saved correction, weights and combiner).
+cuts, answered as it serves (its saved anchor, weights and combiner).
 
 A series new to the window is fitted from scratch (Prophet cold, the pooled LSTM
 fine-tuned on its windows too, a per-series LSTM trained fully). A series missing from the
@@ -84,7 +84,7 @@ def update_components(
 def served_error(fit: Fitted, state: ForecastState, candidate: Backtest, cfg: ForecastConfig) -> float:
     """The current version's relative ensemble MAE on the candidate's test cuts, as it serves.
 
-    ``fit`` holds the saved components (:func:`as_saved`); the saved residual correction,
+    ``fit`` holds the saved components (:func:`as_saved`); the saved Prophet anchor,
     ensemble weights and combiner are used as they are (no re-calibration), so this is
     what the current version would have answered over the tail. Same figure as the
     backtest's ``mae_ensemble_rel``: MAE over the mean absolute level of the targets.
@@ -93,7 +93,7 @@ def served_error(fit: Fitted, state: ForecastState, candidate: Backtest, cfg: Fo
     cuts = candidate.test_cuts
     actual = targets(fit.data.y, cuts, fit.horizon)
     ensemble = combine(
-        dict(forecasts(fit, cuts, (saved.halflife, saved.decay), cfg.seq_len)),
+        dict(forecasts(fit, cuts, saved.anchor, cfg.seq_len)),
         saved.weights,
         "median" if cfg.weighting == "median" else "weighted",
     )

@@ -1,14 +1,15 @@
 {{/*
 One alerting rule as YAML (parse it back with fromYaml). Call with a dict of
 alert, expr, for, severity, summary, description (Prometheus templates, left as they
-are), runbook (alerting.runbookBaseUrl), labels (alerting.alertLabels) and optionally
+are), runbook (alerting.runbookBaseUrl; empty: no runbook_url annotation), labels (alerting.alertLabels) and optionally
 reason (a label telling apart several rules of one alert). The runbook
 anchor is the alert name in lower case: the heading `### MetricsAIFoo` in docs/openshift.md.
 */}}
 {{- define "metrics-ai.alertRule" -}}
 {{- $labels := merge (dict "severity" .severity) (deepCopy (.labels | default dict)) -}}
 {{- with .reason }}{{ $_ := set $labels "reason" . }}{{ end -}}
-{{- $annotations := dict "summary" .summary "description" .description "runbook_url" (printf "%s#%s" .runbook (lower .alert)) -}}
+{{- $annotations := dict "summary" .summary "description" .description -}}
+{{- with .runbook }}{{ $_ := set $annotations "runbook_url" (printf "%s#%s" . (lower $.alert)) }}{{ end -}}
 {{- toYaml (dict "alert" .alert "expr" .expr "for" .for "labels" $labels "annotations" $annotations) -}}
 {{- end -}}
 

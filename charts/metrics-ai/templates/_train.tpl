@@ -9,6 +9,20 @@ update reads the same entities the full retrain trained. A JSON list; call with
 {{- end -}}
 
 {{/*
+Command of the training containers. With s3.enabled, `python -m metrics_ai.s3sync run`
+pulls s3.uri into the /mnt/models emptyDir, runs the training command there (versions,
+gate, rollback and pruning as on a volume), then pushes the new versions and switches
+each model's manifest.json last. A JSON list; call with the root context.
+*/}}
+{{- define "metrics-ai.trainCommand" -}}
+{{- $cmd := list "python" "-m" "training" -}}
+{{- if .Values.s3.enabled -}}
+{{- $cmd = concat (list "python" "-m" "metrics_ai.s3sync" "run" "--remote" (trimSuffix "/" .Values.s3.uri) "--local" "/mnt/models" "--") $cmd -}}
+{{- end -}}
+{{- toJson $cmd -}}
+{{- end -}}
+
+{{/*
 Job template of the training CronJobs. Call with
 (dict "root" $ "component" "train" "args" (list "run" ...) "deadline" 7200 "gpu" true),
 optionally with "env" (a list of EnvVar only this job gets, before train.extraEnv).
@@ -56,7 +70,9 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $v.train.affinity }}
+      {{- /* ReadWriteOnce: run on the node where the predictor pod has the volume attached */}}
+      {{- $affinity := include "metrics-ai.storageAffinity" (dict "root" $root "affinity" $v.train.affinity) | fromYaml }}
+      {{- with $affinity }}
       affinity:
         {{- toYaml . | nindent 8 }}
       {{- end }}
@@ -64,7 +80,8 @@ spec:
         - name: {{ .component }}
           image: {{ include "metrics-ai.image" (dict "image" $v.train.image "root" $root) | quote }}
           imagePullPolicy: {{ $v.train.image.pullPolicy }}
-          command: ["python", "-m", "training"]
+          command:
+            {{- include "metrics-ai.trainCommand" $root | fromJsonArray | toYaml | nindent 12 }}
           args:
             {{- toYaml .args | nindent 12 }}
           env:
@@ -93,9 +110,25 @@ spec:
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+            {{- if $v.s3.enabled }}
+            {{- with $v.s3.endpoint }}
+            - name: AWS_S3_ENDPOINT
+              value: {{ . | quote }}
+            {{- end }}
+            {{- with $v.s3.region }}
+            - name: AWS_DEFAULT_REGION
+              value: {{ . | quote }}
+            {{- end }}
+            {{- end }}
             {{- with $v.train.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+          {{- if $v.s3.enabled }}
+          # the data connection: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and its endpoint, region)
+          envFrom:
+            - secretRef:
+                name: {{ include "metrics-ai.s3DataConnectionName" $root }}
+          {{- end }}
           securityContext:
             {{- include "metrics-ai.containerSecurityContext" $root | nindent 12 }}
           resources:
@@ -115,10 +148,18 @@ spec:
               mountPath: {{ include "metrics-ai.serviceCADir" $root }}
               readOnly: true
             {{- end }}
+            {{- if $v.prometheus.queries }}
+            {{- include "metrics-ai.queriesVolumeMount" $root | nindent 12 }}
+            {{- end }}
       volumes:
         - name: models
+          {{- if $v.s3.enabled }}
+          emptyDir:
+            sizeLimit: {{ $v.s3.workDirSizeLimit }}
+          {{- else }}
           persistentVolumeClaim:
             claimName: {{ include "metrics-ai.pvcName" $root }}
+          {{- end }}
         - name: tmp
           emptyDir:
             sizeLimit: {{ $v.train.tmpSizeLimit }}
@@ -126,5 +167,8 @@ spec:
         - name: service-ca
           configMap:
             name: {{ include "metrics-ai.serviceCAName" $root }}
+        {{- end }}
+        {{- if $v.prometheus.queries }}
+        {{- include "metrics-ai.queriesVolume" $root | nindent 8 }}
         {{- end }}
 {{- end -}}
