@@ -30,6 +30,7 @@ class Runner:
     def __init__(self, passes: Pass, exporter: Exporter, interval: float) -> None:
         self.passes = passes
         self.exporter = exporter
+        exporter.registry.register(passes.accuracy)  # live accuracy beside the pass's snapshot
         self.interval = interval
         self.snapshot = Snapshot()
         self.stop_event = threading.Event()

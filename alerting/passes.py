@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from alerting.accuracy import LiveAccuracy
 from alerting.alarms import AlarmBank
 from alerting.discovery import Inventory, discover
 from alerting.gauges import Sample, samples
@@ -65,6 +66,7 @@ class Pass:
         self.inputs = InputBuilder(settings, options.predictor_batch)
         self.client = PredictorClient(options)
         self.alarms = AlarmBank(settings.step)
+        self.accuracy = LiveAccuracy()
         self.clock = clock
         self._calls = ThreadPoolExecutor(max_workers=len(options.models), thread_name_prefix="predictor")
 
@@ -114,6 +116,7 @@ class Pass:
             out: list[Sample] = []
             for request in plan.requests:
                 predictions = self.client.predict(model, request.instances)
+                self.accuracy.observe(model, request.instances, request.labels, predictions)
                 out.extend(samples(model, request, predictions, self.alarms))
             if model == "resource-forecast":
                 self.alarms.retain((lab["entity"], lab["signal"]) for r in plan.requests for lab in r.labels)

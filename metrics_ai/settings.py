@@ -185,6 +185,9 @@ class Settings(BaseSettings):
     inline_max_bytes: int = Field(16 << 10, ge=0, le=1 << 20, validation_alias=_env("INLINE_MAX_BYTES"))
     """Requests up to this size (REST body bytes; V2 tensors at 8 bytes an element) are answered
     on the event loop without a thread hop, unless they need a Prometheus fetch (0: none inline)."""
+    drift_window: int = Field(10_000, ge=0, le=1_000_000, validation_alias=_env("DRIFT_WINDOW"))
+    """Latest request samples per model and feature the predictor compares with the version's drift
+    reference (metrics_ai_drift_psi; 2 bytes a sample; 0: drift monitoring off)."""
     request_trace: bool = Field(False, validation_alias=_env("REQUEST_TRACE"))
     """Log KServe's two per-request timing lines (logger ``kserve.trace``); the access log stays on either way."""
     docs_url: bool = Field(False, validation_alias=_env("DOCS_URL"))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from serving.drift import DriftCollector
+
 
 class ServingMetrics:
     """One set of collectors per process (created at start, passed to every model)."""
 
-    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+    def __init__(self, registry: CollectorRegistry = REGISTRY, drift_window: int = 10_000) -> None:
+        """Args: the registry to register on, and the samples per feature of each model's drift window."""
         self.version_info = Gauge(
             "metrics_ai_model_version_info",
             "Current version of each served model (value 1).",
@@ -68,3 +71,5 @@ class ServingMetrics:
             "Requests in the prediction worker pool, running or waiting for a thread.",
             registry=registry,
         )
+        self.drift = DriftCollector(drift_window)
+        registry.register(self.drift)

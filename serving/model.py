@@ -17,6 +17,7 @@ from kserve import InferRequest, InferResponse
 from kserve.errors import ModelNotReady
 
 from metrics_ai.artifacts import Manifest, ModelStore
+from metrics_ai.drift import LiveWindow
 from metrics_ai.errors import InvalidInputError, MetricsAIError, MissingArtifactError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from serving.errors import grpc_error
@@ -36,6 +37,8 @@ class Loaded:
 
     predictor: Predictor
     manifest: Manifest
+    drift: LiveWindow | None = None
+    """Its live drift window (None: drift monitoring off, or no reference in the version)."""
 
 
 class ServedModel(kserve.Model):
@@ -83,6 +86,7 @@ class ServedModel(kserve.Model):
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
         metrics.fallback.labels(self.name).set(0)
+        metrics.drift.watch(self.name, lambda: self._loaded.drift if self._loaded else None)
 
     @property
     def version(self) -> str | None:
@@ -209,11 +213,12 @@ class ServedModel(kserve.Model):
             if len(predictor.predict_v1(instances)) != len(instances):
                 raise MetricsAIError("smoke request answered the wrong number of predictions")
             predictor.fetcher = self.fetcher
+            drift = self.metrics.drift.window_for(self.name, predictor, folder, manifest)
         except Exception as exc:  # any failure keeps the old version serving
             self._note_failure(version, exc)
             return False
         previous = self.version
-        self._loaded = Loaded(predictor, manifest)
+        self._loaded = Loaded(predictor, manifest, drift)
         self._publish_ready()
         self.last_error = None
         self.metrics.reload_seconds.labels(self.name).observe(time.perf_counter() - start)
@@ -328,9 +333,13 @@ class ServedModel(kserve.Model):
             positives += self.family.positive(prediction)
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
+        if loaded.drift is not None:
+            loaded.drift.observe(instances, predictions)
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:
         inputs = decode_inputs(request, type(loaded.predictor).v2_inputs, self.limits)
         outputs = loaded.predictor.infer_v2(inputs)
+        if loaded.drift is not None:
+            loaded.drift.observe(inputs, outputs)
         return encode_outputs(request, self.name, loaded.manifest.version, outputs)

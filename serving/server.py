@@ -94,7 +94,7 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     from serving.metadata import install_metadata_servicer
     from serving.reload import ReloadWatcher
 
-    metrics = ServingMetrics()
+    metrics = ServingMetrics(drift_window=settings.drift_window)
     pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
     models = build_models(model_dir, names, settings, metrics, pool, load=False)
     watcher = ReloadWatcher(models, settings.reload_interval, settings.reload_timeout, settings.reverify_interval)

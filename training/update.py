@@ -15,14 +15,17 @@ the metrics but no backtest plots: it runs hourly, the weekly full run's report 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from metrics_ai.artifacts import DataWindow, ModelStore
+from metrics_ai.drift import REFERENCE_FILE
 from metrics_ai.errors import ArtifactError, TrainingError
 from metrics_ai.families import predictor_class
 from metrics_ai.manifest import FULL_RUN_GATE, UPDATE
@@ -126,6 +129,8 @@ def run_update(
                     done.append(FamilyUpdate(FamilyRun(model, time.perf_counter() - start), kept=result.note))
                     continue
                 outcome = result.outcome
+                if REFERENCE_FILE in manifest.files:  # the drift reference stays the full run's
+                    outcome.extra_files.setdefault(REFERENCE_FILE, partial(shutil.copyfile, folder / REFERENCE_FILE))
                 outcome.metrics[UPDATE] = {
                     **result.summary(),
                     "from_version": manifest.version,

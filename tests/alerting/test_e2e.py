@@ -126,7 +126,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 RULES = (
     "MetricsAIFilesystemFillingUp", "MetricsAICrisisAhead", "MetricsAIForecastDeviation", "MetricsAINodeOutlier",
     "MetricsAIClusterAnomaly", "MetricsAIModelNotReady", "MetricsAIRetrainFailed", "MetricsAIModelStale",
-    "MetricsAIReloadsFailing", "MetricsAIAlertingPassStale",
+    "MetricsAIReloadsFailing", "MetricsAIAlertingPassStale", "MetricsAIModelDrift", "MetricsAILiveErrorHigh",
 )  # fmt: skip
 
 
@@ -211,7 +211,7 @@ def test_a_filling_disk_and_an_io_crisis_reach_alertmanager_and_nothing_else(
     wait_ready(predictor, ENABLED)
     objects = render_objects(chart_values(predictor.url))
     assert {r["alert"] for r in alerts(rule_groups(objects))} == set(RULES) - {
-        "MetricsAIForecastDeviation", "MetricsAINodeOutlier", "MetricsAIClusterAnomaly",
+        "MetricsAIForecastDeviation", "MetricsAINodeOutlier", "MetricsAIClusterAnomaly", "MetricsAILiveErrorHigh",
     }  # fmt: skip
     port = free_port()
     command, chart_env = client_command(objects, port)

@@ -295,6 +295,63 @@ def alerting_pass_stale(r: Rule) -> list[Group]:
     return [stale, never, absent]
 
 
+def model_drift(r: Rule) -> list[Group]:
+    """A feature over the PSI threshold with a full window fires; a stable feature, a drifted one
+    on too few samples, and one drifted for less than the `for:` do not."""
+    g, name, limit, least = r.group(), "MetricsAIModelDrift", r.values["psi"], r.values["minSamples"]
+    recent = r.recent(g)
+    pods = [PREDICTOR | {"pod": "predictor-0"}, PREDICTOR | {"pod": "predictor-1"}]
+    for model, samples in (("anomaly-detector", least * 5), ("disk-eta", least - 1), ("io-crisis", least)):
+        for pod in pods:
+            g.add("metrics_ai_drift_window_samples", pod | {"model": model}, float(samples))
+    psi = limit * 2.4
+    for pod, drifted in zip(pods, (psi, limit / 2), strict=True):  # the larger of two replicas counts
+        g.add("metrics_ai_drift_psi", pod | {"model": "anomaly-detector", "feature": "cpu_usage"}, drifted)
+    for pod in pods:
+        g.add("metrics_ai_drift_psi", pod | {"model": "anomaly-detector", "feature": "memory_usage"}, limit / 5)
+        g.add("metrics_ai_drift_psi", pod | {"model": "disk-eta", "feature": "disk_used_pct"}, limit * 4)  # few samples
+        g.add("metrics_ai_drift_psi", pod | {"model": "io-crisis", "feature": "io_wait"}, g.switch(0.01, psi, recent))
+    summary = "The inputs of model anomaly-detector have drifted from its training data."
+    description = (
+        f"Feature cpu_usage of model anomaly-detector has had a population stability index over {limit:g} against "
+        f"the served version's training reference for at least {r.values['for']} (now {psi:.2f}; over 0.25 is a "
+        "major shift): the model sees data unlike what it was trained on, so its answers are less trustworthy. "
+        "Check the source, then retrain."
+    )
+    labels = {"namespace": NS, "model": "anomaly-detector", "feature": "cpu_usage"}
+    g.expect(g.minutes, name, [r.alert(labels, summary, description)])
+    r.early(g, name)
+    return [g]
+
+
+def live_error_high(r: Rule) -> list[Group]:
+    """A signal whose live MAE is past ratio x its backtest MAE fires; one within it, one with too
+    few scored points, and one worse for less than the `for:` do not."""
+    g, name, ratio, least = r.group(), "MetricsAILiveErrorHigh", r.values["ratio"], r.values["minScored"]
+    recent = r.recent(g)
+    pod = {k: v for k, v in CLIENT.items() if k != "cluster"} | {"model": "resource-forecast"}
+    backtest = 0.02
+    for signal, live, scored in (
+        ("cpu", backtest * ratio * 2, least * 3),
+        ("memory", backtest * ratio * 0.9, least * 3),  # within the margin
+        ("io_wait", backtest * ratio * 5, least - 1),  # too few points scored yet
+        ("net_rx", g.switch(backtest, backtest * ratio * 2, recent), least * 3),  # too recent
+    ):
+        g.add("metrics_ai_live_mae", pod | {"signal": signal}, live)
+        g.add("metrics_ai_backtest_mae", pod | {"signal": signal}, backtest)
+        g.add("metrics_ai_live_scored_total", pod | {"signal": signal}, float(scored))
+    summary = "Live cpu forecasts of resource-forecast are worse than their backtest."
+    description = (
+        f"The live mean absolute error of resource-forecast's cpu forecasts, scored against what really happened, "
+        f"has been over {ratio:g} times the backtest MAE its version was published with for at least "
+        f"{r.values['for']} (now {ratio * 2:.1f} times): the data has changed under the model. Retrain, or roll "
+        "back a version that made it worse."
+    )
+    g.expect(g.minutes, name, [r.alert(pod | {"signal": "cpu"}, summary, description)])
+    r.early(g, name)
+    return [g]
+
+
 GENERATORS: dict[str, Generator] = {
     "MetricsAIFilesystemFillingUp": filesystem_filling_up,
     "MetricsAICrisisAhead": crisis_ahead,
@@ -306,6 +363,8 @@ GENERATORS: dict[str, Generator] = {
     "MetricsAIModelStale": model_stale,
     "MetricsAIReloadsFailing": reloads_failing,
     "MetricsAIAlertingPassStale": alerting_pass_stale,
+    "MetricsAIModelDrift": model_drift,
+    "MetricsAILiveErrorHigh": live_error_high,
 }
 
 

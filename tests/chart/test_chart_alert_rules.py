@@ -35,6 +35,8 @@ TUNED = {
             "MetricsAIModelStale": {"maxAgeDays": 3.5},
             "MetricsAIReloadsFailing": {"for": "0s"},
             "MetricsAIAlertingPassStale": {"staleIntervals": 3, "for": "10m"},
+            "MetricsAIModelDrift": {"psi": 0.1, "minSamples": 500, "for": "3h"},
+            "MetricsAILiveErrorHigh": {"ratio": 2, "minScored": 50, "for": "30m", "severity": "info"},
         },
     },
 }

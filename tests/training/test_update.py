@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.artifacts import ModelStore
+from metrics_ai.drift import read_reference
 from metrics_ai.families import predictor_class
 from metrics_ai.families.base import Predictor
 from metrics_ai.prophet_numpy import ProphetState
@@ -202,6 +203,27 @@ def test_anomaly_detector_is_kept_and_node_outliers_refit(
     store = ModelStore(root, "node-outliers")
     assert store.current_version() != ModelStore(trained, "node-outliers").current_version()
     assert store.current().metrics["update"]["updated"] == 1
+
+
+def test_every_family_publishes_a_drift_reference_and_updates_keep_it(
+    trained: Path, updated: tuple[Path, dict[str, FamilyUpdate]]
+) -> None:
+    features = {
+        "anomaly-detector": {"cpu_usage", "memory_usage", "pod_restarts", "network_in", "network_out"}
+        | {"score", "anomaly"},
+        "node-outliers": set(),  # three nodes: too few rows for deciles
+        "resource-forecast": {"cpu", "memory", "io_wait"},
+        "disk-eta": {"disk_used_pct"},
+        "io-crisis": {"io_wait"},
+    }
+    root, runs = updated
+    for model in MODELS:
+        manifest, folder = ModelStore(trained, model).verify()
+        reference = read_reference(folder, manifest.files)
+        assert reference is not None and set(reference.features) == features[model], model
+        if runs[model].run.published and runs[model].run.published.accepted:
+            manifest, folder = ModelStore(root, model).verify()  # an update keeps the full run's
+            assert read_reference(folder, manifest.files) == reference, model
 
 
 def overshooting(old: ProphetState) -> Callable[..., ProphetState]:

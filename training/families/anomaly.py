@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import precision_recall_fscore_support
 
+from metrics_ai.drift import REFERENCE_FILE, build_reference
+from metrics_ai.drift_features import anomaly_samples
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.anomaly import FAMILY, METRIC_SIGNALS, AnomalyPredictor
 from metrics_ai.features import rolling_features
@@ -75,6 +77,10 @@ class AnomalyTrainer(Trainer):
         ).fit(x_train)
         compiled = CompiledForest.from_sklearn(forest)
         predicted = compiled.is_anomaly(compiled.score(x_test))
+        train_rows = np.vstack([v[:c] for v, c in zip(raw, cuts, strict=True)])  # what the forest was fitted on
+        train_scores = compiled.score(x_train)
+        flags = compiled.is_anomaly(train_scores)
+        reference = build_reference(anomaly_samples(train_rows, cfg.metrics, train_scores, flags))
         precision, recall, f1, _ = precision_recall_fscore_support(
             y_test, predicted, average="binary", zero_division=0
         )
@@ -106,5 +112,5 @@ class AnomalyTrainer(Trainer):
             config=cfg,
             metrics=metrics,
             entities=entities,
-            extra_files={"model.pkl": write_pickle},
+            extra_files={"model.pkl": write_pickle, REFERENCE_FILE: reference.write},
         )

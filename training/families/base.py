@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
+from metrics_ai.drift import REFERENCE_FILE, Reference, build_reference
+from metrics_ai.drift_features import level_samples
 from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.settings import Settings
 from training.progress import Progress, no_progress
@@ -17,7 +20,7 @@ from training.progress import Progress, no_progress
 if TYPE_CHECKING:
     from training.executor import LocalExecutor, RayExecutor
 
-__all__ = ["Progress", "TrainOutcome", "Trainer", "no_progress"]
+__all__ = ["REFERENCE_FILE", "Progress", "TrainOutcome", "Trainer", "level_reference", "no_progress"]
 
 @dataclass
 class TrainOutcome:
@@ -73,3 +76,18 @@ class Trainer(ABC):
         Raises:
             TrainingError: when the data cannot give this family a model.
         """
+
+
+
+def level_reference(series: Iterable[tuple[str, np.ndarray]]) -> Reference:
+    """A forecast family's drift reference: each signal's input levels over the (signal, values) it fitted."""
+    levels: dict[str, list[np.ndarray]] = {}
+    for signal, values in series:
+        levels.setdefault(signal, []).append(np.asarray(values, dtype=np.float64))
+    return build_reference(level_samples({s: np.concatenate(parts) for s, parts in levels.items()}))
+
+
+def frame_levels(frame: pd.DataFrame, signals: tuple[str, ...]) -> list[tuple[str, np.ndarray]]:
+    """(signal, every value of it) for each of ``signals`` in a canonical long frame."""
+    rows = frame[frame["signal"].isin(list(signals))]
+    return [(str(s), g["value"].to_numpy(dtype=np.float64)) for s, g in rows.groupby("signal", observed=True)]

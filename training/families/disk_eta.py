@@ -24,7 +24,15 @@ from metrics_ai.families.disk_eta import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
-from training.families.base import Progress, Trainer, TrainOutcome, no_progress
+from training.families.base import (
+    REFERENCE_FILE,
+    Progress,
+    Trainer,
+    TrainOutcome,
+    frame_levels,
+    level_reference,
+    no_progress,
+)
 from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 COMPONENTS: tuple[str, ...] = ("linear", "prophet", "ensemble")
@@ -146,6 +154,7 @@ class DiskEtaTrainer(Trainer):
             entities=sorted(disk_name(key) for key in disks),
             components=list(COMPONENTS),
             skipped=skipped,
+            extra_files={REFERENCE_FILE: level_reference(frame_levels(frame, FAMILY.signals)).write},
             figures={"backtest": backtest_figure(backtests, cfg.threshold)} if backtests else {},
         )
 

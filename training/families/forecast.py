@@ -38,7 +38,7 @@ from metrics_ai.forecast_state import (
 )
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
-from training.families.base import Progress, Trainer, TrainOutcome, no_progress
+from training.families.base import REFERENCE_FILE, Progress, Trainer, TrainOutcome, level_reference, no_progress
 from training.forecast_backtest import Backtest, Fitted, backtest_job, fallback_backtest
 from training.forecast_figures import backtest_figure, pick_for_figures
 from training.forecast_groups import fitted_steps, lstm_key, pool_members
@@ -167,6 +167,7 @@ class ForecastTrainer(Trainer):
             entities=[f.data.key for f in fits],
             components=list(cfg.components),
             skipped=skipped,
+            extra_files={REFERENCE_FILE: level_reference((f.data.signal, f.data.y) for f in fits).write},
             figures=figures,
         )
 

@@ -22,7 +22,15 @@ from metrics_ai.families.io_crisis import (
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
-from training.families.base import Progress, Trainer, TrainOutcome, no_progress
+from training.families.base import (
+    REFERENCE_FILE,
+    Progress,
+    Trainer,
+    TrainOutcome,
+    frame_levels,
+    level_reference,
+    no_progress,
+)
 from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 
@@ -139,6 +147,7 @@ class IoCrisisTrainer(Trainer):
             metrics=crisis_metrics(backtests),
             entities=sorted({entity_name(cluster, node) for cluster, node, _ in states}),
             skipped=skipped,
+            extra_files={REFERENCE_FILE: level_reference(frame_levels(frame, FAMILY.signals)).write},
             figures={"backtest": backtest_figure(backtests)} if backtests else {},
         )
 

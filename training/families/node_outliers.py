@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import StandardScaler
 
+from metrics_ai.drift import REFERENCE_FILE, build_reference
+from metrics_ai.drift_features import outlier_samples
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.node_outliers import (
     FAMILY,
@@ -76,18 +78,22 @@ class NodeOutlierTrainer(Trainer):
                 peers[cluster] = ([str(n) for n in group["node"]], group[list(FEATURES)].to_numpy(dtype=np.float64))
         jobs = [(cluster, (x, cfg)) for cluster, (_, x) in peers.items()]
         results = self.executor.map(fit_cluster, jobs, "node-outliers clusters", progress)
+        fitted_x, fitted_scores = [], []
         for cluster, (nodes, x) in peers.items():
             result = results[cluster]
             if result.value is None:
                 skipped[cluster] = f"fit failed: {result.error}"
                 continue
             model = result.value
-            _, flags = model.score(x)
+            scores, flags = model.score(x)
+            fitted_x.append(x)
+            fitted_scores.append(scores)
             clusters[cluster] = model
             reference[cluster] = {n: row.tolist() for n, row in zip(nodes, x, strict=True)}
             flagged[cluster] = [n for n, f in zip(nodes, flags, strict=True) if f]
         if not clusters:
             raise TrainingError(f"node-outliers: no cluster with {MIN_PEERS}+ nodes ({skipped})")
+        reference_of = build_reference(outlier_samples(np.vstack(fitted_x), np.concatenate(fitted_scores)))
         metrics = {
             "clusters": len(clusters),
             "nodes": int(sum(len(r) for r in reference.values())),
@@ -100,4 +106,5 @@ class NodeOutlierTrainer(Trainer):
             metrics=metrics,
             entities=sorted(clusters),
             skipped=skipped,
+            extra_files={REFERENCE_FILE: reference_of.write},
         )

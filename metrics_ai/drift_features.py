@@ -1,0 +1,108 @@
+"""What each family's drift reference summarises, for the training job and the predictor alike.
+
+* anomaly-detector: its raw metrics (one feature per metric name), ``score`` and
+  ``anomaly`` (1 for a flagged row: the share of anomalies, as two bins);
+* node-outliers: its four features and ``score``;
+* resource-forecast, io-crisis, disk-eta: the input level of each signal (training: every
+  value of the series it fitted; live: the latest value of each request's history, or
+  disk-eta's ``current_usage``, which it answers even for a fetched history).
+
+The ``*_samples`` functions name the features; the training side calls them on its
+training data, and :func:`sampler_for` calls them on answered V1 requests, so both sides
+summarise the same thing under the same names (V2 tensors too, for the two row models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from metrics_ai.drift import Sampler, Samples
+from metrics_ai.families.anomaly import AnomalyPredictor
+from metrics_ai.families.base import Predictor
+from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
+from metrics_ai.families.node_outliers import FEATURES as OUTLIER_FEATURES
+
+
+def anomaly_samples(rows: np.ndarray, metrics: tuple[str, ...], scores: np.ndarray, flags: np.ndarray) -> Samples:
+    """anomaly-detector: raw rows ``[N, M]`` (columns in ``metrics`` order), scores and flags."""
+    out: dict[str, np.ndarray] = {m: rows[:, j] for j, m in enumerate(metrics)}
+    out["score"] = np.asarray(scores, dtype=np.float64)
+    out["anomaly"] = np.asarray(flags, dtype=np.float64)
+    return out
+
+
+def outlier_samples(x: np.ndarray, scores: np.ndarray) -> Samples:
+    """node-outliers: feature rows ``[N, 4]`` and scores."""
+    out: dict[str, np.ndarray] = {f: x[:, j] for j, f in enumerate(OUTLIER_FEATURES)}
+    out["score"] = np.asarray(scores, dtype=np.float64)
+    return out
+
+
+def level_samples(levels: Mapping[str, list[float] | np.ndarray]) -> Samples:
+    """Forecast families: signal -> input levels."""
+    return {signal: np.asarray(values, dtype=np.float64) for signal, values in levels.items()}
+
+
+def _anomaly(predictor: Predictor) -> Sampler:
+    assert isinstance(predictor, AnomalyPredictor)
+    metrics = predictor.config.metrics
+
+    def sample(request: Any, answer: Any) -> Samples:
+        if isinstance(request, Mapping):  # V2: named tensors in and out
+            return anomaly_samples(request["metrics"], metrics, answer["score"], answer["label"] == -1)
+        rows = predictor.rows_from_instances(request)
+        scores = np.asarray([p["score"] for p in answer])
+        return anomaly_samples(rows, metrics, scores, np.asarray([p["is_anomaly"] for p in answer]))
+
+    return sample
+
+
+def _outliers(_: Predictor) -> Sampler:
+    def sample(request: Any, answer: Any) -> Samples:
+        if isinstance(request, Mapping):  # V2
+            return outlier_samples(request["features"], answer["score"])
+        x = np.asarray([[float(inst[f]) for f in OUTLIER_FEATURES] for inst in request])
+        return outlier_samples(x, np.asarray([p["score"] for p in answer]))
+
+    return sample
+
+
+def _history_levels(instances: Any, _: Any) -> Samples:
+    if isinstance(instances, Mapping):  # V2 requests are not summarised
+        return {}
+    levels: dict[str, list[float]] = {}
+    for inst in instances:
+        history = inst.get("history")
+        if history is not None and history.get("values"):
+            levels.setdefault(inst["signal"], []).append(float(history["values"][-1]))
+    return level_samples(levels)
+
+
+def _disk_levels(instances: Any, predictions: Any) -> Samples:
+    if isinstance(instances, Mapping):  # V2 requests are not summarised
+        return {}
+    usage = [float(p["current_usage"]) for p in predictions if p.get("current_usage") is not None]
+    return level_samples({DISK_SIGNAL: usage})
+
+
+_SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
+    "anomaly-detector": _anomaly,
+    "node-outliers": _outliers,
+    "resource-forecast": lambda _: _history_levels,
+    "io-crisis": lambda _: _history_levels,
+    "disk-eta": lambda _: _disk_levels,
+}
+
+
+def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
+    """How a served model's answered requests become drift samples (None: not summarised).
+
+    A sampler takes a V1 request's instances and predictions, or a V2 request's decoded
+    input tensors and output tensors (anomaly-detector and node-outliers; the forecast
+    families summarise V1 requests only).
+    """
+    make = _SAMPLERS.get(model)
+    return make(predictor) if make else None
