@@ -59,7 +59,7 @@ def test_schema_lists_every_model_and_no_other() -> None:
 def test_template_lists_hold_model_names_only() -> None:
     """The enabled-models helper lists all five in order; any other list of names names only models."""
     found: dict[str, list[list[str]]] = {}
-    for path in sorted((CHART / "templates").glob("*")):
+    for path in sorted(p for p in (CHART / "templates").rglob("*") if p.is_file()):
         for items in re.findall(r'\(?list((?:\s+"[^"]*")+)', path.read_text()):
             names = re.findall(r'"([^"]*)"', items)
             if set(names) & set(MODEL_NAMES):

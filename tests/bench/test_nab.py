@@ -49,7 +49,11 @@ def test_writes_one_binary_row_per_input_row_per_file(tmp_path: Path) -> None:
     assert flags.sum() <= 6  # a pulse per incident, not a flag per deviating point
     assert pd.read_csv(out / "other/tiny.csv")["anomaly_score"].sum() == 0
     served = pd.read_csv(tmp_path / "scores" / "realThings/cpu_shift.csv")  # --scores: the alarm's input, kept
-    assert len(served) == n and served["deviation_score"].iloc[2000] > 0.5 and served["deviation_score"].isna().any()
+    score = served["deviation_score"]
+    # the shift stands out against the day before it (the alarm's own reference; not a fixed
+    # level: the score's scale follows the model's calibrated bands, wide after one LSTM epoch)
+    assert len(served) == n and score.isna().any()
+    assert score.iloc[2000] > score.iloc[2000 - 288 : 2000].max()
 
 
 def test_leave_one_file_out_scores_each_file_with_the_setting_chosen_without_it() -> None:

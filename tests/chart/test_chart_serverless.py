@@ -36,8 +36,10 @@ def test_serverless_admits_knative_to_the_predictors(render: Any, pick: Any) -> 
     assert "istio-system" in _namespaces(rule)
     labels = [f["namespaceSelector"]["matchLabels"] for f in rule["from"]]
     assert {"knative.openshift.io/system-namespace": "true"} in labels
-    # the namespace's own rule is untouched
-    assert any({"podSelector": {}} in r["from"] for r in policy["spec"]["ingress"])
+    # the predictors' own rule (the alerting client, the helm test pod, ingressNamespaces) is kept beside it
+    (own,) = [r for r in policy["spec"]["ingress"] if r is not rule]
+    clients = [f["podSelector"] for f in own["from"] if "podSelector" in f]
+    assert clients and clients[0]["matchExpressions"][0]["values"] == ["alerting", "test"]
 
 
 def test_raw_deployment_admits_no_knative(default_objects: list[dict[str, Any]], pick: Any) -> None:

@@ -15,7 +15,7 @@ from metrics_ai.artifacts import ModelStore
 from metrics_ai.s3store import Pulled, S3Location, S3Mirror
 from metrics_ai.s3sync import app
 from tests.chart.conftest import CHART_DIR, load_values, pod_spec, selects
-from tests.metrics_ai.test_s3store import publish
+from tests.metrics_ai.test_s3store import publish_real
 
 HOSTNAME = "kubernetes.io/hostname"
 S3 = {
@@ -155,7 +155,7 @@ def test_an_existing_data_connection_is_used_as_is(render: Any, pick: Any) -> No
 
 
 def test_the_rendered_s3_command_publishes_and_rolls_back_on_s3(
-    render: Any, pick: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    render: Any, pick: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, basic_models: Path
 ) -> None:
     """The CronJob's wrapper, run as rendered (S3 in process), around `training versions` and `rollback`."""
     for key, value in {
@@ -172,7 +172,7 @@ def test_the_rendered_s3_command_publishes_and_rolls_back_on_s3(
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="models")
         seed = tmp_path / "seed"
-        first, second = publish(seed, "one"), publish(seed, "two")
+        first, second = publish_real(seed, basic_models), publish_real(seed, basic_models)
         location = S3Location.parse("s3://models/metrics-ai")
         S3Mirror(boto3.client("s3", region_name="us-east-1"), location).push(seed, Pulled())
         model = ["--out", str(local), "--model", "anomaly-detector"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,24 @@ def publish(root: Path, payload: str, promote: bool = True) -> str:
     return version
 
 
+def publish_real(root: Path, trained: Path) -> str:
+    """Publish a copy of a trained anomaly-detector version: rollback smoke-tests its target."""
+    manifest, folder = ModelStore(trained, MODEL).verify()
+    fields = manifest.model_dump(
+        exclude={"schema_version", "model", "version", "created_at", "code_version", "libraries", "python", "files"}
+    )
+    store = ModelStore(root, MODEL)
+    with store.locked(), store.stage() as staging:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name != "manifest.json":
+                target = staging / path.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        version = store.commit(staging, **fields).version
+        store.promote(version)
+    return version
+
+
 def keys(client: Any) -> set[str]:
     listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return {o["Key"].removeprefix(f"{PREFIX}/") for o in listed}
@@ -95,11 +114,11 @@ def test_unchanged_versions_are_not_uploaded_again(s3: Any, tmp_path: Path) -> N
     assert uploaded == 5  # the new version's 3 files, history and the switch; v1 untouched
 
 
-def test_rollback_on_s3_through_the_run_wrapper(s3: Any, tmp_path: Path) -> None:
+def test_rollback_on_s3_through_the_run_wrapper(s3: Any, tmp_path: Path, basic_models: Path) -> None:
     """Versions and rollback keep working: `run -- python -m training rollback` switches S3."""
     first = tmp_path / "first"
-    v1 = publish(first, "one")
-    v2 = publish(first, "two")
+    v1 = publish_real(first, basic_models)
+    v2 = publish_real(first, basic_models)
     mirror(s3).push(first, Pulled())
     work = tmp_path / "pod"
     result = CliRunner().invoke(

@@ -221,7 +221,8 @@ def test_every_family_publishes_a_drift_reference_and_updates_keep_it(
         manifest, folder = ModelStore(trained, model).verify()
         reference = read_reference(folder, manifest.files)
         assert reference is not None and set(reference.features) == features[model], model
-        if runs[model].run.published and runs[model].run.published.accepted:
+        published = runs[model].run.published
+        if published is not None and published.accepted:
             manifest, folder = ModelStore(root, model).verify()  # an update keeps the full run's
             assert read_reference(folder, manifest.files) == reference, model
 
