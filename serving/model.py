@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kserve
 import orjson
@@ -24,6 +24,9 @@ from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.v2 import decode_inputs, encode_outputs
+
+if TYPE_CHECKING:
+    from serving.shadow import ShadowScorer
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class ServedModel(kserve.Model):
         self._failed_version: str | None = None
         self._stopped = False
         self._lock = threading.Lock()
+        self.shadow: ShadowScorer | None = None
+        """Also scores V1 requests with a newer version, off the request path (SHADOW)."""
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
 
@@ -241,6 +246,8 @@ class ServedModel(kserve.Model):
             positives += self.family.positive(prediction)
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
+        if self.shadow is not None:
+            self.shadow.offer(instances, predictions)
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:

@@ -9,11 +9,12 @@ from pathlib import Path
 from metrics_ai.artifacts import MANIFEST, ModelStore
 from metrics_ai.families import FAMILIES, MODEL_NAMES
 from metrics_ai.families.base import HistoryFetcher
-from metrics_ai.settings import Settings
+from metrics_ai.settings import Settings, ShadowMode
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
 from serving.pool import PredictionPool
+from serving.shadow import ShadowMetrics, ShadowScorer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,28 @@ def build_models(
     return models
 
 
+def attach_shadows(models: list[ServedModel], settings: Settings, metrics: ShadowMetrics) -> list[ShadowScorer]:
+    """With SHADOW on, give every model a :class:`ShadowScorer` (started); none when off."""
+    if settings.shadow == ShadowMode.off:
+        return []
+    scorers = []
+    for model in models:
+        scorer = ShadowScorer(
+            model.family,
+            model.store,
+            settings.shadow,
+            metrics,
+            settings.shadow_queue,
+            settings.reload_interval,
+            model.fetcher,
+            settings.prometheus_fetch_budget,
+        )
+        scorer.start()
+        model.shadow = scorer
+        scorers.append(scorer)
+    return scorers
+
+
 def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int, grpc_port: int) -> None:
     """Run the KServe ModelServer until stopped."""
     import kserve
@@ -104,6 +127,7 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     server.dataplane = ServingDataPlane(repository, names)
     watcher = ReloadWatcher(models, settings.reload_interval)
     watcher.start()
+    shadows = attach_shadows(models, settings, ShadowMetrics())
     # Everything loaded so far (libraries, model state) lives for the whole process: move it
     # out of the cyclic GC's reach so collections triggered by requests stay cheap.
     gc.collect()
@@ -112,4 +136,6 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
         server.start([])
     finally:
         watcher.stop()
+        for scorer in shadows:
+            scorer.stop()
         pool.close()

@@ -260,7 +260,7 @@ def versions(
         entry = decided.get(v)
         who = f" (by {entry.by}, {entry.time})" if entry is not None and entry.by else ""
         if v == current:
-            mark = "current" + who
+            mark = "current" + who.replace("(by", "(approved by")
         elif v in awaiting:
             mark = f"PENDING approval (since {pending_since[v]})"
         elif entry is not None and entry.event == Event.rejected:
