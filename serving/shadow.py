@@ -5,7 +5,7 @@ awaiting approval) or SHADOW=newest (the newest version after the current one th
 not rejected), the request's instances and the current version's answers are handed to a
 :class:`ShadowScorer`: the hot path appends them to a bounded queue and returns (a full
 queue drops them and counts the drop). A daemon thread wakes every ``BATCH_S`` seconds,
-scores what queued in one call of the shadow version's ``predict_v1`` and compares the two
+scores each queued request with the shadow version's ``predict_v1`` and compares the two
 answers: whether the family's ``positive`` flag agrees, and the absolute difference of each
 numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
 :class:`ShadowMetrics`); the same thread picks up a new shadow version every poll.
@@ -266,26 +266,33 @@ class ShadowScorer:
         log.info("%s: shadow version %s (was %s)", self.name, self.version, previous)
 
     def score_pending(self) -> int:
-        """Score everything queued in one batch; the number of requests scored."""
+        """Score everything queued, request by request; the number of requests scored.
+
+        Each request is scored on its own: a family may read a request's rows as one
+        sequence (anomaly-detector's consecutive rows), so requests are never concatenated.
+        """
         shadow, batch = self._shadow, []
         while self._queue:
             batch.append(self._queue.popleft())
         if shadow is None or not batch:
             return 0
-        instances = [inst for insts, _ in batch for inst in insts]
-        try:
-            with fetch_budget(self.fetch_budget_s):
-                answers = shadow.predictor.predict_v1(instances)
-        except Exception as exc:  # e.g. an entity the shadow version does not know: no figures
-            self.metrics.errors.labels(self.name).inc(len(batch))
-            log.warning("%s: shadow %s failed on %d requests: %s", self.name, self.version, len(batch), exc)
-            return 0
-        agreed = 0
-        current = [a for _, answers_now in batch for a in answers_now]
-        for ours, theirs in zip(current, answers, strict=True):
-            agreed += self.agreement.add(ours, theirs, self.family)
-        self._publish(len(batch), len(current), agreed)
-        return len(batch)
+        scored = compared = agreed = failed = 0
+        for instances, current in batch:
+            try:
+                with fetch_budget(self.fetch_budget_s):
+                    answers = shadow.predictor.predict_v1(instances)
+                pairs = list(zip(current, answers, strict=True))
+            except Exception as exc:  # e.g. an entity the shadow version does not know: no figures
+                failed += 1
+                log.debug("%s: shadow %s failed on a request: %s", self.name, self.version, exc)
+                continue
+            scored, compared = scored + 1, compared + len(pairs)
+            agreed += sum(self.agreement.add(ours, theirs, self.family) for ours, theirs in pairs)
+        if failed:
+            self.metrics.errors.labels(self.name).inc(failed)
+        if scored:
+            self._publish(scored, compared, agreed)
+        return scored
 
     def _publish(self, requests: int, compared: int, agreed: int) -> None:
         m, name, totals = self.metrics, self.name, self.agreement
