@@ -38,10 +38,8 @@ def test_manual_approval_shadows_pending_then_approve_switches_without_restart(
     pid = server.proc.pid
     assert served_version(server) == current
 
-    done = run_cli(
-        "run", "--out", str(root), "--models", MODEL, "--profile", "tiny",
-        env={"APPROVAL": "manual", "SEED": "7", "GATE_MARGIN": "10"},
-    )
+    manual = {"APPROVAL": "manual", "SEED": "7", "GATE_MARGIN": "10"}
+    done = run_cli("run", "--out", str(root), "--models", MODEL, "--profile", "tiny", env=manual)
     assert done.returncode == 0, done.stdout + done.stderr  # held for approval is a success
     assert "PENDING" in done.stdout
     [pending] = store.awaiting_approval()

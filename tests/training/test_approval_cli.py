@@ -43,13 +43,11 @@ def test_manual_run_is_pending_reject_records_why_and_who(tmp_path: Path, monkey
     wrong = run_cli("reject", "--out", str(tmp_path), "--model", MODEL, "--version", current, "--reason", "x")
     assert wrong.returncode == 2 and "does not await approval" in said(wrong.stderr)
 
-    refused = run_cli(
-        "reject", "--out", str(tmp_path), "--model", MODEL, "--reason", "flags twice as many nodes",
-        env={"USER": "bob", "LOGNAME": "bob"},
-    )
+    why = "flags twice as many nodes"
+    refused = run_cli("reject", "--out", str(tmp_path), "--model", MODEL, "--reason", why, env={"USER": "bob"})
     assert refused.returncode == 0, refused.stderr
     last = store.history()[-1]
-    assert (last.event, last.version, last.reason, last.by) == (Event.rejected, pending, "flags twice as many nodes", "bob")
+    assert (last.event, last.version, last.reason, last.by) == (Event.rejected, pending, why, "bob")
     assert last.time.startswith("20")
     assert store.current_version() == current and store.awaiting_approval() == []
     listing = run_cli("versions", "--out", str(tmp_path), "--model", MODEL)
