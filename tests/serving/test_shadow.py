@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import FAMILIES
+from metrics_ai.families.base import Predictor
 from metrics_ai.settings import ShadowMode
 from serving.shadow import ShadowMetrics, ShadowScorer, abs_diff, numeric_fields
 from tests.conftest import train_into
@@ -15,6 +16,12 @@ from tests.serving.test_lifecycle import copy_models
 from tests.serving.test_shadow_approval import ROWS
 
 MODEL = "anomaly-detector"
+
+
+def _load(store: ModelStore, version: str | None = None) -> Predictor:
+    """A version's predictor, loaded as the predictor process loads it."""
+    manifest, folder = store.verify(version)
+    return FAMILIES[MODEL].predictor.load(folder, manifest)
 
 
 def _scorer(root: Path, mode: ShadowMode, queue_size: int = 100) -> tuple[ShadowScorer, CollectorRegistry]:
@@ -27,8 +34,10 @@ def test_newest_shadows_a_newer_version_and_compares_answers(tmp_path, basic_mod
     root = copy_models(basic_models, tmp_path)
     store = ModelStore(root, MODEL)
     first = store.current_version()
+    assert first is not None
     train_into(root, tiny_frame, settings.model_copy(update={"seed": 7, "gate_margin": 10.0}), [MODEL])
     second = store.current_version()
+    assert second is not None
     store.rollback()  # first is current again; second is newer and was not rejected
     assert store.current_version() == first
 
@@ -37,8 +46,8 @@ def test_newest_shadows_a_newer_version_and_compares_answers(tmp_path, basic_mod
     assert scorer.refresh() and scorer.version == second
     assert registry.get_sample_value("metrics_ai_shadow_version_info", {"model": MODEL, "version": second}) == 1
 
-    ours = FAMILIES[MODEL].predictor.load(*reversed(store.verify(first)))
-    theirs = FAMILIES[MODEL].predictor.load(*reversed(store.verify(second)))
+    ours = _load(store, first)
+    theirs = _load(store, second)
     requests = [[row, ROWS[0]] for row in ROWS]
     for instances in requests:
         scorer.offer(instances, ours.predict_v1(instances))
@@ -74,7 +83,7 @@ def test_full_queue_drops_and_counts_without_waiting(tmp_path, basic_models, tin
     scorer.offer([ROWS[0]], [{"score": 0.1}])  # nothing loaded yet: ignored, not counted
     assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 0
     scorer.refresh()
-    answers = FAMILIES[MODEL].predictor.load(*reversed(store.verify())).predict_v1([ROWS[0]])
+    answers = _load(store).predict_v1([ROWS[0]])
     for _ in range(3):
         scorer.offer([ROWS[0]], answers)
     assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 1

@@ -26,6 +26,7 @@ def test_manual_run_is_pending_reject_records_why_and_who(tmp_path: Path, monkey
     assert run_cli("run", "--out", str(tmp_path), "--models", MODEL, "--profile", "tiny").returncode == 0
     store = ModelStore(tmp_path, MODEL)
     current = store.current_version()
+    assert current is not None
 
     held = run_cli("run", "--out", str(tmp_path), "--models", MODEL, "--profile", "tiny", env=MANUAL)
     assert held.returncode == 0, held.stdout + held.stderr
