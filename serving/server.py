@@ -86,6 +86,7 @@ def attach_shadows(models: list[ServedModel], settings: Settings, metrics: Shado
             settings.reload_interval,
             model.fetcher,
             settings.prometheus_fetch_budget,
+            settings.shadow_budget,
         )
         scorer.start()
         model.shadow = scorer

@@ -3,12 +3,14 @@
 The current version answers every request. With SHADOW=pending (the newest version
 awaiting approval) or SHADOW=newest (the newest version after the current one that was
 not rejected), the request's instances and the current version's answers are handed to a
-:class:`ShadowScorer`: the hot path appends them to a bounded queue and returns (a full
+:class:`ShadowScorer`: the hot path appends them to a queue bounded in instances and returns (a full
 queue drops them and counts the drop). A daemon thread wakes every ``BATCH_S`` seconds,
 scores each queued request with the shadow version's ``predict_v1`` and compares the two
 answers: whether the family's ``positive`` flag agrees, and the absolute difference of each
 numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
-:class:`ShadowMetrics`); the same thread picks up a new shadow version every poll.
+:class:`ShadowMetrics`); the same thread picks up a new shadow version every poll. The
+scoring takes at most a share of one core's time (SHADOW_BUDGET): under heavy traffic the
+figures rest on a sample, and the request path keeps its throughput.
 V2 requests are answered as usual and not shadowed.
 """
 
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 #: seconds between the shadow thread's passes over the queue (one GIL hand-over per pass,
 #: not one per request)
 BATCH_S = 0.05
+#: seconds of SHADOW_BUDGET that may accrue while idle (a burst after a quiet spell)
+BURST_S = 5.0
 #: nested answer fields deeper than this are not compared
 MAX_DEPTH = 2
 
@@ -58,7 +62,8 @@ class ShadowMetrics:
         )
         self.dropped = Counter(
             "metrics_ai_shadow_dropped_total",
-            "V1 requests not shadowed: the shadow queue was full (SHADOW_QUEUE).",
+            "V1 requests not shadowed: the queue was full (SHADOW_QUEUE) or the scoring had used its "
+            "share of a core (SHADOW_BUDGET).",
             ["model"],
             registry=registry,
         )
@@ -162,10 +167,12 @@ class ShadowScorer:
         store: the model's versions.
         mode: which version shadows (SHADOW; not ``off``).
         metrics: where the figures go.
-        queue_size: requests that may wait (SHADOW_QUEUE); more are dropped.
+        queue_size: V1 instances that may wait (SHADOW_QUEUE); a request that would pass it is dropped.
         poll_s: seconds between looks for a new shadow version (RELOAD_INTERVAL).
         fetcher: the live history source the current version uses, if any.
         fetch_budget_s: seconds of fetches one shadowed request may start.
+        budget: share of one core's time the scoring may take (SHADOW_BUDGET); past it,
+            queued requests are skipped (counted as dropped) until the allowance refills.
     """
 
     def __init__(
@@ -178,8 +185,12 @@ class ShadowScorer:
         poll_s: float,
         fetcher: HistoryFetcher | None = None,
         fetch_budget_s: float = 10.0,
+        budget: float = 1.0,
     ) -> None:
         self.family, self.store, self.mode, self.metrics = family, store, mode, metrics
+        self.budget = budget
+        self._allowance = budget * BURST_S  # seconds of scoring left (a token bucket)
+        self._refilled = time.monotonic()
         self.name = family.name
         self.queue_size = queue_size
         self.poll_s = poll_s if poll_s > 0 else 10.0
@@ -187,6 +198,7 @@ class ShadowScorer:
         self.fetch_budget_s = fetch_budget_s
         self.agreement = Agreement()
         self._queue: collections.deque[tuple[list[Any], list[dict[str, Any]]]] = collections.deque()
+        self._queued = 0  # instances in the queue
         self._shadow: _Shadow | None = None
         self._failed: str | None = None
         self._stop = threading.Event()
@@ -203,9 +215,10 @@ class ShadowScorer:
         """Hand a request's instances and the current answers over (request path: never waits)."""
         if self._shadow is None:
             return
-        if len(self._queue) >= self.queue_size:
+        if self._queued + len(instances) > self.queue_size:
             self._dropped.inc()
             return
+        self._queued += len(instances)  # a lost update between threads only loosens the bound until the next pass
         self._queue.append((instances, answers))
 
     def start(self) -> None:
@@ -254,7 +267,7 @@ class ShadowScorer:
     def _swap(self, shadow: _Shadow | None) -> None:
         previous, stale = self.version, self.agreement
         self._shadow = shadow
-        self._queue.clear()
+        self._queue, self._queued = collections.deque(), 0
         self.agreement = Agreement()
         labelled = [(self.metrics.version_info, (self.name, previous)), (self.metrics.agreement_ratio, (self.name,))]
         labelled += [(self.metrics.abs_diff, (self.name, key)) for key in stale.diffs]
@@ -271,13 +284,19 @@ class ShadowScorer:
         Each request is scored on its own: a family may read a request's rows as one
         sequence (anomaly-detector's consecutive rows), so requests are never concatenated.
         """
-        shadow, batch = self._shadow, []
-        while self._queue:
-            batch.append(self._queue.popleft())
+        shadow, batch = self._shadow, self._queue
+        self._queue, self._queued = collections.deque(), 0
         if shadow is None or not batch:
             return 0
-        scored = compared = agreed = failed = 0
+        now = time.monotonic()
+        self._allowance = min(self._allowance + (now - self._refilled) * self.budget, self.budget * BURST_S)
+        self._refilled = now
+        scored = compared = agreed = failed = skipped = 0
         for instances, current in batch:
+            if self._allowance <= 0:
+                skipped += 1
+                continue
+            start = time.perf_counter()
             try:
                 with fetch_budget(self.fetch_budget_s):
                     answers = shadow.predictor.predict_v1(instances)
@@ -285,9 +304,12 @@ class ShadowScorer:
             except Exception as exc:  # e.g. an entity the shadow version does not know: no figures
                 failed += 1
                 log.debug("%s: shadow %s failed on a request: %s", self.name, self.version, exc)
-                continue
-            scored, compared = scored + 1, compared + len(pairs)
+                pairs = []
+            scored, compared = scored + bool(pairs), compared + len(pairs)
             agreed += sum(self.agreement.add(ours, theirs, self.family) for ours, theirs in pairs)
+            self._allowance -= time.perf_counter() - start
+        if skipped:
+            self._dropped.inc(skipped)
         if failed:
             self.metrics.errors.labels(self.name).inc(failed)
         if scored:

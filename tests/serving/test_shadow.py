@@ -95,3 +95,21 @@ def test_numeric_fields_and_differences() -> None:
     assert dict(numeric_fields(answer)) == {"score": 1.5, "forecast": [1.0, 2.0], "eta.days": 3}
     assert abs_diff([1.0, 2.0], [2.0, 4.0]) == 1.5
     assert abs_diff([1.0], [1.0, 2.0]) is None and abs_diff(3, 1.5) == 1.5
+
+
+def test_over_its_cpu_budget_the_shadow_skips_and_counts(tmp_path, basic_models, tiny_frame, settings) -> None:
+    root = copy_models(basic_models, tmp_path)
+    store = ModelStore(root, MODEL)
+    train_into(root, tiny_frame, settings.model_copy(update={"seed": 7, "gate_margin": 10.0}), [MODEL])
+    store.rollback()
+    registry = CollectorRegistry()
+    scorer = ShadowScorer(
+        FAMILIES[MODEL], store, ShadowMode.newest, ShadowMetrics(registry), 100, 1.0, budget=1e-9
+    )  # a nanosecond of scoring a second: the first request spends it all
+    scorer.refresh()
+    answers = _load(store).predict_v1([ROWS[0]])
+    for _ in range(5):
+        scorer.offer([ROWS[0]], answers)
+    assert scorer.score_pending() == 1
+    assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 4
+    assert registry.get_sample_value("metrics_ai_shadow_requests_total", {"model": MODEL}) == 1
