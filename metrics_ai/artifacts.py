@@ -349,6 +349,7 @@ class ModelStore:
         Raises:
             ArtifactError: no such version awaits approval.
         """
+        self._awaited(version)  # fail before taking (and creating) the lock of an unknown model
         with self.locked():
             target, current = self._awaited(version), self.current_version()
             self.promote(target, Event.approved, previous=current, by=by)
@@ -360,6 +361,7 @@ class ModelStore:
         Raises:
             ArtifactError: no such version awaits approval.
         """
+        self._awaited(version)
         with self.locked():
             target = self._awaited(version)
             self._log(Event.rejected, target, reason=reason, by=by)
