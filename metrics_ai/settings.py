@@ -178,7 +178,7 @@ class Settings(BaseSettings):
     shadow_queue: int = Field(4096, ge=1, le=1_000_000, validation_alias=_env("SHADOW_QUEUE"))
     """Predictor: V1 instances waiting for the shadow version of one model; a request that would
     pass it is not shadowed (and counted)."""
-    shadow_budget: float = Field(0.02, gt=0, le=1, validation_alias=_env("SHADOW_BUDGET"))
+    shadow_budget: float = Field(0.01, gt=0, le=1, validation_alias=_env("SHADOW_BUDGET"))
     """Predictor: share of one core's time the shadow scoring of one model may take; past it,
     requests are skipped (counted as dropped), so the figures rest on a sample under heavy load."""
     reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
