@@ -34,7 +34,8 @@ def test_manual_approval_shadows_pending_then_approve_switches_without_restart(
     root = copy_models(basic_models, tmp_path)
     store = ModelStore(root, MODEL)
     current = store.current_version()
-    server = start_predictor(root, MODEL, env={"METRICS_AI_SHADOW": "pending"})
+    # the whole of a core for the shadow: every request is compared (the budget has its own test)
+    server = start_predictor(root, MODEL, env={"METRICS_AI_SHADOW": "pending", "METRICS_AI_SHADOW_BUDGET": "1"})
     pid = server.proc.pid
     assert served_version(server) == current
 
