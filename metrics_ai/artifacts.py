@@ -4,7 +4,8 @@
 
     <root>/<model>/
       manifest.json            the current version's manifest (switched by one rename)
-      history.jsonl            append-only log: published, rejected (with reason), rollback
+      history.jsonl            append-only log: published, rejected (with reason), rollback,
+                               pending / approved (APPROVAL=manual, with who)
                                (one :class:`~metrics_ai.history.HistoryEntry` a line)
       versions/<version>/      immutable: manifest.json + the family's files
       model.pkl                anomaly-detector only: a symlink into the current version
@@ -38,7 +39,15 @@ import joblib
 
 from metrics_ai import __version__
 from metrics_ai.errors import ArtifactError, ChecksumError, MissingArtifactError
-from metrics_ai.history import CURRENT_EVENTS, Event, History, HistoryEntry, append_entry, read_history
+from metrics_ai.history import (
+    CURRENT_EVENTS,
+    DECISION_EVENTS,
+    Event,
+    History,
+    HistoryEntry,
+    append_entry,
+    read_history,
+)
 from metrics_ai.manifest import SCHEMA_VERSION, DataWindow, Manifest, read_manifest
 
 MANIFEST = "manifest.json"
@@ -338,13 +347,65 @@ class ModelStore:
         if keep > 0 and versions:
             served = set(self.served_versions())
             ranked = [v for v in reversed(versions) if v in served] + [v for v in reversed(versions) if v not in served]
-            spared = {self.current_version(), versions[-1], *also_keep, *ranked[:keep]}
+            spared = {self.current_version(), versions[-1], *also_keep, *ranked[:keep], *self.awaiting_approval()}
             doomed = [v for v in versions if v not in spared]
         for version in doomed:
             shutil.rmtree(self.version_dir(version), ignore_errors=True)
         for stale in self.versions_dir.glob(".staging-*") if self.versions_dir.is_dir() else []:
             shutil.rmtree(stale, ignore_errors=True)
         return doomed
+
+    # --- approval (APPROVAL=manual) --------------------------------------------
+    def hold(self, version: str) -> None:
+        """Record that a version passed the smoke test and the gate and waits for a person."""
+        self._log(Event.pending, version)
+
+    def awaiting_approval(self) -> list[str]:
+        """Pending versions nobody approved or rejected yet, newer than the current one, oldest first.
+
+        Approving one supersedes the older pending versions: they are no longer awaited
+        (and pruning may remove them); pruning never removes an awaited one.
+        """
+        current = self.current_version() or ""
+        history = self.history()
+        decided = {e.version for e in history if e.event in DECISION_EVENTS}
+        pending = {e.version for e in history if e.event == Event.pending} - decided
+        return [v for v in self.versions() if v in pending and v > current]
+
+    def approve(self, version: str | None, by: str) -> tuple[str, str | None]:
+        """Make a version awaiting approval current (default: the newest), under the writer lock.
+
+        Returns:
+            (the version now current, the one current before).
+
+        Raises:
+            ArtifactError: no such version awaits approval.
+        """
+        self._awaited(version)  # fail before taking (and creating) the lock of an unknown model
+        with self.locked():
+            target, current = self._awaited(version), self.current_version()
+            self.promote(target, Event.approved, previous=current, by=by)
+        return target, current
+
+    def decline(self, version: str | None, reason: str, by: str) -> str:
+        """Reject a version awaiting approval (default: the newest) and record why; returns it.
+
+        Raises:
+            ArtifactError: no such version awaits approval.
+        """
+        self._awaited(version)
+        with self.locked():
+            target = self._awaited(version)
+            self._log(Event.rejected, target, reason=reason, by=by)
+        return target
+
+    def _awaited(self, version: str | None) -> str:
+        awaiting = self.awaiting_approval()
+        target = version or (awaiting[-1] if awaiting else None)
+        if target is None or target not in awaiting:
+            wanted = f"version {target!r} does not await" if target else "no version awaits"
+            raise ArtifactError(f"{self.model}: {wanted} approval (awaiting: {awaiting or 'none'})")
+        return target
 
     def _log(self, event: Event, version: str, **details: Any) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """A model's history (``history.jsonl``): what happened to each version, one entry a line.
 
 The format is the one the store has always written: ``{"time", "event", "version", ...}``
-with ``reason`` for a rejection and ``previous`` for a rollback.
+with ``reason`` for a rejection, ``previous`` for a rollback or an approval and ``by`` for
+a person's approval or rejection.
 
 The file must survive a full disk or a network volume that tears a write: each entry is
 appended with one ``write`` of the whole line on an ``O_APPEND`` descriptor and synced
@@ -38,10 +39,18 @@ class Event(StrEnum):
     """Failed the smoke test or the gate; stays on disk, never current."""
     rollback = "rollback"
     """Made current again by a rollback."""
+    pending = "pending"
+    """Passed the smoke test and the gate with APPROVAL=manual: waits for a person."""
+    approved = "approved"
+    """A pending version a person made current (``python -m training approve``)."""
+
+
+#: events that settle a pending version (a person's reject is a ``rejected`` event with ``by``)
+DECISION_EVENTS = frozenset({Event.approved, Event.rejected})
 
 
 #: events after which a version was the current one (what a rollback may go back to)
-CURRENT_EVENTS = frozenset({Event.published_current, Event.promoted, Event.rollback})
+CURRENT_EVENTS = frozenset({Event.published_current, Event.promoted, Event.rollback, Event.approved})
 
 
 class HistoryEntry(BaseModel):
@@ -56,7 +65,9 @@ class HistoryEntry(BaseModel):
     reason: str | None = None
     """Why a version was rejected."""
     previous: str | None = None
-    """The version that was current before a rollback."""
+    """The version that was current before a rollback or an approval."""
+    by: str | None = None
+    """Who approved or rejected a pending version (:attr:`metrics_ai.settings.Settings.approver`)."""
 
     def line(self) -> dict[str, Any]:
         """The JSON object written for this entry (the fields set, in the written order)."""

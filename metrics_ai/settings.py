@@ -36,6 +36,23 @@ class DeviationMode(StrEnum):
     either = "either"
 
 
+class Approval(StrEnum):
+    """Whether a version that passes the quality gate becomes current by itself."""
+
+    auto = "auto"
+    manual = "manual"
+
+
+class ShadowMode(StrEnum):
+    """Which version the predictor scores in shadow beside the current one."""
+
+    off = "off"
+    pending = "pending"
+    """The newest version awaiting approval."""
+    newest = "newest"
+    """The newest version, newer than the current one, that was not rejected."""
+
+
 class EnsembleWeighting(StrEnum):
     """How resource-forecast combines its components."""
 
@@ -158,6 +175,23 @@ class Settings(BaseSettings):
     """Published versions kept per model."""
     gate_margin: float = Field(0.10, ge=0, le=10, validation_alias=_env("GATE_MARGIN"))
     """A new version may be at most this much worse than the current one."""
+    approval: Approval = Field(Approval.auto, validation_alias=_env("APPROVAL"))
+    """auto: a version that passes the gate becomes current; manual: it waits, pending, for
+    ``python -m training approve`` (or ``reject``)."""
+    approver: str | None = Field(
+        None, validation_alias=AliasChoices("approver", f"{ENV_PREFIX}APPROVER", "APPROVER", "USER", "LOGNAME")
+    )
+    """Who approves or rejects, as history.jsonl records it: APPROVER, else the login name
+    (USER, LOGNAME); none of them set: the numeric uid."""
+    shadow: ShadowMode = Field(ShadowMode.off, validation_alias=_env("SHADOW"))
+    """Predictor: off | pending | newest: which newer version also scores every V1 request, off
+    the request path, for the agreement figures on /metrics."""
+    shadow_queue: int = Field(4096, ge=1, le=1_000_000, validation_alias=_env("SHADOW_QUEUE"))
+    """Predictor: V1 instances waiting for the shadow version of one model; a request that would
+    pass it is not shadowed (and counted)."""
+    shadow_budget: float = Field(0.01, gt=0, le=1, validation_alias=_env("SHADOW_BUDGET"))
+    """Predictor: share of one core's time the shadow scoring of one model may take; past it,
+    requests are skipped (counted as dropped), so the figures rest on a sample under heavy load."""
     reload_interval: float = Field(10.0, ge=0, validation_alias=_env("RELOAD_INTERVAL"))
     """Seconds between manifest polls in the predictor (0: never)."""
     reload_timeout: float = Field(60.0, gt=0, le=3600, validation_alias=_env("RELOAD_TIMEOUT"))

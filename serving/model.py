@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kserve
 import orjson
@@ -27,6 +27,9 @@ from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.recovery import failure_reason, fallback_candidates
 from serving.v2 import decode_inputs, encode_outputs
+
+if TYPE_CHECKING:
+    from serving.shadow import ShadowScorer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ class ServedModel(kserve.Model):
         self._fallback_tried = False
         self._stopped = False
         self._lock = threading.Lock()
+        self.shadow: ShadowScorer | None = None
+        """Also scores V1 requests with a newer version, off the request path (SHADOW)."""
         self._ok = metrics.predictions.labels(self.name, "ok")  # hot path: resolve labels once
         metrics.ready.labels(self.name).set(0)
         metrics.fallback.labels(self.name).set(0)
@@ -335,6 +340,8 @@ class ServedModel(kserve.Model):
             self.metrics.positives.labels(self.name).inc(positives)
         if loaded.drift is not None:
             loaded.drift.observe(instances, predictions)
+        if self.shadow is not None:
+            self.shadow.offer(instances, predictions)
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:

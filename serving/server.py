@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from metrics_ai.artifacts import MANIFEST, ModelStore
 from metrics_ai.families import FAMILIES, MODEL_NAMES
 from metrics_ai.families.base import HistoryFetcher
-from metrics_ai.settings import Settings
+from metrics_ai.settings import Settings, ShadowMode
 from serving.limits import RequestLimits
 from serving.metrics import ServingMetrics
 from serving.model import ServedModel
 from serving.pool import PredictionPool
+from serving.shadow import ShadowMetrics, ShadowScorer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -77,6 +78,29 @@ def build_models(
     return models
 
 
+def attach_shadows(models: list[ServedModel], settings: Settings, metrics: ShadowMetrics) -> list[ShadowScorer]:
+    """With SHADOW on, give every model a :class:`ShadowScorer` (started); none when off."""
+    if settings.shadow == ShadowMode.off:
+        return []
+    scorers = []
+    for model in models:
+        scorer = ShadowScorer(
+            model.family,
+            model.store,
+            settings.shadow,
+            metrics,
+            settings.shadow_queue,
+            settings.reload_interval,
+            model.fetcher,
+            settings.prometheus_fetch_budget,
+            settings.shadow_budget,
+        )
+        scorer.start()
+        model.shadow = scorer
+        scorers.append(scorer)
+    return scorers
+
+
 def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int, grpc_port: int) -> None:
     """Run the KServe ModelServer until stopped."""
     import kserve
@@ -123,6 +147,7 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     server.model_repository_extension = GuardedRepositoryExtension(repository, settings.model_management)
     server.dataplane = ServingDataPlane(repository, names)
     watcher.start()
+    shadows = attach_shadows(models, settings, ShadowMetrics())
     # Everything loaded so far (libraries, model state) lives for the whole process: move it
     # out of the cyclic GC's reach so collections triggered by requests stay cheap.
     gc.collect()
@@ -131,6 +156,8 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
         server.start([])
     finally:
         watcher.stop()
+        for scorer in shadows:
+            scorer.stop()
         pool.close()
 
 

@@ -1,7 +1,9 @@
-"""``python -m training run | update | rollback | versions``: the training job's command line."""
+"""``python -m training run | update | rollback | approve | reject | versions``: the training job's command line."""
 
 from __future__ import annotations
 
+import os
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +15,7 @@ from rich.table import Table
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families import MODEL_NAMES
-from metrics_ai.history import CURRENT_EVENTS, Event
+from metrics_ai.history import CURRENT_EVENTS, DECISION_EVENTS, Event
 from metrics_ai.settings import DataSource, Settings, load_settings
 from training.progress import progress_reporter
 
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, publish and roll back metrics-ai models.")
 console = Console(stderr=True)
 
-#: exit status when a family failed to train or a version was rejected (CronJob shows it)
+#: exit status when a family failed to train or a version was rejected (CronJob shows it);
+#: a version held for approval (APPROVAL=manual) passed: the run exits 0, its row says PENDING
 EXIT_REJECTED = 3
 EXIT_FAILED = 1
 
@@ -192,28 +195,112 @@ def rollback(
     console.print(f"{model}: current version is now {target} (was {current})")
 
 
+ModelOption = Annotated[str, typer.Option(help="Served model name.")]
+VersionOption = Annotated[str | None, typer.Option(help="Version awaiting approval (default: the newest).")]
+
+
+def _store(out: Path, model: str) -> ModelStore:
+    """The model's store; an unknown model name exits 2."""
+    if model not in MODEL_NAMES:
+        console.print(f"[red]error:[/red] no model {model!r}; models: {', '.join(MODEL_NAMES)}")
+        raise typer.Exit(2)
+    return ModelStore(out, model)
+
+
+def _approver() -> str:
+    """Who runs this command (APPROVER, else USER / LOGNAME, else the uid), for history.jsonl."""
+    try:
+        name = load_settings().approver
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    return name or f"uid {os.getuid()}"
+
+
+@app.command()
+def approve(out: OutOption, model: ModelOption, version: VersionOption = None) -> None:
+    """Make a version awaiting approval current (the predictor follows; no restart).
+
+    Records who (APPROVER, else USER / LOGNAME) and when in history.jsonl.
+    """
+    store, by = _store(out, model), _approver()
+    try:
+        target, current = store.approve(version, by)
+    except MetricsAIError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"{model}: {target} approved by {by}; current version is now {target} (was {current})")
+
+
+@app.command()
+def reject(
+    out: OutOption,
+    model: ModelOption,
+    reason: Annotated[str, typer.Option(help="Why (kept in history.jsonl, shown by `versions`).")],
+    version: VersionOption = None,
+) -> None:
+    """Refuse a version awaiting approval and record why, who and when; the current one stays."""
+    store, by = _store(out, model), _approver()
+    try:
+        if not reason.strip():
+            raise MetricsAIError("--reason: say why the version is rejected")
+        target = store.decline(version, reason.strip(), by)
+    except MetricsAIError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"{model}: {target} rejected by {by}: {reason.strip()}")
+
+
 @app.command()
 def versions(
-    out: Annotated[Path, typer.Option(help="Model root.")],
-    model: Annotated[str, typer.Option(help="Served model name.")],
+    out: OutOption,
+    model: ModelOption,
+    predictor: Annotated[
+        str | None, typer.Option(help="Predictor URL: also print its shadow figures for this model (SHADOW).")
+    ] = None,
 ) -> None:
-    """List a model's versions: which is current, which were rejected and why, which are orphaned."""
-    store = ModelStore(out, model)
+    """List a model's versions: current, pending approval, rejected and why (and by whom), orphaned."""
+    store = _store(out, model)
     history = store.read_history()
     if history.skipped:
         lines = ", ".join(str(n) for n in history.skipped)
         console.print(f"[yellow]warning:[/yellow] history.jsonl: skipped unreadable line(s) {lines}")
-    rejected = {e.version: e.reason or "" for e in history.entries if e.event == Event.rejected}
+    current, awaiting = store.current_version(), set(store.awaiting_approval())
+    decided = {e.version: e for e in history.entries if e.event in DECISION_EVENTS}
+    pending_since = {e.version: e.time for e in history.entries if e.event == Event.pending}
     served = {e.version for e in history.entries if e.event in CURRENT_EVENTS}
-    current = store.current_version()
     for v in store.versions():
+        entry = decided.get(v)
+        who = f" (by {entry.by}, {entry.time})" if entry is not None and entry.by else ""
         if v == current:
-            mark = "current"
-        elif v in rejected:
-            mark = "rejected: " + rejected[v]
+            mark = "current" + who.replace("(by", "(approved by")
+        elif v in awaiting:
+            mark = f"PENDING approval (since {pending_since[v]})"
+        elif entry is not None and entry.event == Event.rejected:
+            mark = f"rejected: {entry.reason or ''}{who}"
+        elif entry is not None:
+            mark = "approved" + who
+        elif v in served:
+            mark = ""
         else:
-            mark = "" if v in served else "orphaned: never current (a run stopped before its switch)"
-        print(f"{v}  {mark}")
+            mark = "orphaned: never current (a run stopped before its switch)"
+        print(f"{v}  {mark}".rstrip())
+    if predictor:
+        _print_shadow(predictor, model)
+
+
+def _print_shadow(url: str, model: str) -> None:
+    """Print the predictor's ``metrics_ai_shadow_*`` samples for ``model`` (exit 2 if unreachable)."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=10) as answer:  # noqa: S310
+            text = answer.read().decode("utf-8")
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/red] --predictor {url}: {exc}")
+        raise typer.Exit(2) from None
+    lines = [ln for ln in text.splitlines() if ln.startswith("metrics_ai_shadow_") and f'model="{model}"' in ln]
+    print(f"shadow figures from {url}:" if lines else f"no shadow figures for {model} at {url} (SHADOW off?)")
+    for line in lines:
+        print(f"  {line}")
 
 
 def main() -> None:

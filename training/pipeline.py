@@ -37,7 +37,7 @@ class FamilyRun:
 
     @property
     def ok(self) -> bool:
-        """Trained and made current."""
+        """Trained and accepted: made current, or pending approval (APPROVAL=manual)."""
         return self.error is None and self.published is not None and self.published.accepted
 
 

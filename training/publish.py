@@ -1,4 +1,4 @@
-"""Publish a trained family: write, verify, smoke-test, gate, switch, prune."""
+"""Publish a trained family: write, verify, smoke-test, gate, switch (or hold for approval), prune."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from metrics_ai.errors import MetricsAIError
 from metrics_ai.families import predictor_class
 from metrics_ai.history import Event
 from metrics_ai.manifest import GATE, Gate
-from metrics_ai.settings import Settings
+from metrics_ai.settings import Approval, Settings
 from training.families.base import TrainOutcome
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ class PublishResult:
     accepted: bool
     reason: str = ""
     previous: str | None = None
+    pending: bool = False
+    """Accepted with APPROVAL=manual: written and passed, waiting for ``approve`` (not current)."""
 
 
 #: absolute slack added to every gate figure, so a perfect current version (0 errors)
@@ -70,6 +72,9 @@ def publish(
 ) -> PublishResult:
     """Write a complete immutable version; make it current only if it loads, answers and passes the gate.
 
+    With APPROVAL=manual a version that passes is recorded ``pending`` instead, and the
+    current one keeps serving until ``python -m training approve``.
+
     Args:
         baseline_gate: figures to hold the candidate's ``metrics["gate"]`` against instead of
             the current manifest's: an incremental update measures the current version on
@@ -108,9 +113,13 @@ def publish(
         store.reject(manifest.version, f"quality gate: {reason}")
         prune(store, settings)
         return PublishResult(store.model, manifest.version, False, f"quality gate: {reason}", previous)
-    store.promote(manifest.version, Event.published_current)
+    held = settings.approval == Approval.manual
+    if held:
+        store.hold(manifest.version)
+    else:
+        store.promote(manifest.version, Event.published_current)
     prune(store, settings)
-    return PublishResult(store.model, manifest.version, True, "", previous)
+    return PublishResult(store.model, manifest.version, True, "", previous, pending=held)
 
 
 def prune(store: ModelStore, settings: Settings) -> list[str]:

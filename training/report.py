@@ -32,6 +32,8 @@ def summary_rows(runs: list[FamilyRun]) -> list[dict[str, Any]]:
         else:
             assert run.outcome is not None and run.published is not None
             status = "current" if run.published.accepted else "REJECTED"
+            if run.published.pending:
+                status = "PENDING"  # passed, waits for `python -m training approve`
             version = run.published.version
             entities = len(run.outcome.entities)
             metrics = _headline(run.outcome.metrics) + ("" if run.published.accepted else f" ({run.published.reason})")

@@ -478,6 +478,7 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
         "METRICS_AI_MAX_STRING_LENGTH": "64",
         "METRICS_AI_PREDICT_WORKERS": "3",
         "METRICS_AI_PREDICT_QUEUE": "1",
+        "METRICS_AI_SHADOW": "off",
     }
     # every name is a setting the predictor knows (load_settings rejects unknown METRICS_AI_* names)
     ours = {k.removeprefix("METRICS_AI_").lower(): v for k, v in env.items() if k.startswith("METRICS_AI_")}

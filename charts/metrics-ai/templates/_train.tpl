@@ -103,6 +103,8 @@ spec:
               value: {{ $v.train.keepVersions | quote }}
             - name: GATE_MARGIN
               value: {{ $v.train.gateMargin | quote }}
+            - name: APPROVAL
+              value: {{ $v.train.approval | quote }}
             {{- with $v.ray.address }}
             - name: RAY_ADDRESS
               value: {{ . | quote }}
