@@ -18,8 +18,7 @@ def _training_env(objects: list[dict[str, Any]], pick: Any) -> list[dict[str, st
 
 
 def _predictor_env(objects: list[dict[str, Any]], pick: Any) -> dict[str, str]:
-    [runtime] = pick.by_kind(objects, "ServingRuntime")
-    return _env(runtime["spec"]["containers"][0])
+    return _env(pick.runtime(objects)["spec"]["containers"][0])
 
 
 def test_defaults_are_auto_approval_and_no_shadow(render: Any, pick: Any) -> None:

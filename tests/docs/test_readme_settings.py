@@ -15,14 +15,14 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def bare_names(model: type[BaseSettings]) -> dict[str, str]:
-    """Field name -> the bare environment name it is read from (``HORIZON_MIN``)."""
+    """Field name -> the bare environment name it is read from (``HORIZON_MIN``), its first if several."""
     out = {}
     for field, info in model.model_fields.items():
         alias = info.validation_alias
         assert isinstance(alias, AliasChoices), f"{model.__name__}.{field} has no environment alias"
         bare = [c for c in alias.choices if isinstance(c, str) and c.isupper() and not c.startswith(ENV_PREFIX)]
-        assert len(bare) == 1, (field, alias.choices)
-        out[field] = bare[0]
+        assert bare, (field, alias.choices)
+        out[field] = bare[0]  # the setting's own name; later ones are fallbacks (APPROVER: USER, LOGNAME)
     return out
 
 
