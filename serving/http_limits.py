@@ -41,7 +41,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol that closes slow request heads and refuses large ones.
 
     The head timer runs from the connection's start, and on a kept-alive connection from the
-    first byte of each further request, until that request's headers are complete; past
+    first read of a further request that does not hold its whole head, until that request's
+    headers are complete (a request whose head arrives in one read costs no timer); past
     ``limits.timeout`` the connection is closed. Bytes received while a head is incomplete are
     counted, and a complete head is measured (URL and headers); past ``limits.max_bytes`` the
     client gets a 431 and the connection is closed. An incomplete head is counted from the first
@@ -81,25 +82,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._head_began = False
         super().data_received(data)
-        if not self._in_head or self._head_began or self.transport.is_closing():
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self._head_timer is None:  # a head split over reads (usually one read holds it all)
+            self._arm_head_timer()
+        if self._head_began:
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._limits.max_bytes:
             self._refuse_large_head()
 
     def on_message_begin(self) -> None:
-        """A new request: count its head and time it (kept-alive connections too)."""
+        """A new request: count its head (and time it, if it is not complete in this read)."""
         super().on_message_begin()
         self._in_head = True
         self._head_began = True
         self._head_bytes = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
         """The head is in: stop timing it, and refuse it (431) if its URL and headers are too large."""
         self._in_head = False
-        self._cancel_head_timer()
+        if self._head_timer is not None:
+            self._cancel_head_timer()
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self._limits.max_bytes:
             self._refuse_large_head()
