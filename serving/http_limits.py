@@ -138,10 +138,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _refuse_large_head(self) -> None:
         log.info("%s: request head over %d bytes: 431", self.client, self._limits.max_bytes)
         self._cancel_head_timer()
-        msg = f"request head over {self._limits.max_bytes} bytes (MAX_HEADER_BYTES)".encode("ascii")
+        msg = b'{"error": "request head: over %d bytes (MAX_HEADER_BYTES)"}' % self._limits.max_bytes
         self.transport.write(
             _STATUS_431
-            + b"content-type: text/plain; charset=utf-8\r\n"
+            + b"content-type: application/json\r\n"
             + b"content-length: "
             + str(len(msg)).encode("ascii")
             + b"\r\nconnection: close\r\n\r\n"
