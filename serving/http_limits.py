@@ -64,7 +64,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._in_head = False
         self._head_began = False
-        self._head_bytes = 0
+        self._head_bytes = 0  # reads after the one the head began in
+        self._read_len = 0  # the read being parsed
+        self._begin_read_len = 0  # the read the head began in
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the head timer: a client that connects must send a request head in time."""
@@ -78,9 +80,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Parse, then count the read against the head size if the head is still incomplete."""
-        if self.transport.is_closing():
-            return
         self._head_began = False
+        self._read_len = len(data)
         super().data_received(data)
         if not self._in_head or self.transport.is_closing():
             return
@@ -98,14 +99,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_began = True
         self._head_bytes = 0
+        self._begin_read_len = self._read_len
 
     def on_headers_complete(self) -> None:
         """The head is in: stop timing it, and refuse it (431) if its URL and headers are too large."""
         self._in_head = False
         if self._head_timer is not None:
             self._cancel_head_timer()
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self._limits.max_bytes:
+        # the reads that carried the head bound its size; measure it only when they exceed the limit
+        reads = self._read_len if self._head_began else self._begin_read_len + self._head_bytes + self._read_len
+        if reads > self._limits.max_bytes and self._head_size() > self._limits.max_bytes:
             self._refuse_large_head()
             raise _HeadRefused  # stops the parser: nothing more is read from this connection
         super().on_headers_complete()
@@ -114,6 +117,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's 400 for a parse error, unless this connection was already answered and closed."""
         if not self.transport.is_closing():
             super().send_400_response(msg)
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()

@@ -130,6 +130,23 @@ def test_large_head_is_refused_with_431(server: Predictor) -> None:
     assert server.client.get("/v2/health/live").status_code == 200
 
 
+def _send_in_pieces(sock: socket.socket, data: bytes, piece: int = 2048) -> None:
+    for i in range(0, len(data), piece):  # separate reads on the server's side
+        sock.sendall(data[i : i + piece])
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("header_bytes", "status"), [(MAX_HEADER_BYTES - 4096, b"200"), (MAX_HEADER_BYTES + 1024, b"431")]
+)
+def test_head_split_over_reads_is_measured_whole(server: Predictor, header_bytes: int, status: bytes) -> None:
+    head = b"GET /v2/health/live HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * header_bytes + b"\r\n\r\n"
+    with _connect(server) as s:
+        _send_in_pieces(s, head)
+        response = _read_response(s)
+    assert response.startswith(b"HTTP/1.1 " + status), response[:200]
+
+
 def test_megabyte_headers_do_not_grow_memory(server: Predictor) -> None:
     before = _rss(server.proc.pid)
     for _ in range(20):  # 20 requests with a 1 MiB header each, then one 64 MiB header stream
