@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 _STATUS_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
 
 
-class _HeadRefused(Exception):
-    """Raised from a parser callback to stop parsing a refused head (uvicorn catches it)."""
-
-
 @dataclass(frozen=True)
 class HeadLimits:
     """How long (seconds) and how large (bytes) one request head may be."""
@@ -62,6 +58,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self._limits = limits
         self._head_timer: asyncio.TimerHandle | None = None
+        self._refused = False  # answered 431 and closed: the rest of the read is ignored
         self._in_head = False
         self._head_began = False
         self._head_bytes = 0  # reads after the one the head began in
@@ -106,17 +103,24 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         if self._head_timer is not None:
             self._cancel_head_timer()
+        if self._refused:
+            return
         # the reads that carried the head bound its size; measure it only when they exceed the limit
         reads = self._read_len if self._head_began else self._begin_read_len + self._head_bytes + self._read_len
         if reads > self._limits.max_bytes and self._head_size() > self._limits.max_bytes:
             self._refuse_large_head()
-            raise _HeadRefused  # stops the parser: nothing more is read from this connection
+            return
         super().on_headers_complete()
 
-    def send_400_response(self, msg: str) -> None:
-        """uvicorn's 400 for a parse error, unless this connection was already answered and closed."""
-        if not self.transport.is_closing():
-            super().send_400_response(msg)
+    def on_body(self, body: bytes) -> None:
+        """uvicorn's, unless the head was refused (no request was started)."""
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        """uvicorn's, unless the head was refused (no request was started)."""
+        if not self._refused:
+            super().on_message_complete()
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
@@ -143,6 +147,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse_large_head(self) -> None:
         log.info("%s: request head over %d bytes: 431", self.client, self._limits.max_bytes)
+        self._refused = True
         self._cancel_head_timer()
         msg = b'{"error": "request head: over %d bytes (MAX_HEADER_BYTES)"}' % self._limits.max_bytes
         self.transport.write(
