@@ -212,6 +212,12 @@ class Settings(BaseSettings):
     """Most history points per instance (400 past it)."""
     max_string_length: int = Field(1024, ge=16, le=1 << 20, validation_alias=_env("MAX_STRING_LENGTH"))
     """Longest string field (entity, node, mountpoint, signal, cluster) in characters (400 past it)."""
+    header_timeout: float = Field(10.0, gt=0, le=600, validation_alias=_env("HEADER_TIMEOUT"))
+    """Seconds a client has to send a request's headers (from connecting, or from the first byte
+    of a further request on a kept-alive connection); slower connections are closed."""
+    max_header_bytes: int = Field(64 << 10, ge=1024, le=16 << 20, validation_alias=_env("MAX_HEADER_BYTES"))
+    """Largest request head (request line and headers, REST); past it the client gets a 431 and
+    the connection is closed."""
     predict_workers: int = Field(2, ge=1, le=64, validation_alias=_env("PREDICT_WORKERS"))
     """Threads that answer heavy requests off the event loop (NumPy and Numba release the GIL)."""
     predict_queue: int = Field(2, ge=0, le=10_000, validation_alias=_env("PREDICT_QUEUE"))

@@ -103,12 +103,12 @@ def attach_shadows(models: list[ServedModel], settings: Settings, metrics: Shado
 
 def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int, grpc_port: int) -> None:
     """Run the KServe ModelServer until stopped."""
-    import kserve
     from kserve import model_server
     from kserve.model_server import app
 
     from serving.body_limit import BodyLimitMiddleware
     from serving.errors import install_error_handler
+    from serving.http_limits import GuardedModelServer, HeadLimits
     from serving.management import (
         GuardedRepositoryExtension,
         ServedRepository,
@@ -137,7 +137,8 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     # Register every model, ready or not: a model whose artifact is missing answers 503
     # (and is picked up by the watcher once published) instead of the process exiting.
     repository = ServedRepository(models)
-    server = kserve.ModelServer(
+    server = GuardedModelServer(
+        HeadLimits(timeout=settings.header_timeout, max_bytes=settings.max_header_bytes),
         http_port=http_port,
         grpc_port=grpc_port,
         enable_docs_url=settings.docs_url,

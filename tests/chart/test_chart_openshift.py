@@ -463,9 +463,17 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
     env = _env(default)
     assert env["METRICS_AI_MODEL_MANAGEMENT"] == "false"
     assert env["METRICS_AI_MAX_BODY_BYTES"] == "4194304"
+    assert env["METRICS_AI_HEADER_TIMEOUT"] == "10" and env["METRICS_AI_MAX_HEADER_BYTES"] == "65536"
     values = {
         "modelManagement": True,
-        "limits": {"maxBodyBytes": 1048576, "maxInstances": 500, "maxHistoryPoints": 2000, "maxStringLength": 64},
+        "limits": {
+            "maxBodyBytes": 1048576,
+            "maxInstances": 500,
+            "maxHistoryPoints": 2000,
+            "maxStringLength": 64,
+            "headerTimeout": 2.5,
+            "maxHeaderBytes": 32768,
+        },
         "workers": {"threads": 3, "queue": 1},
     }
     (container,) = pick.runtime(render({"predictor": values}))["spec"]["containers"]
@@ -476,6 +484,8 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
         "METRICS_AI_MAX_INSTANCES": "500",
         "METRICS_AI_MAX_HISTORY_POINTS": "2000",
         "METRICS_AI_MAX_STRING_LENGTH": "64",
+        "METRICS_AI_HEADER_TIMEOUT": "2.5",
+        "METRICS_AI_MAX_HEADER_BYTES": "32768",
         "METRICS_AI_PREDICT_WORKERS": "3",
         "METRICS_AI_PREDICT_QUEUE": "1",
         "METRICS_AI_SHADOW": "off",
@@ -485,3 +495,4 @@ def test_predictor_limits_and_model_management_reach_the_container(render: Any, 
     assert set(ours) <= set(Settings.model_fields)
     settings = Settings.model_validate(ours)
     assert settings.model_management and settings.max_instances == 500
+    assert settings.header_timeout == 2.5 and settings.max_header_bytes == 32768
