@@ -33,9 +33,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import metrics_ai.families  # noqa: E402, F401  (the families load before training's modules import them)
 from bench.common import machine  # noqa: E402
 from bench.forecast_public import MODEL, manifest_metrics, predictor, train, v1_errors, write_csv  # noqa: E402
-import metrics_ai.families  # noqa: E402, F401  (the families load before training's modules import them)
 from metrics_ai.series import validate_frame  # noqa: E402
 from metrics_ai.settings import load_settings  # noqa: E402
 from training.forecast_series import forecast_series  # noqa: E402
