@@ -224,6 +224,11 @@ def main() -> None:
                 )
             )
         )
+        gated = {key: m["gated"] for key, m in per.items() if m.get("gated")}
+        print(
+            "gated (not served for that series; calibration MAE x naive): "
+            + ("; ".join(f"{k} {', '.join(f'{c} {r:.2f}' for c, r in g.items())}" for k, g in gated.items()) or "none")
+        )
         series = [s for s in forecast_series(frame, settings.step) if s.key in per]
         v1: dict[int, dict[str, dict]] = {}
         with predictor(work / "models") as client:
