@@ -197,7 +197,9 @@ def main() -> None:
         "--points", type=int, nargs="+", default=[24, 200], help="V1 requests per series (one table each)"
     )
     parser.add_argument("--history-days", type=float, default=2.0, help="history sent with each V1 request")
-    parser.add_argument("--keep", type=Path, default=None, help="train into this folder and keep it")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="train into this folder and keep it (a model already there is reused)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the metrics and V1 figures here")
     args = parser.parse_args()
     print(f"machine: {machine()}")
@@ -207,7 +209,8 @@ def main() -> None:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         csv = write_csv(frame, work / "suite.csv")
-        seconds = train(csv, work / "models")
+        reuse = args.keep is not None and (work / "models" / MODEL / "manifest.json").exists()
+        seconds = 0.0 if reuse else train(csv, work / "models")
         metrics = manifest_metrics(work / "models")
         per = metrics["series"]
         print(
