@@ -216,8 +216,9 @@ def main() -> None:
         print(
             f"python -m training run --source files --data suite.csv --out models --models {MODEL}: "
             f"default settings (STEP {settings.step} s, weighting {metrics.get('weighting')}, "
-            f"LSTM epochs {settings.lstm_epochs}); {len(per)} series in {seconds:.0f} s; steps "
-            + ", ".join(sorted({f"{m.get('step', '?')} s" for m in per.values()}))
+            f"LSTM epochs {settings.lstm_epochs}); {len(per)} series "
+            f"{'(reused)' if reuse else f'in {seconds:.0f} s'}; detected steps: "
+            + ", ".join(f"{sig} {'/'.join(map(str, st))} s" for sig, st in metrics.get("step_seconds", {}).items())
         )
         backtest = {key: {c: m.get(f"mae_{c}") for c in (*RATIO_COLUMNS, "naive")} for key, m in per.items()}
         print(
