@@ -5,7 +5,9 @@ Per series, with the components fitted on the training part:
 - *calibration* cuts (the last ``calibration_fraction`` of the training part, the
   LSTM's validation windows) choose Prophet's anchor window, the inverse-MAE
   ensemble weights per horizon step and the conformal interval half-widths (in units
-  of the recent mean |one-step change|). Prophet and ARIMA were fitted on these
+  of the recent mean |one-step change|) and gate, for this series, any component whose
+  MAE there is over ``gate_k`` times the naive MAE (not served, not combined, still
+  scored on the test tail). Prophet and ARIMA were fitted on these
   points (ARIMA has 2 parameters; Prophet's changepoints stop at 80 % of its
   history), the LSTM was not;
 - *test* cuts (the held-out tail) measure MAE and RMSE of every component, the three
