@@ -147,6 +147,30 @@ def bounded(forecasts: dict[str, np.ndarray | None], signal: str) -> dict[str, n
     return {name: None if f is None else clip_to_range(f, signal) for name, f in forecasts.items()}
 
 
+def gate_components(errors: Mapping[str, float], naive: float, k: float) -> dict[str, float]:
+    """Components not to serve for a series: calibration MAE over ``k`` times the naive MAE.
+
+    Args:
+        errors: component -> MAE on the series' calibration cuts.
+        naive: the last-value naive MAE on the same cuts.
+        k: the gate (``ForecastConfig.gate_k``).
+
+    Returns:
+        component -> its MAE / naive MAE, for each gated one. The best component is never
+        gated: a series always keeps at least one.
+    """
+    if not errors or naive <= 0:
+        return {}
+    ratios = {name: mae / naive for name, mae in errors.items()}
+    best = min(ratios, key=ratios.__getitem__)
+    return {name: r for name, r in ratios.items() if r > k and name != best}
+
+
+def served(forecasts: dict[str, np.ndarray | None], gated: Mapping[str, float]) -> dict[str, np.ndarray | None]:
+    """The forecasts with every gated component set to None (not served, not combined)."""
+    return {name: None if name in gated else f for name, f in forecasts.items()}
+
+
 def combine(
     forecasts: Mapping[str, np.ndarray | None],
     weights: Mapping[str, np.ndarray],

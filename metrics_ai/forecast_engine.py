@@ -6,6 +6,10 @@ history (the answer) and one point earlier (the one-step-ahead forecast of the
 latest value, for the deviation check). LSTM windows of all jobs that share a
 network go through one forward pass, so a batch costs little more than one request.
 
+A component gated for a series at training (``SeriesModel.gated``: its calibration MAE
+over ``gate_k`` times the naive MAE) is answered as ``null`` with a note and left out of
+the ensemble (:func:`~metrics_ai.forecast_components.served`, as in the backtest).
+
 Fallbacks (documented in the family's module docstring):
 
 - unseen entity: ARIMA with the signal's median parameters, the signal's LSTM(s)
@@ -35,6 +39,7 @@ from metrics_ai.forecast_components import (
     interval_unit,
     lstm_forecast,
     prophet_forecast_at,
+    served,
     windows_at,
 )
 from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
@@ -181,7 +186,13 @@ class Engine:
 
     def _finish(self, job: Job, p: dict[str, Any]) -> Outcome:
         step, horizon = p["step"], p["horizon"]
-        forecasts = bounded(p["forecasts"], job.signal)
+        gated = job.series.gated if job.series else {}
+        forecasts = bounded(served(p["forecasts"], gated), job.signal)
+        for name, ratio in gated.items():
+            p["notes"].append(
+                f"{name}: not served for this series: its calibration MAE was {ratio:.2f}x the last-value "
+                f"naive's (over gate_k {self.config.gate_k:g})"
+            )
         ref = job.series or job.pool
         assert ref is not None
         lead = step * np.arange(1, horizon + 1)

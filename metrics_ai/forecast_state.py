@@ -41,6 +41,9 @@ class ForecastConfig(FamilyConfig):
     components: tuple[str, ...] = COMPONENTS
     weighting: str = Field("median", pattern="^(equal|backtest|median)$")
     """Combiner: equal mean (original), inverse-backtest-MAE weights per step, or median."""
+    gate_k: float = Field(3.0, gt=0)
+    """Per-series component gate: a component whose calibration MAE on a series is over this many
+    times the last-value naive MAE is not served for that series (``SeriesModel.gated``)."""
     seq_len: int = Field(60, ge=2)
     lstm_scaling: str = Field("window", pattern="^(window|series)$")
     """MinMax per input window (level- and entity-free) or over the series' training range."""
@@ -121,6 +124,8 @@ class SeriesModel:
         scale: mean |one-step change| in training (floors the interval unit).
         backtest: MAE/RMSE per component and ensemble on the held-out tail.
         last_t, last_y: the latest points seen in training (the "training-state" source).
+        gated: components not served for this series -> their calibration MAE / naive MAE
+            (over ``ForecastConfig.gate_k``); empty in states saved before the gate.
     """
 
     entity: str
@@ -138,6 +143,7 @@ class SeriesModel:
     backtest: dict[str, Any]
     last_t: np.ndarray
     last_y: np.ndarray
+    gated: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -157,6 +163,7 @@ class SeriesModel:
             "backtest": self.backtest,
             "last_t": [float(x) for x in self.last_t],
             "last_y": [float(x) for x in self.last_y],
+            "gated": self.gated,
         }
 
     @classmethod
@@ -179,6 +186,7 @@ class SeriesModel:
             backtest=dict(raw.get("backtest", {})),
             last_t=np.asarray(raw["last_t"], dtype=np.float64),
             last_y=np.asarray(raw["last_y"], dtype=np.float64),
+            gated={str(k): float(v) for k, v in raw.get("gated", {}).items() if k in COMPONENTS},
         )
 
 

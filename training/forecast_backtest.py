@@ -5,7 +5,9 @@ Per series, with the components fitted on the training part:
 - *calibration* cuts (the last ``calibration_fraction`` of the training part, the
   LSTM's validation windows) choose Prophet's anchor window, the inverse-MAE
   ensemble weights per horizon step and the conformal interval half-widths (in units
-  of the recent mean |one-step change|). Prophet and ARIMA were fitted on these
+  of the recent mean |one-step change|) and gate, for this series, any component whose
+  MAE there is over ``gate_k`` times the naive MAE (not served, not combined, still
+  scored on the test tail). Prophet and ARIMA were fitted on these
   points (ARIMA has 2 parameters; Prophet's changepoints stop at 80 % of its
   history), the LSTM was not;
 - *test* cuts (the held-out tail) measure MAE and RMSE of every component, the three
@@ -28,6 +30,7 @@ from metrics_ai.forecast_components import (
     MinMax,
     bounded,
     combine,
+    gate_components,
     interval_unit,
     lstm_forecast,
     prophet_forecast_at,
@@ -67,6 +70,8 @@ class Backtest:
     test_cuts: np.ndarray
     test_halfwidth: np.ndarray
     test_forecasts: dict[str, np.ndarray] = field(default_factory=dict)
+    gated: dict[str, float] = field(default_factory=dict)
+    """Components not served for this series -> calibration MAE / naive MAE (over ``gate_k``)."""
 
 
 def cut_points(first: int, last: int, max_cuts: int) -> np.ndarray:
@@ -154,6 +159,12 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
         forecasts(fit, test, anchor, cfg.seq_len),
     )
     cal_y, test_y = targets(d.y, cal, h), targets(d.y, test, h)
+    season = int(round(86400 / d.step))
+    cal_naive = float(np.mean(np.abs(baselines(d.y, cal, h, season)["naive"] - cal_y)))
+    gated = gate_components({k: float(np.mean(np.abs(f - cal_y))) for k, f in cal_f.items()}, cal_naive, cfg.gate_k)
+    all_test_f = test_f
+    cal_f = {k: f for k, f in cal_f.items() if k not in gated}
+    test_f = {k: f for k, f in test_f.items() if k not in gated}
     cal_err = {k: f - cal_y for k, f in cal_f.items()}
     schemes = {
         "equal": ({k: np.ones(h) for k in cal_f}, "weighted"),
@@ -166,14 +177,13 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     rel_halfwidth = conformal_halfwidth(
         np.abs(combine(dict(cal_f), weights, method) - cal_y) / cal_unit, cfg.interval_level
     )
-    metrics: dict[str, Any] = {"cuts": int(test.size), "calibration_cuts": int(cal.size)}
-    for name, f in test_f.items():
+    metrics: dict[str, Any] = {"cuts": int(test.size), "calibration_cuts": int(cal.size), "gated": gated}
+    for name, f in all_test_f.items():  # gated components too: what they would have scored
         metrics.update(_scores(name, f - test_y))
     for name, (w, m) in schemes.items():
         metrics[f"mae_ensemble_{name}"] = float(np.mean(np.abs(combine(dict(test_f), w, m) - test_y)))
     ensemble = combine(dict(test_f), weights, method)
     metrics.update(_scores("ensemble", ensemble - test_y))
-    season = int(round(86400 / d.step))
     for name, f in baselines(d.y, test, h, season).items():
         metrics.update(_scores(name, f - test_y))
     level = float(np.mean(np.abs(test_y)))
@@ -190,6 +200,7 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
         test,
         test_halfwidth,
         {**test_f, "ensemble": ensemble},
+        gated,
     )
 
 

@@ -4,7 +4,9 @@ Ensemble of Prophet + ARIMA(2,1,0) + LSTM (original system), evaluated in NumPy 
 state fitted at training time; nothing is fitted on the request path. Fresh history
 updates the state cheaply: ARIMA is filtered forward with its fitted parameters,
 Prophet's fitted curve starts from the history's recent level (anchored), and the LSTM reads the
-last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`).
+last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`). A component whose
+calibration MAE on a series was over ``gate_k`` (3) times the last-value naive MAE is not
+served for that series (``null``, a note says why; the ensemble combines the rest).
 
 Entities: the cluster name for cluster series (cpu, memory: mean over its nodes),
 the node name for node series (io_wait, net_rx, net_tx) and for standalone nodes.

@@ -65,6 +65,7 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, Fam
     manifest, folder = ModelStore(root, "disk-eta").verify()
     assert sorted(p.name for p in folder.iterdir() if p.name != "manifest.json") == [
         "disks.json",
+        "drift_reference.json",  # the training input's deciles (model monitoring)
         "recent.npz",
     ]
     loaded = DiskEtaPredictor.load(folder, manifest)

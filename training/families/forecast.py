@@ -303,6 +303,7 @@ class ForecastTrainer(Trainer):
                 backtest={k: bt.metrics[k] for k in _PUBLIC if k in bt.metrics},
                 last_t=d.t[-cfg.state_points :],
                 last_y=d.y[-cfg.state_points :],
+                gated=bt.gated,
             )
         pools = {}
         for signal in dict.fromkeys(f.data.signal for f in fits):
