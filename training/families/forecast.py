@@ -309,8 +309,11 @@ class ForecastTrainer(Trainer):
         for signal in dict.fromkeys(f.data.signal for f in fits):
             members = pool_members([f for f in fits if f.data.signal == signal])
             bts = [results[f.data.key] for f in members]
+            # over the members that have the component (one may be gated or unfitted for a series)
             weights = {
-                k: np.mean([b.weights[k] for b in bts], axis=0) for k in ("arima", "lstm") if k in bts[0].weights
+                k: np.mean(ws, axis=0)
+                for k in ("arima", "lstm")
+                if (ws := [b.weights[k] for b in bts if k in b.weights])
             }
             rel = np.median([b.rel_halfwidth for b in bts], axis=0)
             pools[signal] = SignalPool(
