@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import io
 import json
 import logging
 import os
@@ -35,10 +33,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from metrics_ai import __version__
 from metrics_ai.errors import ArtifactError, ChecksumError, MissingArtifactError
+from metrics_ai.files import atomic_write_text, load_pickle_verified, sha256_file
 from metrics_ai.history import (
     CURRENT_EVENTS,
     DECISION_EVENTS,
@@ -73,15 +70,6 @@ __all__ = [
 _TRACKED_LIBRARIES = ("numpy", "pandas", "scikit-learn", "prophet", "statsmodels", "keras", "tensorflow")
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def library_versions() -> dict[str, str]:
     """Installed versions of the libraries that shape a model."""
     found: dict[str, str] = {}
@@ -95,22 +83,6 @@ def new_version_id(now: datetime | None = None) -> str:
     """Unique id that sorts by creation time: ``20261123T020000.123456Z-1a2b``."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
     return f"{stamp}-{uuid.uuid4().hex[:4]}"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so readers see the old or the new content, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class ModelStore:
@@ -270,7 +242,7 @@ class ModelStore:
             tmp = self.dir / f".{alias}.{uuid.uuid4().hex[:6]}"
             os.symlink(os.path.relpath(folder / alias, self.dir), tmp)
             os.replace(tmp, link)
-        _atomic_write_text(self.dir / MANIFEST, manifest.model_dump_json(indent=2))
+        atomic_write_text(self.dir / MANIFEST, manifest.model_dump_json(indent=2))
         try:  # switched: a history that cannot be written must not turn that into a failure
             self._log(event, version, **details)
         except OSError as exc:
@@ -411,12 +383,3 @@ class ModelStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         entry = HistoryEntry(time=datetime.now(UTC).isoformat(), event=event, version=version, **details)
         append_entry(self.dir / HISTORY, entry)
-
-
-def load_pickle_verified(path: Path, expected_sha256: str) -> Any:
-    """Unpickle (joblib) only after the bytes read match the manifest's sha256."""
-    data = path.read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected_sha256:
-        raise ChecksumError(f"{path}: sha256 mismatch; refusing to unpickle")
-    return joblib.load(io.BytesIO(data))
