@@ -37,44 +37,17 @@ from alerting.passes import Pass  # noqa: E402
 from alerting.settings import MODELS, AlertingSettings  # noqa: E402
 from bench.common import REPO, free_port, start  # noqa: E402
 from metrics_ai.settings import Settings  # noqa: E402
-from tests.prometheus_fixture import (  # noqa: E402
-    SCRAPE,
-    prometheus_binaries,
-    start_prometheus,
-    stop_process,
-    wait_ready,
-    write_openmetrics,
-)
+from tests.prometheus_fixture import SCRAPE, backfill_and_serve, stop_process  # noqa: E402
 from training.sources.profiles import get_profile  # noqa: E402
 from training.sources.synthetic import generate  # noqa: E402
 
 
 def fill_prometheus(profile: str, days: float, workdir: Path) -> tuple[subprocess.Popen[bytes], str, float, int]:
     """Backfill and start Prometheus; returns (process, url, data end unix s, samples)."""
-    prometheus, promtool = prometheus_binaries()
     end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
     truth = generate(get_profile(profile), days, SCRAPE, anomaly_rate=0.0, seed=42, end=end)
     grid = pd.date_range(end=end, periods=int(days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
-    text = workdir / "exporters.om.txt"
-    samples = write_openmetrics(text, truth, grid)
-    subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--max-block-duration=504h",
-            "-q",
-            str(text),
-            str(workdir / "tsdb"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=1800,
-    )
-    text.unlink()
-    proc, url, log = start_prometheus(prometheus, workdir / "tsdb", workdir)
-    wait_ready(proc, url, log, timeout=300)
+    proc, url, samples = backfill_and_serve(workdir, truth, grid, timeout=1800)
     return proc, url, end.timestamp(), samples
 
 

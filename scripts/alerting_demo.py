@@ -46,43 +46,17 @@ def main() -> int:
         return 0
     import pandas as pd
 
-    from tests.prometheus_fixture import (
-        CLUSTER,
-        SCRAPE,
-        prometheus_binaries,
-        start_prometheus,
-        stop_process,
-        wait_ready,
-        write_openmetrics,
-    )
+    from tests.prometheus_fixture import CLUSTER, SCRAPE, backfill_and_serve, stop_process
     from training.sources.profiles import get_profile
     from training.sources.synthetic import generate
 
-    prometheus, promtool = prometheus_binaries()
     end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
     truth = generate(get_profile("demo"), args.days, SCRAPE, anomaly_rate=0.0, seed=42, end=end)
     truth = truth[truth["cluster"].isin([CLUSTER, ""])]  # the writer labels one cluster (and standalone nodes)
     grid = pd.date_range(end=end, periods=int(args.days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
     with tempfile.TemporaryDirectory(prefix="metrics-ai-demo-prometheus-") as tmp:
-        work = Path(tmp)
-        samples = write_openmetrics(work / "exporters.om.txt", truth, grid)
-        subprocess.run(
-            [
-                promtool,
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                "--max-block-duration=504h",
-                "-q",
-                str(work / "exporters.om.txt"),
-                str(work / "tsdb"),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        proc, prom_url, log = start_prometheus(prometheus, work / "tsdb", work)
+        proc, prom_url, samples = backfill_and_serve(Path(tmp), truth, grid)
         try:
-            wait_ready(proc, prom_url, log)
             print(
                 f"Prometheus on {prom_url}: {samples:,} samples of the demo cluster {CLUSTER} "
                 f"({truth['node'].nunique()} nodes, {args.days:g} days)."

@@ -367,31 +367,33 @@ def openshift_truth(end: pd.Timestamp) -> pd.DataFrame:
 
 
 def backfill_and_serve(workdir: Path, truth: pd.DataFrame, grid: pd.DatetimeIndex,
-                       openshift: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+                       openshift: bool = False, timeout: float = 300) -> tuple[subprocess.Popen[bytes], str, int]:
     """Write ``truth``'s exporter series over ``grid``, backfill them with promtool and serve
-    them with a real Prometheus (ready when this returns); returns (process, url).
+    them with a real Prometheus (ready when this returns); returns (process, url, samples).
 
     ``openshift``: the series carry OpenShift's in-cluster labels and no ``cluster``.
-    The caller stops the process (:func:`stop_process`).
+    ``timeout``: seconds for the backfill, and again for Prometheus to become ready.
+    The caller stops the process (:func:`stop_process`). Also used by bench/alerting_pass.py
+    and scripts/alerting_demo.py.
     """
     prometheus, promtool = prometheus_binaries()
     text, datadir = workdir / "exporters.om.txt", workdir / "tsdb"
-    write_openmetrics(text, truth, grid, openshift)
+    samples = write_openmetrics(text, truth, grid, openshift)
     load = subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=504h", "-q",
          str(text), str(datadir)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False,
     )
     if load.returncode:
         pytest.fail(f"promtool could not load the fixture:\n{load.stdout}{load.stderr}", pytrace=False)
     text.unlink()
     proc, url, logfile = start_prometheus(prometheus, datadir, workdir)
     try:
-        wait_ready(proc, url, logfile)
+        wait_ready(proc, url, logfile, timeout=timeout)
     except BaseException:
         stop_process(proc)
         raise
-    return proc, url
+    return proc, url, samples
 
 
 def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, openshift: bool = False) -> PromData:
@@ -400,6 +402,6 @@ def _start(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, open
     days = OPENSHIFT_DAYS if openshift else DAYS
     truth = openshift_truth(end) if openshift else generate(PROFILE, DAYS, SCRAPE, anomaly_rate=0.0, seed=7, end=end)
     grid = pd.date_range(end=end, periods=int(days * 86400 // SCRAPE), freq=f"{SCRAPE}s")
-    proc, url = backfill_and_serve(workdir, truth, grid, openshift)
+    proc, url, _ = backfill_and_serve(workdir, truth, grid, openshift)
     config.add_cleanup(lambda: stop_process(proc))
     return PromData(url=url, end=end, truth=truth)

@@ -106,7 +106,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     end = pd.Timestamp.now(tz="UTC").floor(f"{SCRAPE}s")
     truth = e2e_truth(end)
     grid = pd.DatetimeIndex(sorted(truth["timestamp"].unique()))
-    proc, url = backfill_and_serve(workdir, truth, grid, openshift=True)
+    proc, url, _ = backfill_and_serve(workdir, truth, grid, openshift=True)
     try:
         models = workdir / "models"
         env = {**os.environ, "PROMETHEUS_URL": url, "TRAINING_DAYS": "2", "CLUSTER_NAME": CLUSTER_NAME}
