@@ -36,6 +36,7 @@ import numpy as np
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from alerting import models
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
 from metrics_ai.families.disk_eta import DiskEtaConfig
 from metrics_ai.families.io_crisis import IoCrisisConfig
@@ -164,7 +165,7 @@ class LiveAccuracy(Collector):
 
     def observe(self, model: str, instances: list[Any], labels: list[dict[str, str]], answers: list[Any]) -> None:
         """Score what the histories of one answered request settle, and keep its answers."""
-        observe = {"resource-forecast": self._forecast, "io-crisis": self._crisis, "disk-eta": self._disk}.get(model)
+        observe = {models.FORECAST: self._forecast, models.CRISIS: self._crisis, models.DISK: self._disk}.get(model)
         if observe is None:
             return
         with self._lock:
@@ -190,7 +191,7 @@ class LiveAccuracy(Collector):
         pending = self._forecasts.setdefault(key, deque(maxlen=self.pending + 1))
         for forecast in pending:
             errors, inside = score(forecast, ts, vs)
-            self.rolling("resource-forecast", signal).add(errors, inside)
+            self.rolling(models.FORECAST, signal).add(errors, inside)
         while pending and pending[0].done == pending[0].times.size:
             pending.popleft()
         mae = (answer.get("backtest") or {}).get("mae_ensemble")
@@ -224,7 +225,7 @@ class LiveAccuracy(Collector):
             reached = any(issued < t <= issued + self.crisis_horizon for t in crossings.starts)
             outcome = ("hit" if reached else "false_alarm") if crisis else ("miss" if reached else "correct_negative")
             self._outcomes[(signal, outcome)] = self._outcomes.get((signal, outcome), 0) + 1
-            self.rolling("io-crisis", signal).scored += 1
+            self.rolling(models.CRISIS, signal).scored += 1
         if answer.get("reason"):
             return
         issued = float(ts[-1])
@@ -235,7 +236,7 @@ class LiveAccuracy(Collector):
         key = (lab.get("cluster", ""), lab["node"], lab["mountpoint"])
         crossings = self._crossings.setdefault(key, Crossings())
         etas = self._etas.setdefault(key, deque(maxlen=self.pending + 1))
-        rolling = self.rolling("disk-eta", DISK_SIGNAL)
+        rolling = self.rolling(models.DISK, DISK_SIGNAL)
         for filled in crossings.update(ts, vs, float(answer["threshold"])):
             errors = [abs(predicted - filled) / DAY for issued, predicted in etas if issued < filled]
             rolling.add(np.asarray(errors))
@@ -292,11 +293,11 @@ class LiveAccuracy(Collector):
                 if not rolling.errors:
                     continue
                 figure = float(np.mean(rolling.errors))
-                (eta if model == "disk-eta" else mae).add_metric([model, signal], figure)
+                (eta if model == models.DISK else mae).add_metric([model, signal], figure)
                 if rolling.covered:
                     coverage.add_metric([model, signal], float(np.mean(rolling.covered)))
             for signal, per_key in sorted(self._backtest.items()):
-                backtest.add_metric(["resource-forecast", signal], float(np.mean(list(per_key.values()))))
+                backtest.add_metric([models.FORECAST, signal], float(np.mean(list(per_key.values()))))
             for (signal, outcome), count in sorted(self._outcomes.items()):
-                outcomes.add_metric(["io-crisis", signal, outcome], count)
+                outcomes.add_metric([models.CRISIS, signal, outcome], count)
         yield from (mae, coverage, backtest, eta, scored, outcomes)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from alerting import models
 from alerting.alarms import AlarmBank
 from alerting.inputs import Request
 
@@ -33,7 +34,7 @@ DISK = ("cluster", "node", "mountpoint")
 CRISIS = ("cluster", "node", "signal")
 FORECAST = ("cluster", "node", "entity", "signal")
 GAUGES: dict[str, tuple[Gauge, ...]] = {
-    "disk-eta": (
+    models.DISK: (
         Gauge(
             "metrics_ai_disk_days_to_full",
             "Days until the filesystem reaches the disk-eta threshold (+Inf: never).",
@@ -42,7 +43,7 @@ GAUGES: dict[str, tuple[Gauge, ...]] = {
         Gauge("metrics_ai_disk_used_percent", "Used percent of the filesystem (latest sample).", DISK),
         Gauge("metrics_ai_disk_fill_severity", "disk-eta severity: 0 OK, 1 SOON, 2 WARNING, 3 CRITICAL.", DISK),
     ),
-    "io-crisis": (
+    models.CRISIS: (
         Gauge(
             "metrics_ai_crisis_days",
             "Days until the signal crosses its crisis threshold (+Inf: not within the horizon).",
@@ -51,7 +52,7 @@ GAUGES: dict[str, tuple[Gauge, ...]] = {
         Gauge("metrics_ai_crisis_forecast_peak", "Peak of the io-crisis forecast over its horizon.", CRISIS),
         Gauge("metrics_ai_crisis_threshold", "The io-crisis threshold of the signal.", CRISIS),
     ),
-    "resource-forecast": (
+    models.FORECAST: (
         Gauge(
             "metrics_ai_forecast",
             "resource-forecast at the end of its horizon (value_type yhat, yhat_lower, yhat_upper).",
@@ -68,7 +69,7 @@ GAUGES: dict[str, tuple[Gauge, ...]] = {
             "metrics_ai_forecast_deviation_alarm", "1 while the deviation alarm with memory fires, else 0.", FORECAST
         ),
     ),
-    "node-outliers": (
+    models.OUTLIERS: (
         Gauge(
             "metrics_ai_node_outlier",
             "1 when node-outliers flags the node among its peers, else 0.",
@@ -76,7 +77,7 @@ GAUGES: dict[str, tuple[Gauge, ...]] = {
         ),
         Gauge("metrics_ai_node_outlier_score", "node-outliers score of the node.", ("cluster", "node")),
     ),
-    "anomaly-detector": (
+    models.ANOMALY: (
         Gauge(
             "metrics_ai_cluster_anomaly",
             "1 when anomaly-detector flags the cluster's latest row, else 0.",
@@ -144,11 +145,11 @@ def _anomaly(labels: dict[str, str], p: dict[str, Any], _: AlarmBank, __: Any) -
 
 
 _CONVERT: dict[str, Callable[[dict[str, str], dict[str, Any], AlarmBank, Any], Iterator[Sample]]] = {
-    "disk-eta": _disk,
-    "io-crisis": _crisis,
-    "resource-forecast": _forecast,
-    "node-outliers": _outlier,
-    "anomaly-detector": _anomaly,
+    models.DISK: _disk,
+    models.CRISIS: _crisis,
+    models.FORECAST: _forecast,
+    models.OUTLIERS: _outlier,
+    models.ANOMALY: _anomaly,
 }
 
 
@@ -160,6 +161,6 @@ def samples(model: str, request: Request, predictions: list[dict[str, Any]], ala
     """
     convert = _CONVERT[model]
     pairs = list(zip(request.labels, predictions, request.instances, strict=True))
-    if model == "anomaly-detector":
+    if model == models.ANOMALY:
         pairs = pairs[-1:]
     return [s for labels, p, instance in pairs for s in convert(labels, p, alarms, instance)]

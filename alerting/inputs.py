@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from alerting import models
 from alerting.discovery import Inventory
 from alerting.reads import Result, Window
 from metrics_ai.families.anomaly import METRIC_SIGNALS, AnomalyConfig
@@ -113,11 +114,11 @@ class InputBuilder:
     def windows(self, model: str) -> list[Window]:
         """The reads ``model`` needs."""
         return {
-            "disk-eta": [self.disk],
-            "io-crisis": list(self.crisis.values()),
-            "resource-forecast": list(self.forecast.values()),
-            "node-outliers": list(self.outliers.values()),
-            "anomaly-detector": [self.rows[m] for m in self.anomaly.metrics],
+            models.DISK: [self.disk],
+            models.CRISIS: list(self.crisis.values()),
+            models.FORECAST: list(self.forecast.values()),
+            models.OUTLIERS: list(self.outliers.values()),
+            models.ANOMALY: [self.rows[m] for m in self.anomaly.metrics],
         }[model]
 
     def plan(self, model: str, inventory: Inventory, reads: Mapping[Window, Result]) -> Plan:
@@ -133,16 +134,16 @@ class InputBuilder:
                 raise MissingDataError(f"{window.signal}: {result}") from result
             data[window] = result
         build = {
-            "disk-eta": self._disk,
-            "io-crisis": self._crisis,
-            "resource-forecast": self._forecast,
-            "node-outliers": self._outliers,
-            "anomaly-detector": self._anomaly,
+            models.DISK: self._disk,
+            models.CRISIS: self._crisis,
+            models.FORECAST: self._forecast,
+            models.OUTLIERS: self._outliers,
+            models.ANOMALY: self._anomaly,
         }[model]
         instances, labels = build(inventory, data)
-        if model == "anomaly-detector":  # one entity's consecutive rows per request
+        if model == models.ANOMALY:  # one entity's consecutive rows per request
             return Plan(model, [Request(i, lab) for i, lab in zip(instances, labels, strict=True)], len(instances))
-        if model == "node-outliers":  # a cluster's nodes stay in one request (peers compare)
+        if model == models.OUTLIERS:  # a cluster's nodes stay in one request (peers compare)
             groups = [Request(i, lab) for i, lab in zip(instances, labels, strict=True)]
             return Plan(model, _pack(groups, self.batch), sum(len(i) for i in instances))
         requests = [

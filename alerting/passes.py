@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from alerting import models
 from alerting.accuracy import LiveAccuracy
 from alerting.alarms import AlarmBank
 from alerting.discovery import Inventory, discover
@@ -118,7 +119,7 @@ class Pass:
                 predictions = self.client.predict(model, request.instances)
                 self.accuracy.observe(model, request.instances, request.labels, predictions)
                 out.extend(samples(model, request, predictions, self.alarms))
-            if model == "resource-forecast":
+            if model == models.FORECAST:
                 self.alarms.retain((lab["entity"], lab["signal"]) for r in plan.requests for lab in r.labels)
             return out, plan.entities, None
         except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the others

@@ -16,9 +16,10 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from alerting import models
 from metrics_ai.settings import ENV_PREFIX, Settings, parse_duration_seconds
 
-MODELS: tuple[str, ...] = ("anomaly-detector", "node-outliers", "resource-forecast", "disk-eta", "io-crisis")
+MODELS: tuple[str, ...] = models.MODELS
 """Every model the client can call, in the order a pass calls them."""
 MODEL_PLACEHOLDER = "{model}"
 
