@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.errors import TrainingError
-from metrics_ai.forecast_components import CLIP, window_ranges
+from metrics_ai.families.forecast.numeric import CLIP, window_ranges
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from training.logs import filtered_native_stderr
 
