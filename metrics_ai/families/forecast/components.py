@@ -98,9 +98,17 @@ class Component(Protocol):
         pooled: whether it serves an entity the model has never seen (from the signal's pool).
     """
 
-    name: str
-    colour: str
-    pooled: bool
+    @property
+    def name(self) -> str:
+        """Its name."""
+
+    @property
+    def colour(self) -> str:
+        """Its figure colour."""
+
+    @property
+    def pooled(self) -> bool:
+        """Whether a signal's pool serves it."""
 
     def min_points(self, seq_len: int) -> int:
         """Shortest history it forecasts from."""

@@ -136,7 +136,7 @@ class Engine:
         )
         window = Window(job.t, job.y, cuts, step, horizon)
         for c in COMPONENTS:
-            if c is LSTM or c.name not in cfg.components:
+            if c.name == LSTM.name or c.name not in cfg.components:
                 continue  # the LSTM runs batched over every job that shares a network (_run_lstms)
             out["forecasts"][c.name] = c.forecast(parts, window)
             if out["forecasts"][c.name] is None and not c.pooled:

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 class ComponentFitter(Protocol):
     """The training half of one component (the serving half: ``metrics_ai.families.forecast.components``)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The component's name (``metrics_ai.families.forecast.components.NAMES``)."""
 
     def require(self) -> None:
         """Import the fitting library now.
