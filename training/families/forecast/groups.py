@@ -1,6 +1,6 @@
 """How resource-forecast's series are grouped by step: LSTM networks, fallback pools, the record.
 
-Each series is fitted at its native step (:mod:`training.forecast_series`); a network's
+Each series is fitted at its native step (:mod:`training.families.forecast.series`); a network's
 Dense layer and a pool's weights are per horizon point, so both serve one step.
 """
 
