@@ -31,10 +31,10 @@ from alerting.reads import Result, Window
 from metrics_ai.families.anomaly import METRIC_SIGNALS, AnomalyConfig
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
 from metrics_ai.families.disk_eta import DiskEtaConfig
+from metrics_ai.families.forecast.config import CLUSTER_SIGNALS, NODE_SIGNALS
 from metrics_ai.families.io_crisis import SIGNALS as CRISIS_SIGNALS
 from metrics_ai.families.io_crisis import UPPER, IoCrisisConfig
 from metrics_ai.families.node_outliers import FEATURE_SIGNALS, MIN_PEERS
-from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS
 from metrics_ai.prometheus import CanonicalSeries
 from metrics_ai.settings import Settings
 

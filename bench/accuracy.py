@@ -31,7 +31,7 @@ from bench.common import load_average, machine
 from bench.nab_score import PUBLISHED
 from metrics_ai.settings import load_settings
 from training.families.forecast import ForecastTrainer
-from training.forecast_series import forecast_series
+from training.families.forecast.series import forecast_series
 
 SEASON = 288
 

@@ -38,7 +38,7 @@ from bench.common import machine  # noqa: E402
 from bench.forecast_public import MODEL, manifest_metrics, predictor, train, v1_errors, write_csv  # noqa: E402
 from metrics_ai.series import validate_frame  # noqa: E402
 from metrics_ai.settings import load_settings  # noqa: E402
-from training.forecast_series import forecast_series  # noqa: E402
+from training.families.forecast.series import forecast_series  # noqa: E402
 
 #: the real suite shipped with the repository: nab/ and clusters/ (their READMEs say where from)
 BENCH_DATA = Path(__file__).resolve().parent / "data"

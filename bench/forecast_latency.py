@@ -25,7 +25,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from metrics_ai.artifacts import ModelStore  # noqa: E402
-from metrics_ai.families.forecast import ForecastPredictor, rfc3339  # noqa: E402
+from metrics_ai.families.forecast.predictor import ForecastPredictor  # noqa: E402
+from metrics_ai.families.forecast.wire import rfc3339  # noqa: E402
 
 
 def trained_predictor() -> ForecastPredictor:

@@ -23,7 +23,7 @@ import pandas as pd
 from bench.common import REPO, free_port, start, stop
 
 if TYPE_CHECKING:
-    from training.forecast_series import SeriesData
+    from training.families.forecast.series import SeriesData
 
 MODEL = "resource-forecast"
 #: instances per V1 request: 2 days at 5 minutes is about 20 kB each, far inside MAX_BODY_BYTES (4 MiB)

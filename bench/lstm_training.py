@@ -21,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from metrics_ai.forecast_state import ForecastConfig  # noqa: E402
-from training.forecast_lstm import build_windows, load_keras, train_lstm  # noqa: E402
-from training.forecast_series import forecast_series  # noqa: E402
+from metrics_ai.families.forecast.config import ForecastConfig  # noqa: E402
+from training.families.forecast.lstm import build_windows, load_keras, train_lstm  # noqa: E402
+from training.families.forecast.series import forecast_series  # noqa: E402
 from training.sources.profiles import get_profile  # noqa: E402
 from training.sources.synthetic import generate  # noqa: E402
 

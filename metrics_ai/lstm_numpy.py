@@ -6,7 +6,7 @@ LSTM as ``kernel [in, 4u]``, ``recurrent_kernel [u, 4u]``, ``bias [4u]`` with th
 gates in the order input, forget, cell, output, ``sigmoid`` as the recurrent
 activation and ``tanh`` as the activation; this module evaluates exactly that
 (parity with Keras to 1e-5: tests/training/test_forecast_lstm.py). Keras itself is
-imported only by the training job (training/forecast_lstm.py).
+imported only by the training job (training/families/forecast/lstm.py).
 """
 
 from __future__ import annotations

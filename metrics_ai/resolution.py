@@ -91,3 +91,11 @@ def to_step(t: np.ndarray, y: np.ndarray, step: float) -> tuple[np.ndarray, np.n
             means[i] = means[i - 1]
     stamps = end - step * np.arange(n)[::-1]
     return stamps, means
+
+
+def horizon_points(horizon_min: float, step: float) -> int:
+    """Points in a horizon of ``horizon_min`` minutes at ``step`` seconds (at least one).
+
+    The one minutes-to-points formula: 15 minutes at 60 s is 15 points, at 300 s 3.
+    """
+    return max(1, int((horizon_min * 60) // step))

@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from metrics_ai.resolution import horizon_points
+
 ENV_PREFIX = "METRICS_AI_"
 
 
@@ -246,11 +248,9 @@ class Settings(BaseSettings):
     @field_validator("forecast_components")
     @classmethod
     def _components(cls, value: str) -> str:
-        names = [part.strip() for part in value.split(",") if part.strip()]
-        unknown = sorted(set(names) - {"prophet", "arima", "lstm"})
-        if unknown or not names:
-            raise ValueError(f"expected a subset of prophet,arima,lstm, got {value!r}")
-        return ",".join(dict.fromkeys(names))
+        from metrics_ai.families.forecast.components import check_components  # the family's one list
+
+        return ",".join(check_components(value))
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -271,7 +271,7 @@ class Settings(BaseSettings):
     @property
     def horizon_points(self) -> int:
         """Forecast horizon in points at the training STEP."""
-        return max(1, (self.horizon_min * 60) // self.step)
+        return horizon_points(self.horizon_min, self.step)
 
 
 def load_settings(**overrides: Any) -> Settings:

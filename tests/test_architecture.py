@@ -9,9 +9,11 @@ would only fail in the other image is caught here too.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,27 @@ def test_serving_path_loads_no_training_library() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def _product_modules() -> list[str]:
+    """Every importable module of the product packages (``__main__`` runs its CLI: left out)."""
+    return [name for package in PRESENT for name, _ in modules(package) if not name.endswith("__main__")]
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
+    """``python -c "import X"`` works for every product module: no runtime import circle.
+
+    The graph test above sees module-to-module edges; a circle through a package's
+    ``__init__`` (a module imported before its package finished importing) only shows
+    when that module is the first one imported, so each gets its own interpreter.
+    """
+
+    def attempt(name: str) -> str | None:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+        )
+        return None if done.returncode == 0 else f"{name}: {done.stderr.strip().splitlines()[-1:]}"
+
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
+        failed = [f for f in pool.map(attempt, _product_modules()) if f]
+    assert not failed, "\n".join(failed)

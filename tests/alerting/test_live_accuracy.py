@@ -20,7 +20,7 @@ import pytest
 
 from alerting.reads import Reader, Window
 from alerting.settings import AlertingSettings
-from metrics_ai.forecast_state import CLUSTER_SIGNALS
+from metrics_ai.families.forecast.config import CLUSTER_SIGNALS
 from metrics_ai.prometheus import CanonicalSeries
 from metrics_ai.settings import Settings
 from tests.alerting.conftest import Client, series_of

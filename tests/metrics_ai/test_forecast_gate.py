@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from metrics_ai.families.forecast import ForecastPredictor
-from metrics_ai.forecast_components import gate_components, served
-from metrics_ai.forecast_state import ForecastConfig, ForecastState
+from metrics_ai.families.forecast.combiner import gate_components, served
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.state import ForecastState
 from tests.metrics_ai.test_forecast_predictor import SEQ, _hist, _state
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metrics_ai.forecast_components import MinMax, combine, horizon_index, local_scale, recent_level
+from metrics_ai.families.forecast.combiner import combine
+from metrics_ai.families.forecast.numeric import MinMax, horizon_index, local_scale, recent_level
 from metrics_ai.intervals import DeviationRule, conformal_halfwidth, coverage
 
 

@@ -16,9 +16,11 @@ import pytest
 
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
-from metrics_ai.families.forecast import ForecastPredictor, rfc3339
-from metrics_ai.forecast_crisis import crisis_check
-from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.crisis import crisis_check
+from metrics_ai.families.forecast.predictor import ForecastPredictor
+from metrics_ai.families.forecast.state import ForecastState, SeriesModel, SignalPool
+from metrics_ai.families.forecast.wire import rfc3339
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
 from metrics_ai.series import SIGNAL_RANGES, History

@@ -12,7 +12,7 @@ import pytest
 
 from metrics_ai.errors import InvalidInputError
 from metrics_ai.families.forecast import ForecastPredictor
-from metrics_ai.forecast_state import ForecastConfig
+from metrics_ai.families.forecast.config import ForecastConfig
 from metrics_ai.resolution import native_step, snap_step, to_step
 from tests.metrics_ai.test_forecast_predictor import SEQ, _hist, _history, _state
 

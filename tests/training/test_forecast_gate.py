@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from metrics_ai.arima_numpy import ArimaState
-from metrics_ai.forecast_state import ForecastConfig
+from metrics_ai.families.forecast.config import ForecastConfig
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
-from training.forecast_backtest import Fitted, backtest
-from training.forecast_series import SeriesData
+from training.families.forecast.backtest import Fitted, backtest
+from training.families.forecast.series import SeriesData
 
 STEP = 300
 T0 = 1_794_830_400.0

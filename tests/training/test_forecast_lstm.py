@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metrics_ai.forecast_components import lstm_forecast, window_ranges
+from metrics_ai.families.forecast.components import lstm_forecast
+from metrics_ai.families.forecast.numeric import window_ranges
 from metrics_ai.lstm_numpy import NumpyLSTM
-from training.forecast_lstm import (
+from training.families.forecast.lstm import (
     WindowSet,
     build_model,
     build_windows,

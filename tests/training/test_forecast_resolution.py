@@ -12,7 +12,7 @@ from metrics_ai.settings import load_settings
 from tests.conftest import FIXED_END
 from training.families.base import TrainOutcome
 from training.families.forecast import ForecastTrainer
-from training.forecast_series import forecast_series
+from training.families.forecast.series import forecast_series
 from training.sources.profiles import get_profile
 from training.sources.synthetic import generate
 

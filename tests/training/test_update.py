@@ -29,7 +29,7 @@ from metrics_ai.settings import Settings, load_settings
 from tests.conftest import train_into
 from training.cli import app
 from training.families.base import no_progress
-from training.forecast_series import SeriesData, forecast_series
+from training.families.forecast.series import SeriesData, forecast_series
 from training.sources import window_of
 from training.sources.profiles import get_profile
 from training.sources.synthetic import generate

@@ -10,10 +10,10 @@ as in a full run), with the saved hyper-parameters (the current version's config
 - LSTM: the saved network (per series, or pooled per node signal) fine-tuned for
   :data:`FINE_TUNE_EPOCHS` epochs on the window's windows (:data:`FINE_TUNE_WINDOWS` of
   a full run's count), Keras model rebuilt from the saved NumPy weights
-  (:class:`training.updates.lstm.FineTuner`; kept as saved if the validation loss rose).
+  (:class:`training.families.forecast.finetune.FineTuner`; kept as saved if the validation loss rose).
 
 The window's tail is the backtest, through the full run's own calibration and test code
-(:func:`training.forecast_backtest.backtest`); the gate holds the candidate's figure over
+(:func:`training.families.forecast.backtest.backtest`); the gate holds the candidate's figure over
 the series the current version also has against the current version's on the same test
 cuts, answered as it serves (its saved anchor, weights and combiner).
 
@@ -33,25 +33,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.forecast import FAMILY, ForecastPredictor
-from metrics_ai.forecast_components import combine
-from metrics_ai.forecast_state import ForecastConfig, ForecastState
+from metrics_ai.families.forecast.combiner import Combiner
+from metrics_ai.families.forecast.components import ARIMA, LSTM, PROPHET
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.state import ForecastState
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
 from training.families.base import Progress, TrainOutcome, no_progress
-from training.families.forecast import (
-    ForecastTrainer,
-    fit_arima_state,
-    fit_prophet_state,
-    require_components,
-)
-from training.forecast_backtest import Backtest, Fitted, forecasts, targets
-from training.forecast_series import SeriesData, forecast_series
+from training.families.forecast import ForecastTrainer
+from training.families.forecast.backtest import Backtest, Fitted, forecasts, targets
+from training.families.forecast.finetune import FineTuner
+from training.families.forecast.fitting import PER_SERIES, PROPHET_FIT, SeriesFit, fit_arima_state, require_components
+from training.families.forecast.series import SeriesData, forecast_series
+from training.families.forecast.trainer import with_fit
 from training.updates.base import UpdateOutcome, Updater
-from training.updates.lstm import FineTuner
 
 #: epochs a saved LSTM is fine-tuned for (the original forecast mode: 2, on its last 2 days)
 FINE_TUNE_EPOCHS = 2
@@ -64,21 +62,19 @@ GATE = "mae_ensemble_rel"
 FINE_TUNE_WINDOWS = 0.5
 
 
-def update_components(
-    item: tuple[SeriesData, int, ForecastConfig, ProphetState | None],
-) -> tuple[ProphetState | None, ArimaState | None]:
+def update_components(item: tuple[SeriesData, int, ForecastConfig, ProphetState | None]) -> SeriesFit:
     """Prophet (warm from ``item[3]``, cold when None) and ARIMA (Burg) of one series (executor worker)."""
     from training.updates.prophet import warm_fitter
 
     data, n_train, cfg, saved = item
     prophet = None
-    if "prophet" in cfg.components:
-        prophet = fit_prophet_state(data, n_train, cfg, warm_fitter(saved) if saved is not None else None)
+    if PROPHET.name in cfg.components:
+        prophet = PROPHET_FIT.fit(data, n_train, cfg, warm_fitter(saved) if saved is not None else None)
     arima = None
-    if "arima" in cfg.components:
+    if ARIMA.name in cfg.components:
         first = max(0, n_train - cfg.arima_fit_points)
         arima = fit_arima_state(data.y[first:n_train], cfg.arima_order, method="burg")
-    return prophet, arima
+    return SeriesFit(prophet, arima)
 
 
 def served_error(fit: Fitted, state: ForecastState, candidate: Backtest, cfg: ForecastConfig) -> float:
@@ -92,11 +88,7 @@ def served_error(fit: Fitted, state: ForecastState, candidate: Backtest, cfg: Fo
     saved = state.series[(fit.data.entity, fit.data.signal)]
     cuts = candidate.test_cuts
     actual = targets(fit.data.y, cuts, fit.horizon)
-    ensemble = combine(
-        dict(forecasts(fit, cuts, saved.anchor, cfg.seq_len)),
-        saved.weights,
-        "median" if cfg.weighting == "median" else "weighted",
-    )
+    ensemble = Combiner(cfg.weighting).combine(forecasts(fit, cuts, saved.anchor, cfg.seq_len), saved.weights)
     return float(np.mean(np.abs(ensemble - actual)) / max(float(np.mean(np.abs(actual))), 1e-12))
 
 
@@ -132,20 +124,20 @@ class ForecastUpdater(Updater):
             raise TrainingError(f"resource-forecast: no series in the window is long enough ({skipped or 'no data'})")
         timing: dict[str, float] = {}
         start = time.perf_counter()
-        if {"prophet", "arima"} & set(cfg.components):
+        if set(PER_SERIES) & set(cfg.components):
             fits = self._components(fits, cfg, saved, skipped, progress)
         timing["prophet_arima_s"] = time.perf_counter() - start
         start = time.perf_counter()
         lstms: dict[str, NumpyLSTM] = {}
         lstm_info: dict[str, Any] = {}
-        if "lstm" in cfg.components:
+        if LSTM.name in cfg.components:
             fewer = cfg.model_copy(
                 update={
                     "lstm_max_windows": max(16, int(cfg.lstm_max_windows * FINE_TUNE_WINDOWS)),
                     "lstm_pooled_max_windows": max(16, int(cfg.lstm_pooled_max_windows * FINE_TUNE_WINDOWS)),
                 }
             )
-            lstms, lstm_info = trainer._fit_lstms(
+            fits, lstms, lstm_info = trainer._fit_lstms(
                 fits, fewer, progress, warm=saved.lstms, warm_epochs=FINE_TUNE_EPOCHS, trainer_class=FineTuner
             )
         timing["lstm_s"] = time.perf_counter() - start
@@ -207,8 +199,7 @@ class ForecastUpdater(Updater):
             if result.value is None:
                 skipped[f.data.key] = f"prophet/arima update failed: {result.error}"
                 continue
-            f.prophet, f.arima = result.value
-            kept.append(f)
+            kept.append(with_fit(f, result.value))
         if not kept:
             raise TrainingError(f"resource-forecast: every series failed to update ({skipped})")
         return kept

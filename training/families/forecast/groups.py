@@ -1,14 +1,14 @@
 """How resource-forecast's series are grouped by step: LSTM networks, fallback pools, the record.
 
-Each series is fitted at its native step (:mod:`training.forecast_series`); a network's
+Each series is fitted at its native step (:mod:`training.families.forecast.series`); a network's
 Dense layer and a pool's weights are per horizon point, so both serve one step.
 """
 
 from __future__ import annotations
 
-from metrics_ai.forecast_state import ForecastConfig
-from training.forecast_backtest import Fitted
-from training.forecast_series import SeriesData
+from metrics_ai.families.forecast.config import ForecastConfig
+from training.families.forecast.backtest import Fitted
+from training.families.forecast.series import SeriesData
 
 
 def pool_members(fits: list[Fitted]) -> list[Fitted]:

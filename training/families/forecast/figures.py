@@ -6,14 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from training.forecast_backtest import Backtest, Fitted
+from metrics_ai.families.forecast.components import COMPONENTS
+from training.families.forecast.backtest import Backtest, Fitted
 
-_COLOURS = {
-    "prophet": "tab:green",
-    "arima": "tab:orange",
-    "lstm": "tab:purple",
-    "ensemble": "tab:red",
-}
+_COLOURS = {**{c.name: c.colour for c in COMPONENTS}, "ensemble": "tab:red"}
 
 
 def backtest_figure(fit: Fitted, bt: Backtest, days_before: float = 1.0) -> Figure:

@@ -8,7 +8,7 @@ network go through one forward pass, so a batch costs little more than one reque
 
 A component gated for a series at training (``SeriesModel.gated``: its calibration MAE
 over ``gate_k`` times the naive MAE) is answered as ``null`` with a note and left out of
-the ensemble (:func:`~metrics_ai.forecast_components.served`, as in the backtest).
+the ensemble (:func:`~metrics_ai.families.forecast.combiner.served`, as in the backtest).
 
 Fallbacks (documented in the family's module docstring):
 
@@ -30,21 +30,21 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.forecast_components import (
+from metrics_ai.families.forecast.combiner import Combiner, served
+from metrics_ai.families.forecast.components import (
     COMPONENTS,
-    MinMax,
-    bounded,
-    combine,
-    horizon_index,
-    interval_unit,
+    DEFAULT_ANCHOR,
+    LSTM,
+    NAMES,
+    Parts,
+    Window,
     lstm_forecast,
-    prophet_forecast_at,
-    served,
-    windows_at,
 )
-from metrics_ai.forecast_state import ForecastConfig, ForecastState, SeriesModel, SignalPool
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.numeric import MinMax, bounded, horizon_index, interval_unit, windows_at
+from metrics_ai.families.forecast.state import ForecastState, SeriesModel, SignalPool
 from metrics_ai.intervals import DeviationRule
-from metrics_ai.resolution import same_step
+from metrics_ai.resolution import horizon_points, same_step
 from metrics_ai.series import clip_to_range
 
 
@@ -81,11 +81,6 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def horizon_points(horizon_min: int, step: float) -> int:
-    """Points in the horizon at a history's step (1-minute: 15, 5-minute: 3)."""
-    return max(1, int((horizon_min * 60) // step))
-
-
 def history_step(t: np.ndarray) -> float:
     """Median spacing of a history in seconds."""
     return float(np.median(np.diff(t))) if t.size > 1 else 60.0
@@ -97,6 +92,7 @@ class Engine:
     def __init__(self, state: ForecastState, config: ForecastConfig) -> None:
         self.state = state
         self.config = config
+        self.combiner = Combiner(config.weighting)
         self.rule = DeviationRule(
             config.deviation_warning_k,
             config.deviation_critical_k,
@@ -126,36 +122,33 @@ class Engine:
             "same_step": at_model_step,
             "model_step": model_step,
             "notes": list(job.notes),
-            "forecasts": dict.fromkeys(COMPONENTS),
+            "forecasts": dict.fromkeys(NAMES),
         }
         notes: list[str] = out["notes"]
-        for name in COMPONENTS:
-            if name not in cfg.components:
-                notes.append(f"{name}: not part of this model (FORECAST_COMPONENTS)")
-        if "prophet" in cfg.components:
-            if job.series is not None and job.series.prophet is not None:
-                out["forecasts"]["prophet"] = prophet_forecast_at(
-                    job.series.prophet,
-                    job.t,
-                    job.y,
-                    cuts,
-                    step,
-                    horizon,
-                    job.series.anchor,
-                )
-            else:
-                notes.append("prophet: no fitted curve for an entity the model has not seen")
-        arima = job.series.arima if job.series else (job.pool.arima if job.pool else None)
-        if "arima" in cfg.components and arima is not None:
-            out["forecasts"]["arima"] = arima.forecast_at(job.y, cuts, horizon)
-        if "lstm" in cfg.components:
+        for c in COMPONENTS:
+            if c.name not in cfg.components:
+                notes.append(f"{c.name}: not part of this model (FORECAST_COMPONENTS)")
+        series, pool = job.series, job.pool
+        parts = Parts(
+            prophet=series.prophet if series else None,
+            anchor=series.anchor if series else DEFAULT_ANCHOR,
+            arima=series.arima if series else (pool.arima if pool else None),
+        )
+        window = Window(job.t, job.y, cuts, step, horizon)
+        for c in COMPONENTS:
+            if c.name == LSTM.name or c.name not in cfg.components:
+                continue  # the LSTM runs batched over every job that shares a network (_run_lstms)
+            out["forecasts"][c.name] = c.forecast(parts, window)
+            if out["forecasts"][c.name] is None and not c.pooled:
+                notes.append(f"{c.name}: no fitted curve for an entity the model has not seen")
+        if LSTM.name in cfg.components:
             if not at_model_step:
                 notes.append(f"lstm: trained at a {model_step:g} s step, history has {step:g} s")
             else:
-                keys = [job.series.lstm] if job.series and job.series.lstm else (job.pool.lstms if job.pool else [])
+                keys = [series.lstm] if series and series.lstm else (pool.lstms if pool else [])
                 scaler = None
                 if cfg.lstm_scaling == "series":
-                    scaler = job.series.scaler if job.series and job.series.scaler else MinMax.fit(job.y)
+                    scaler = series.scaler if series and series.scaler else MinMax.fit(job.y)
                 out["lstm"] = (keys, windows_at(job.y, cuts, cfg.seq_len), scaler)
         return out
 
@@ -198,9 +191,9 @@ class Engine:
         lead = step * np.arange(1, horizon + 1)
         idx = horizon_index(lead, ref.step, len(next(iter(ref.weights.values()), [1.0])))
         weights = {k: np.asarray(v)[idx] for k, v in ref.weights.items()}
-        for name in COMPONENTS:
+        for name in NAMES:
             weights.setdefault(name, np.ones(horizon))
-        ens = combine(forecasts, weights, "median" if self.config.weighting == "median" else "weighted")
+        ens = self.combiner.combine(forecasts, weights)
         halfwidth = self._halfwidths(job, lead)  # [2, H]: before the latest point, at it
         if not (np.isfinite(ens).all() and np.isfinite(halfwidth).all()):
             raise InvalidInputError(job.field, "values too large to forecast (the arithmetic overflows)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS
+from metrics_ai.families.forecast.config import CLUSTER_SIGNALS, NODE_SIGNALS
 from metrics_ai.resolution import native_step
 
 _MAX_GAP = 10  # gaps up to this many points are interpolated; longer ones are held flat

@@ -2,7 +2,7 @@
 
 Architecture of the original system: ``LSTM(50, return_sequences=True) -> LSTM(50)
 -> Dense(horizon)`` on MinMax-scaled windows of ``seq_len`` points (each window by its own range by
-default, see :mod:`metrics_ai.forecast_components`), Adam, MSE,
+default, see :mod:`metrics_ai.families.forecast.components`), Adam, MSE,
 EarlyStopping(patience 3, best weights restored) on a chronological validation
 split. Two shapes:
 
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.errors import TrainingError
-from metrics_ai.forecast_components import CLIP, window_ranges
+from metrics_ai.families.forecast.numeric import CLIP, window_ranges
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from training.logs import filtered_native_stderr
 
@@ -81,7 +81,7 @@ def windows(
     """Inputs ending at each index and the ``horizon`` values after it.
 
     With ``per_window`` both are MinMax-scaled by the input window's own range
-    (:func:`metrics_ai.forecast_components.window_ranges`, as served) and clipped.
+    (:func:`metrics_ai.families.forecast.numeric.window_ranges`, as served) and clipped.
     """
     x = z[ends[:, None] + np.arange(-seq_len + 1, 1)[None, :]]
     y = z[ends[:, None] + np.arange(1, horizon + 1)[None, :]]

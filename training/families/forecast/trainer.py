@@ -1,15 +1,15 @@
 """Train resource-forecast: Prophet + ARIMA(2,1,0) + LSTM per series, backtested ensemble.
 
-Per series (see :mod:`training.forecast_series`), chronological split at
-TRAIN_FRACTION; the last ``calibration_fraction`` of the training part calibrates
-(see :mod:`training.forecast_backtest`), the tail is the backtest.
-
-- Prophet: daily + weekly seasonality, changepoint_prior_scale 0.05, regressors
-  ``hour`` and ``is_weekend``, fitted on 5-minute means (Prophet is continuous in
-  time, so the curve is evaluated at any step; the means sit at their bucket centre).
-- ARIMA(2,1,0) (statsmodels, MLE) on the last ``arima_fit_points`` of the training part.
-- LSTM (50, 50, Dense(horizon)), per series for cpu/memory, one pooled network per
-  node signal (io_wait, net_rx, net_tx): :mod:`training.forecast_lstm`.
+One frame's path: :func:`~training.families.forecast.series.forecast_series` cuts it into
+regular series at their native steps; :meth:`ForecastTrainer._prepare` splits each
+chronologically at TRAIN_FRACTION (the last ``calibration_fraction`` of the training part
+calibrates, the tail is the backtest); the component fitters
+(:mod:`training.families.forecast.fitting`) fit Prophet and ARIMA per series through the
+executor and the LSTMs per group (:mod:`training.families.forecast.lstm`: per series for
+cpu/memory, one pooled network per node signal); :mod:`training.families.forecast.backtest`
+calibrates and scores each series; :meth:`ForecastTrainer._state` builds the served state
+and the signals' pools. Each stage returns new immutable results (:class:`Fitted`,
+:class:`Backtest`).
 
 Every component in FORECAST_COMPONENTS must run: a fitting library that cannot be
 imported is a :class:`TrainingError`, never a silently smaller ensemble.
@@ -17,11 +17,10 @@ imported is a :class:`TrainingError`, never a silently smaller ensemble.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import time
-import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,101 +28,32 @@ import pandas as pd
 from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.forecast import FAMILY, ForecastPredictor
-from metrics_ai.forecast_components import COMPONENTS, MinMax
-from metrics_ai.forecast_state import (
-    ForecastConfig,
-    ForecastState,
-    SeriesModel,
-    SignalPool,
-)
+from metrics_ai.families.forecast.combiner import pool_weights
+from metrics_ai.families.forecast.components import ARIMA, COMPONENTS, LSTM, NAMES
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.numeric import MinMax
+from metrics_ai.families.forecast.state import ForecastState, SeriesModel, SignalPool
 from metrics_ai.lstm_numpy import NumpyLSTM
-from metrics_ai.prophet_numpy import ProphetState, calendar_regressors
 from training.families.base import REFERENCE_FILE, Progress, Trainer, TrainOutcome, level_reference, no_progress
-from training.forecast_backtest import Backtest, Fitted, backtest_job, fallback_backtest
-from training.forecast_figures import backtest_figure, pick_for_figures
-from training.forecast_groups import fitted_steps, lstm_key, pool_members
-from training.forecast_lstm import LstmTrainer, build_windows, load_keras
-from training.forecast_series import SeriesData, forecast_series, regular, unix_seconds
+from training.families.forecast.backtest import Backtest, Fitted, backtest_job, fallback_backtest
+from training.families.forecast.figures import backtest_figure, pick_for_figures
+from training.families.forecast.fitting import PER_SERIES, SeriesFit, fit_components, require_components
+from training.families.forecast.groups import fitted_steps, lstm_key, pool_members
+from training.families.forecast.lstm import LstmTrainer, build_windows
+from training.families.forecast.series import SeriesData, forecast_series
 
-if TYPE_CHECKING:
-    from training.prophet_export import PointFitter
-
+#: backtest figures a series' saved state and the signal pools publish
 _PUBLIC = (
     "mae_ensemble",
     "rmse_ensemble",
-    "mae_prophet",
-    "mae_arima",
-    "mae_lstm",
+    *(f"mae_{name}" for name in NAMES),
     "mae_naive",
     "mae_seasonal_naive",
     "coverage_80",
     "cuts",
 )
-
-
-def require_components(components: tuple[str, ...]) -> None:
-    """Import each component's fitting library now, or raise TrainingError naming it."""
-    modules = {"prophet": "training.prophet_export", "arima": "statsmodels.tsa.arima.model"}
-    for name in components:
-        if name == "lstm":
-            load_keras()
-            continue
-        try:
-            importlib.import_module(modules[name])
-        except Exception as exc:
-            raise TrainingError(
-                f"resource-forecast: the {name} component cannot run "
-                f"({type(exc).__name__}: {exc}); "
-                f"install the 'train' extra or leave it out of FORECAST_COMPONENTS"
-            ) from exc
-
-
-def fit_prophet_state(
-    data: SeriesData, stop: int, cfg: ForecastConfig, fitter: PointFitter | None = None
-) -> ProphetState:
-    """Prophet on ``prophet_interval`` means of ``data[:stop]``, exported for NumPy.
-
-    ``fitter`` replaces the cold fit (the update's warm refit, :mod:`training.updates.prophet`).
-    """
-    from training.prophet_export import fit_exported
-
-    s = pd.Series(data.y[:stop], index=pd.to_datetime(data.t[:stop], unit="s", utc=True))
-    if cfg.prophet_interval > data.step:
-        s = regular(s, cfg.prophet_interval)
-        t = unix_seconds(pd.DatetimeIndex(s.index)) + (cfg.prophet_interval - data.step) / 2.0  # bucket centre
-    else:
-        t = data.t[:stop]
-    return (fitter or fit_exported)(
-        t,
-        s.to_numpy(np.float64),
-        calendar_regressors(t),
-        daily_seasonality=True,
-        weekly_seasonality=True,
-        changepoint_prior_scale=cfg.changepoint_prior_scale,
-    )
-
-
-def fit_components(
-    item: tuple[SeriesData, int, ForecastConfig],
-) -> tuple[ProphetState | None, ArimaState | None]:
-    """Prophet and ARIMA of one series on its training part (runs in an executor worker)."""
-    data, n_train, cfg = item
-    prophet = fit_prophet_state(data, n_train, cfg) if "prophet" in cfg.components else None
-    arima = None
-    if "arima" in cfg.components:
-        first = max(0, n_train - cfg.arima_fit_points)
-        arima = fit_arima_state(data.y[first:n_train], cfg.arima_order)
-    return prophet, arima
-
-
-def fit_arima_state(y: np.ndarray, order: tuple[int, int, int], method: str = "statespace") -> ArimaState:
-    """statsmodels ARIMA(p,1,0) by MLE (``method="burg"``: the update's cheap re-estimate); AR coefficients."""
-    from statsmodels.tsa.arima.model import ARIMA
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = ARIMA(y, order=order).fit(method=method)
-    return ArimaState(tuple(float(a) for a in res.arparams), float(res.params[-1]))
+#: components a signal's pool serves an unseen entity with
+_POOLED = tuple(c.name for c in COMPONENTS if c.pooled)
 
 
 class ForecastTrainer(Trainer):
@@ -144,11 +74,14 @@ class ForecastTrainer(Trainer):
         if not fits:
             raise TrainingError(f"resource-forecast: no series long enough to train ({skipped or 'no data'})")
         start = time.perf_counter()
-        if {"prophet", "arima"} & set(cfg.components):
+        if set(PER_SERIES) & set(cfg.components):
             fits = self._fit_components(fits, cfg, skipped, progress)
         timing["prophet_arima_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        lstms, lstm_info = self._fit_lstms(fits, cfg, progress) if "lstm" in cfg.components else ({}, {})
+        lstms: dict[str, NumpyLSTM] = {}
+        lstm_info: dict[str, Any] = {}
+        if LSTM.name in cfg.components:
+            fits, lstms, lstm_info = self._fit_lstms(fits, cfg, progress)
         timing["lstm_s"] = time.perf_counter() - start
         start = time.perf_counter()
         fits, results = self._backtest(fits, cfg, skipped, progress)
@@ -172,6 +105,7 @@ class ForecastTrainer(Trainer):
         )
 
     def _prepare(self, series: list[SeriesData], cfg: ForecastConfig) -> tuple[list[Fitted], dict[str, str]]:
+        """Each long enough series split into training, calibration and test parts (the others skipped)."""
         fits, skipped = [], {}
         for d in series:
             h = cfg.horizon_at(d.step)
@@ -201,8 +135,7 @@ class ForecastTrainer(Trainer):
             if result.value is None:
                 skipped[f.data.key] = f"prophet/arima fit failed: {result.error}"
                 continue
-            f.prophet, f.arima = result.value
-            kept.append(f)
+            kept.append(with_fit(f, result.value))
         if not kept:
             raise TrainingError(f"resource-forecast: every series failed to fit ({skipped})")
         return kept
@@ -233,8 +166,10 @@ class ForecastTrainer(Trainer):
         warm: Mapping[str, NumpyLSTM] | None = None,
         warm_epochs: int = 2,
         trainer_class: type[LstmTrainer] = LstmTrainer,
-    ) -> tuple[dict[str, NumpyLSTM], dict[str, Any]]:
+    ) -> tuple[list[Fitted], dict[str, NumpyLSTM], dict[str, Any]]:
         """Per-series networks for the few cluster series, one pooled network per node signal.
+
+        Returns the series with their network and scaling, the networks by key, and their figures.
 
         A network found in ``warm`` (the update's saved weights) is fine-tuned for
         ``warm_epochs`` from there instead of trained from scratch (by ``trainer_class``,
@@ -243,8 +178,8 @@ class ForecastTrainer(Trainer):
         groups: dict[str, list[Fitted]] = {}
         per_window = cfg.lstm_scaling == "window"
         for f in fits:
-            f.scaler = None if per_window else MinMax.fit(f.data.y[: f.n_train])
-            groups.setdefault(lstm_key(f.data, cfg), []).append(f)
+            scaled = dataclasses.replace(f, scaler=None if per_window else MinMax.fit(f.data.y[: f.n_train]))
+            groups.setdefault(lstm_key(f.data, cfg), []).append(scaled)
         nets: dict[str, NumpyLSTM] = {}
         info: dict[str, Any] = {}
         trainers: dict[int, LstmTrainer] = {}
@@ -272,10 +207,9 @@ class ForecastTrainer(Trainer):
                 batch=cfg.lstm_pooled_batch if pooled else cfg.lstm_batch,
                 init=init,
             )
-            for m in members:
-                m.lstm_key, m.lstm = key, nets[key]
             progress(1, len(groups), "resource-forecast lstm networks")
-        return nets, info
+        done = {m.data.key: dataclasses.replace(m, lstm_key=k, lstm=nets[k]) for k, ms in groups.items() for m in ms}
+        return [done[f.data.key] for f in fits], nets, info
 
     def _state(
         self,
@@ -310,16 +244,14 @@ class ForecastTrainer(Trainer):
             members = pool_members([f for f in fits if f.data.signal == signal])
             bts = [results[f.data.key] for f in members]
             # over the members that have the component (one may be gated or unfitted for a series)
-            weights = {
-                k: np.mean(ws, axis=0)
-                for k in ("arima", "lstm")
-                if (ws := [b.weights[k] for b in bts if k in b.weights])
-            }
+            weights = pool_weights((b.weights for b in bts), _POOLED)
             rel = np.median([b.rel_halfwidth for b in bts], axis=0)
             pools[signal] = SignalPool(
                 signal=signal,
                 step=float(members[0].data.step),
-                arima=ArimaState.pooled([f.arima for f in members if f.arima]) if "arima" in cfg.components else None,
+                arima=(
+                    ArimaState.pooled([f.arima for f in members if f.arima]) if ARIMA.name in cfg.components else None
+                ),
                 lstms=sorted({f.lstm_key for f in members if f.lstm_key}),
                 weights=weights,
                 rel_halfwidth=rel,
@@ -351,7 +283,7 @@ class ForecastTrainer(Trainer):
         rel = {
             name: mean_rel(f"mae_{name}")
             for name in (
-                *COMPONENTS,
+                *NAMES,
                 "ensemble",
                 "ensemble_equal",
                 "ensemble_backtest",
@@ -373,6 +305,11 @@ class ForecastTrainer(Trainer):
             "step_seconds": fitted_steps(fits),
             "gate": {"mae_ensemble_rel": rel["ensemble"]},
         }
+
+
+def with_fit(fit: Fitted, result: SeriesFit) -> Fitted:
+    """``fit`` with its Prophet and ARIMA fits (a new stage result)."""
+    return dataclasses.replace(fit, prophet=result.prophet, arima=result.arima)
 
 
 def _scale(y: np.ndarray) -> float:

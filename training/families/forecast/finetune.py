@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.lstm_numpy import NumpyLSTM
-from training.forecast_lstm import LstmTrainer, WindowSet, export_keras, keras_weights
+from training.families.forecast.lstm import LstmTrainer, WindowSet, export_keras, keras_weights
 
 
 def val_loss(net: NumpyLSTM, data: WindowSet) -> float:

@@ -14,8 +14,9 @@ Per series, with the components fitted on the training part:
   ensembles (equal, inverse-MAE, median), last-value and seasonal-naive, and the
   interval coverage. Nothing is chosen on the test tail.
 
-Forecasts come from :mod:`metrics_ai.forecast_components`, the functions the
-predictor runs, so the backtest measures exactly what is served.
+Forecasts come from the component objects (:mod:`metrics_ai.families.forecast.components`)
+and the ensemble from the :class:`Combiner` the predictor runs, so the backtest measures
+exactly what is served. Its results (:class:`Fitted`, :class:`Backtest`) are immutable.
 """
 
 from __future__ import annotations
@@ -26,26 +27,20 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.arima_numpy import ArimaState
-from metrics_ai.forecast_components import (
-    MinMax,
-    bounded,
-    combine,
-    gate_components,
-    interval_unit,
-    lstm_forecast,
-    prophet_forecast_at,
-    windows_at,
-)
-from metrics_ai.forecast_state import DEFAULT_ANCHOR, ForecastConfig, SignalPool
+from metrics_ai.families.forecast.combiner import WEIGHTINGS, Combiner, gate_components
+from metrics_ai.families.forecast.components import COMPONENTS, DEFAULT_ANCHOR, LSTM, PROPHET, Parts, Window
+from metrics_ai.families.forecast.config import ForecastConfig
+from metrics_ai.families.forecast.numeric import MinMax, bounded, interval_unit
+from metrics_ai.families.forecast.state import SignalPool
 from metrics_ai.intervals import conformal_halfwidth, coverage
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
-from training.forecast_series import SeriesData
+from training.families.forecast.series import SeriesData
 
 
-@dataclass
+@dataclass(frozen=True)
 class Fitted:
-    """One series and its fitted components."""
+    """Stage result: one series and its fitted components (each stage returns a new one)."""
 
     data: SeriesData
     n_train: int
@@ -58,7 +53,7 @@ class Fitted:
     scaler: MinMax | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Backtest:
     """What the calibration chose and what the test tail measured."""
 
@@ -87,18 +82,22 @@ def targets(y: np.ndarray, cuts: np.ndarray, horizon: int) -> np.ndarray:
     return y[cuts[:, None] + np.arange(1, horizon + 1)[None, :]]
 
 
+def parts(fit: Fitted, anchor: int, seq_len: int) -> Parts:
+    """The fitted components of ``fit`` as the component objects take them."""
+    lstms = (fit.lstm,) if fit.lstm is not None else ()
+    return Parts(fit.prophet, anchor, fit.arima, lstms, seq_len, fit.scaler)
+
+
+def window(fit: Fitted, cuts: np.ndarray) -> Window:
+    """Forecasts after ``cuts`` of the series, over its horizon."""
+    return Window(fit.data.t, fit.data.y, cuts, fit.data.step, fit.horizon)
+
+
 def forecasts(fit: Fitted, cuts: np.ndarray, anchor: int, seq_len: int) -> dict[str, np.ndarray]:
     """Each fitted component's forecasts after ``cuts`` (as served)."""
-    d, h = fit.data, fit.horizon
-    out: dict[str, np.ndarray | None] = {}
-    if fit.prophet is not None:
-        out["prophet"] = prophet_forecast_at(fit.prophet, d.t, d.y, cuts, d.step, h, anchor)
-    if fit.arima is not None:
-        out["arima"] = fit.arima.forecast_at(d.y, cuts, h)
-    if fit.lstm is not None:
-        scalers = [fit.scaler] * len(cuts) if fit.scaler is not None else None
-        out["lstm"] = lstm_forecast(fit.lstm, windows_at(d.y, cuts, seq_len), scalers)
-    return {k: v for k, v in bounded(out, d.signal).items() if v is not None}
+    state, at = parts(fit, anchor, seq_len), window(fit, cuts)
+    out = {c.name: c.forecast(state, at) for c in COMPONENTS}
+    return {k: v for k, v in bounded(out, fit.data.signal).items() if v is not None}
 
 
 def baselines(y: np.ndarray, cuts: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:
@@ -115,22 +114,14 @@ def pick_anchor(fit: Fitted, cuts: np.ndarray, cfg: ForecastConfig) -> int:
     """Prophet's anchor window with the lowest calibration MAE."""
     if fit.prophet is None or cuts.size == 0:
         return DEFAULT_ANCHOR
-    d = fit.data
-    actual = targets(d.y, cuts, fit.horizon)
-    prophet = fit.prophet
+    actual = targets(fit.data.y, cuts, fit.horizon)
+    at = window(fit, cuts)
 
     def mae(anchor: int) -> float:
-        forecast = prophet_forecast_at(prophet, d.t, d.y, cuts, d.step, fit.horizon, anchor)
-        return float(np.mean(np.abs(forecast - actual)))
+        forecast = PROPHET.forecast(Parts(prophet=fit.prophet, anchor=anchor), at)
+        return float(np.mean(np.abs(np.asarray(forecast) - actual)))
 
     return min(cfg.anchors, key=mae)
-
-
-def inverse_mae_weights(errors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per horizon step, weights proportional to 1 / MAE of each component."""
-    inv = {k: 1.0 / np.maximum(np.mean(np.abs(e), axis=0), 1e-12) for k, e in errors.items()}
-    total = sum(inv.values())
-    return {k: v / total for k, v in inv.items()}
 
 
 def _scores(prefix: str, err: np.ndarray) -> dict[str, float]:
@@ -166,23 +157,20 @@ def backtest(fit: Fitted, cfg: ForecastConfig) -> Backtest:
     cal_f = {k: f for k, f in cal_f.items() if k not in gated}
     test_f = {k: f for k, f in test_f.items() if k not in gated}
     cal_err = {k: f - cal_y for k, f in cal_f.items()}
-    schemes = {
-        "equal": ({k: np.ones(h) for k in cal_f}, "weighted"),
-        "backtest": (inverse_mae_weights(cal_err), "weighted"),
-        "median": ({k: np.ones(h) for k in cal_f}, "median"),
-    }
-    weights, method = schemes[cfg.weighting]
+    schemes = {name: Combiner(name) for name in WEIGHTINGS}
+    scheme_weights = {name: c.calibrate(cal_err, h) for name, c in schemes.items()}
+    combiner, weights = schemes[cfg.weighting], scheme_weights[cfg.weighting]
     scale = float(np.mean(np.abs(np.diff(d.y[: fit.n_train]))))
     cal_unit = interval_unit(d.y, cal, cfg.seq_len, scale)[:, None]
-    rel_halfwidth = conformal_halfwidth(
-        np.abs(combine(dict(cal_f), weights, method) - cal_y) / cal_unit, cfg.interval_level
-    )
+    cal_error = np.abs(combiner.combine(cal_f, weights) - cal_y) / cal_unit
+    rel_halfwidth = conformal_halfwidth(cal_error, cfg.interval_level)
     metrics: dict[str, Any] = {"cuts": int(test.size), "calibration_cuts": int(cal.size), "gated": gated}
     for name, f in all_test_f.items():  # gated components too: what they would have scored
         metrics.update(_scores(name, f - test_y))
-    for name, (w, m) in schemes.items():
-        metrics[f"mae_ensemble_{name}"] = float(np.mean(np.abs(combine(dict(test_f), w, m) - test_y)))
-    ensemble = combine(dict(test_f), weights, method)
+    for name, scheme in schemes.items():
+        ensemble_f = scheme.combine(test_f, scheme_weights[name])
+        metrics[f"mae_ensemble_{name}"] = float(np.mean(np.abs(ensemble_f - test_y)))
+    ensemble = combiner.combine(test_f, weights)
     metrics.update(_scores("ensemble", ensemble - test_y))
     for name, f in baselines(d.y, test, h, season).items():
         metrics.update(_scores(name, f - test_y))
@@ -218,20 +206,17 @@ def fallback_backtest(
     d, h = fit.data, fit.horizon
     test = bt.test_cuts
     actual = targets(d.y, test, h)
-    f: dict[str, np.ndarray] = {}
-    if pool.arima is not None:
-        f["arima"] = pool.arima.forecast_at(d.y, test, h)
-    if pool.lstms == [fit.lstm_key] and cfg.lstm_scaling == "window" and "lstm" in bt.test_forecasts:
-        f["lstm"] = bt.test_forecasts["lstm"]
-    elif pool.lstms:
-        windows = windows_at(d.y, test, cfg.seq_len)
-        scalers = None if cfg.lstm_scaling == "window" else [MinMax.fit(w) for w in windows]
-        f["lstm"] = np.mean([lstm_forecast(nets[k], windows, scalers) for k in pool.lstms], axis=0)
+    reuse = pool.lstms == [fit.lstm_key] and cfg.lstm_scaling == "window" and LSTM.name in bt.test_forecasts
+    lstms = () if reuse else tuple(nets[k] for k in pool.lstms)
+    state = Parts(arima=pool.arima, lstms=lstms, seq_len=cfg.seq_len, scale_each=cfg.lstm_scaling != "window")
+    raw = {c.name: c.forecast(state, window(fit, test)) for c in COMPONENTS if c.pooled}
+    if reuse:
+        raw[LSTM.name] = bt.test_forecasts[LSTM.name]
+    f = {k: v for k, v in raw.items() if v is not None}
     if not f:  # prophet alone: an unseen entity cannot be answered
         return {}
     f = {k: v for k, v in bounded(dict(f), d.signal).items() if v is not None}
-    method = "median" if cfg.weighting == "median" else "weighted"
-    ensemble = combine(dict(f), {k: pool.weights.get(k, np.ones(h)) for k in f}, method)
+    ensemble = Combiner(cfg.weighting).combine(f, {k: pool.weights.get(k, np.ones(h)) for k in f})
     unit = interval_unit(d.y, test, cfg.seq_len, float(np.mean(np.abs(np.diff(d.y)))))
     out: dict[str, Any] = {"cuts": int(test.size)}
     for name, forecast in {**f, "ensemble": ensemble}.items():

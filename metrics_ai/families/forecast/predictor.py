@@ -4,7 +4,7 @@ Ensemble of Prophet + ARIMA(2,1,0) + LSTM (original system), evaluated in NumPy 
 state fitted at training time; nothing is fitted on the request path. Fresh history
 updates the state cheaply: ARIMA is filtered forward with its fitted parameters,
 Prophet's fitted curve starts from the history's recent level (anchored), and the LSTM reads the
-last ``seq_len`` points (see :mod:`metrics_ai.forecast_components`). A component whose
+last ``seq_len`` points (see :mod:`metrics_ai.families.forecast.components`). A component whose
 calibration MAE on a series was over ``gate_k`` (3) times the last-value naive MAE is not
 served for that series (``null``, a note says why; the ensemble combines the rest).
 
@@ -25,7 +25,6 @@ the step, never a silently worse answer. The horizon is HORIZON_MIN at that step
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,23 +32,17 @@ import numpy as np
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, Predictor, TensorSpec
-from metrics_ai.forecast_crisis import crisis_check
-from metrics_ai.forecast_engine import Engine, Job, Outcome, history_step
-from metrics_ai.forecast_state import CLUSTER_SIGNALS, NODE_SIGNALS, ForecastConfig, ForecastState
-from metrics_ai.resolution import same_step, to_step
-from metrics_ai.series import History, parse_history
-from metrics_ai.settings import Settings
+from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Predictor, TensorSpec
+from metrics_ai.families.forecast.components import chosen
+from metrics_ai.families.forecast.config import SIGNALS, ForecastConfig
+from metrics_ai.families.forecast.engine import Engine, Job, history_step
+from metrics_ai.families.forecast.state import ForecastState, SeriesModel
+from metrics_ai.families.forecast.wire import Instance, v1_answer, v1_instances, v2_answer, v2_instances
+from metrics_ai.resolution import horizon_points, same_step, to_step
+from metrics_ai.series import History
 
-SIGNALS: tuple[str, ...] = (*CLUSTER_SIGNALS, *NODE_SIGNALS)
 MAX_HORIZON = 1440
 FIRST_TS, LAST_TS = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01, 9999-12-31T23:59:59 (RFC 3339)
-_KEYS = {"entity", "signal", "history"}
-
-
-def rfc3339(t: float) -> str:
-    """Unix seconds -> ``2026-11-16T12:00:00Z``."""
-    return datetime.fromtimestamp(float(t), UTC).isoformat().replace("+00:00", "Z")
 
 
 class ForecastPredictor(Predictor):
@@ -71,21 +64,13 @@ class ForecastPredictor(Predictor):
     @property
     def min_points(self) -> int:
         """Shortest history the components can use, plus one for the deviation check."""
-        need = 3 if "arima" in self.config.components else 2
-        if "lstm" in self.config.components:
-            need = max(need, self.config.seq_len)
-        return need + 1
+        return max(c.min_points(self.config.seq_len) for c in chosen(self.config.components)) + 1
 
     # --- requests -> jobs ---------------------------------------------------
-    def _job(
-        self,
-        entity: str,
-        signal: str,
-        field: str,
-        history: History | None,
-        history_fields: tuple[str, str],
-    ) -> Job:
-        """Resolve one instance; ``history_fields`` name its values and timestamps in errors."""
+    def _job(self, instance: Instance) -> Job:
+        """Resolve one instance: its state, its history at the model's step, checked."""
+        entity, signal, field, history = instance.entity, instance.signal, instance.field, instance.history
+        history_fields = (instance.values_field, instance.timestamps_field)
         if signal not in SIGNALS:
             raise InvalidInputError(f"{field}.signal", f"unknown signal {signal!r}; expected one of {list(SIGNALS)}")
         if signal not in self.state.pools:
@@ -108,7 +93,7 @@ class ForecastPredictor(Predictor):
         if source == "request":
             history, notes = self._at_model_step(history, series.step if series else pool.step, *history_fields)
             self._check_history(history, *history_fields)
-        if series is None and not {"arima", "lstm"} & set(self.config.components):
+        if series is None and not any(c.pooled for c in chosen(self.config.components)):
             raise UnknownEntityError(f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve")
         return Job(entity, signal, series, pool, history.timestamps, history.values, source, history_fields[0], notes)
 
@@ -163,13 +148,13 @@ class ForecastPredictor(Predictor):
                 "send data at least "
                 f"{self.config.horizon_min * 60 / MAX_HORIZON:g} s apart",
             )
-        end = history.timestamps[-1] + step * max(1, int(self.config.horizon_min * 60 // step))
+        end = history.timestamps[-1] + step * horizon_points(self.config.horizon_min, step)
         if history.timestamps[0] < FIRST_TS or end > LAST_TS:
             raise InvalidInputError(
                 timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
             )
 
-    def _latest(self, entity: str, signal: str, series: Any) -> tuple[History | None, str]:
+    def _latest(self, entity: str, signal: str, series: SeriesModel | None) -> tuple[History | None, str]:
         """Fetcher first (when set, the entity is known and it has enough data), else the training-time state.
 
         Only entities the model knows are fetched: a caller cannot make the predictor query
@@ -184,55 +169,12 @@ class ForecastPredictor(Predictor):
             return History(series.last_t, series.last_y), "training-state"
         return None, ""
 
-    def _parse_instance(self, raw: Any, i: int) -> Job:
-        field = f"instances[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InvalidInputError(field, 'expected an object {"entity", "signal", "history"?}')
-        extra = sorted(set(raw) - _KEYS)
-        if extra:
-            raise InvalidInputError(field, f"unexpected key(s) {extra}; expected {sorted(_KEYS)}")
-        for key in ("entity", "signal"):
-            if not isinstance(raw.get(key), str) or not raw[key]:
-                raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")
-        history = None
-        if raw.get("history") is not None:
-            history = parse_history(raw["history"], f"{field}.history", min_points=1)
-        return self._job(
-            raw["entity"],
-            raw["signal"],
-            field,
-            history,
-            (f"{field}.history.values", f"{field}.history.timestamps"),
-        )
-
     # --- protocol -------------------------------------------------------
     def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
         """One forecast per instance (the shape docs/api.md documents)."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInputError("instances", "expected a non-empty list of {entity, signal, history?}")
-        jobs = [self._parse_instance(raw, i) for i, raw in enumerate(instances)]
-        return [self._v1(job, out) for job, out in zip(jobs, self.engine.run(jobs), strict=True)]
-
-    def _v1(self, job: Job, out: Outcome) -> dict[str, Any]:
-        def floats(a: np.ndarray | None) -> list[float] | None:
-            return None if a is None else [float(x) for x in a]
-
-        return {
-            "entity": job.entity,
-            "signal": job.signal,
-            "timestamps": [rfc3339(t) for t in out.times],
-            "ensemble": floats(out.ensemble),
-            "components": {k: floats(v) for k, v in out.components.items()},
-            "lower": floats(out.lower),
-            "upper": floats(out.upper),
-            "deviation": out.deviation,
-            "crisis": crisis_check(job.signal, out.times, out.ensemble, self.config.crisis_thresholds, rfc3339),
-            "backtest": out.backtest,
-            "source": job.source,
-            "model": out.model,
-            "step_seconds": out.step,
-            "notes": out.notes,
-        }
+        jobs = [self._job(instance) for instance in v1_instances(instances)]
+        thresholds = self.config.crisis_thresholds
+        return [v1_answer(job, out, thresholds) for job, out in zip(jobs, self.engine.run(jobs), strict=True)]
 
     def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """entity, signal [N]; timestamps INT64, values FP32 [N, T] -> forecast, lower, upper,
@@ -240,43 +182,7 @@ class ForecastPredictor(Predictor):
 
         ``T = 0`` means no history: every row uses the fetcher or the training-time state.
         """
-        entities = _strings(inputs["entity"], "entity")
-        signals = _strings(inputs["signal"], "signal")
-        ts, vals = np.asarray(inputs["timestamps"]), np.asarray(inputs["values"])
-        n = len(entities)
-        if n == 0 or len(signals) != n or ts.shape[0] != n or vals.shape != ts.shape:
-            raise InvalidInputError(
-                "inputs",
-                f"entity {[n]}, signal {[len(signals)]}, timestamps {list(ts.shape)} and values "
-                f"{list(vals.shape)} must be [N], [N], [N, T], [N, T] with N >= 1",
-            )
-        jobs = []
-        for i in range(n):
-            history = None
-            if ts.shape[1] > 0:
-                history = _history_row(ts[i], vals[i], i)
-            jobs.append(
-                self._job(
-                    entities[i],
-                    signals[i],
-                    f"inputs[{i}]",
-                    history,
-                    (f"values[{i}]", f"timestamps[{i}]"),
-                )
-            )
-        outs = self.engine.run(jobs)
-        widths = {o.ensemble.size for o in outs}
-        if len(widths) > 1:
-            raise InvalidInputError(
-                "timestamps",
-                f"rows have different steps, giving horizons {sorted(widths)}; send one step per request",
-            )
-        return {
-            "forecast": np.stack([o.ensemble for o in outs]).astype(np.float32),
-            "lower": np.stack([o.lower for o in outs]).astype(np.float32),
-            "upper": np.stack([o.upper for o in outs]).astype(np.float32),
-            "forecast_timestamps": np.rint(np.stack([o.times for o in outs])).astype(np.int64),
-        }
+        return v2_answer(self.engine.run([self._job(instance) for instance in v2_instances(inputs)]))
 
     def smoke_instances(self) -> list[Any]:
         """One known series without history (training-state) and one unseen entity with history."""
@@ -303,61 +209,6 @@ class ForecastPredictor(Predictor):
         return cls(ForecastConfig.model_validate(config), state)
 
 
-def _strings(array: np.ndarray, field: str) -> list[str]:
-    out = []
-    for i, v in enumerate(np.asarray(array, dtype=object).reshape(-1)):
-        if isinstance(v, bytes):
-            try:
-                v = v.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InvalidInputError(f"{field}[{i}]", "not UTF-8") from None
-        if not isinstance(v, str) or not v:
-            raise InvalidInputError(f"{field}[{i}]", "expected a non-empty string")
-        out.append(v)
-    return out
-
-
-def _history_row(ts: np.ndarray, vals: np.ndarray, i: int) -> History:
-    t = ts.astype(np.float64)
-    y = vals.astype(np.float64)
-    bad = ~np.isfinite(y)
-    if bad.any():
-        raise InvalidInputError(
-            f"values[{i}][{int(np.flatnonzero(bad)[0])}]",
-            "NaN or infinity where a number is required",
-        )
-    steps = np.diff(t)
-    if steps.size and not (steps > 0).all():
-        j = int(np.flatnonzero(steps <= 0)[0]) + 1
-        raise InvalidInputError(f"timestamps[{i}][{j}]", "timestamps must increase")
-    return History(t, y)
-
-
-def config_from(settings: Settings) -> ForecastConfig:
-    """A training run's hyper-parameters."""
-    return ForecastConfig(
-        horizon_min=settings.horizon_min,
-        step=settings.step,
-        components=settings.components,
-        weighting=settings.ensemble_weighting.value,
-        seq_len=settings.lstm_seq_len,
-        lstm_epochs=settings.lstm_epochs,
-        deviation_rule=settings.deviation_rule.value,
-        crisis_thresholds=settings.crisis_thresholds,
-    )
-
-
 def positive(prediction: Mapping[str, Any]) -> bool:
     """A series deviating from its forecast now raises an alarm."""
     return bool((prediction.get("deviation") or {}).get("is_anomaly"))
-
-
-FAMILY: Family[ForecastConfig] = Family(
-    name="resource-forecast",
-    module="forecast",
-    config=ForecastConfig,
-    predictor=ForecastPredictor,
-    signals=(*CLUSTER_SIGNALS, *NODE_SIGNALS),
-    config_from=config_from,
-    positive=positive,
-)

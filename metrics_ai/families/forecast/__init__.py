@@ -1,0 +1,32 @@
+"""resource-forecast, serving half: the next HORIZON_MIN minutes of a signal, and is the latest value deviating?
+
+Modules, in the order a request goes through them:
+
+- :mod:`.wire`: V1 instances / V2 tensors in, answers out (the only request parsing);
+- :mod:`.predictor`: resolves each instance to its state and a history at the model's step;
+- :mod:`.engine`: the components' forecasts at two cuts, the ensemble, intervals, deviation;
+- :mod:`.components` (the component objects and their one list), :mod:`.combiner` (gate,
+  weights, pooling), :mod:`.numeric` (shared arithmetic), :mod:`.crisis`;
+- :mod:`.state` (``forecast.json`` + ``lstm.npz``) and :mod:`.config` (hyper-parameters,
+  signals, the settings mapping).
+
+The training half is ``training.families.forecast``; both run the same component code.
+"""
+
+from __future__ import annotations
+
+from metrics_ai.families.base import Family
+from metrics_ai.families.forecast.config import SIGNALS, ForecastConfig, config_from
+from metrics_ai.families.forecast.predictor import ForecastPredictor, positive
+
+FAMILY: Family[ForecastConfig] = Family(
+    name="resource-forecast",
+    module="forecast",
+    config=ForecastConfig,
+    predictor=ForecastPredictor,
+    signals=SIGNALS,
+    config_from=config_from,
+    positive=positive,
+)
+
+__all__ = ["FAMILY", "ForecastConfig", "ForecastPredictor"]
