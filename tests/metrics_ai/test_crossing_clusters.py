@@ -24,7 +24,7 @@ from metrics_ai.series import History
 from tests.metrics_ai.test_disk_eta_predictor import fill, line_state
 from tests.metrics_ai.test_io_crisis_predictor import series, state
 from training.crossing_backtest import series_by
-from training.families.io_crisis import crisis_work
+from training.families.io_crisis import FIT as CRISIS_FIT
 
 SHARED, ONLY_EAST = "worker-0", "infra-0"
 
@@ -110,7 +110,7 @@ def test_training_keys_carry_the_cluster() -> None:
         for t in stamps
     ]
     frame = pd.DataFrame(rows)
-    assert sorted(key for key, _ in crisis_work(frame)) == [("east", SHARED, "io_wait"), ("west", SHARED, "io_wait")]
+    assert sorted(key for key, _ in CRISIS_FIT.work(frame)) == [("east", SHARED, "io_wait"), ("west", SHARED, "io_wait")]
     disks = series_by(frame, "disk_used_pct", ("cluster", "node", "mountpoint"))
     means = {k: float(v.mean()) for k, (_, v) in disks.items()}
     assert means == {("east", SHARED, "/"): pytest.approx(0.1), ("west", SHARED, "/"): pytest.approx(0.2)}
