@@ -143,9 +143,7 @@ def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray
     return without_one_off_jump(t, v, window=cfg.slope_window_hours * HOUR)
 
 
-def prophet_eta(
-    t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig
-) -> float | None:
+def prophet_eta(t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig) -> float | None:
     """Days until the level-corrected Prophet curve reaches the threshold (None: not in time)."""
     offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
     seconds, _ = curve_crossing(

@@ -47,9 +47,7 @@ LABELS: tuple[str, str, str] = ("cluster", "node", "signal")
 class IoCrisisConfig(FamilyConfig):
     """Hyper-parameters (original system where it had them)."""
 
-    thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8}
-    )
+    thresholds: dict[str, float] = Field(default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8})
     horizon_days: float = Field(7.0, gt=0)
     n_changepoints: int = Field(10, ge=0)
     min_points: int = Field(50, ge=2)
@@ -72,14 +70,10 @@ class Crisis:
     reason: str | None = None
 
 
-def forecast_crisis(
-    history: History, prophet: ProphetState | None, threshold: float, cfg: IoCrisisConfig
-) -> Crisis:
+def forecast_crisis(history: History, prophet: ProphetState | None, threshold: float, cfg: IoCrisisConfig) -> Crisis:
     """Days to crisis and forecast peak for one series (Prophet when given, else drift)."""
     if len(history) < cfg.min_points:
-        return Crisis(
-            None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}"
-        )
+        return Crisis(None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}")
     t, v = history.timestamps, history.values
     curve: Callable[[np.ndarray], np.ndarray]
     if prophet is not None:
@@ -89,9 +83,7 @@ def forecast_crisis(
             return prophet.predict(g) + offset
     else:
         curve = drift_curve(t, v)
-    seconds, peak = curve_crossing(
-        curve, float(t[-1]), cfg.horizon_days * DAY, threshold, cfg.grid_seconds
-    )
+    seconds, peak = curve_crossing(curve, float(t[-1]), cfg.horizon_days * DAY, threshold, cfg.grid_seconds)
     return Crisis(to_days(seconds), peak)
 
 

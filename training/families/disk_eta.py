@@ -82,9 +82,7 @@ def disk_metrics(backtests: dict[str, CrossingBacktest]) -> dict[str, Any]:
         "disks": len(backtests),
         "mae": mae,
         "rmse": rmse,
-        "mae_by_disk": {
-            name: round(e[0], 4) for name, e in zip(backtests, per["ensemble"], strict=True)
-        },
+        "mae_by_disk": {name: round(e[0], 4) for name, e in zip(backtests, per["ensemble"], strict=True)},
         "detection": detection.as_dict(),
         "gate": {"disk_mae": mae["ensemble"]},
     }
@@ -94,9 +92,7 @@ def backtest_figure(backtests: dict[str, CrossingBacktest], limit: int = 4) -> A
     """Tail forecasts against what happened, for the disks with the largest ensemble error."""
     from matplotlib.figure import Figure
 
-    worst = sorted(
-        backtests, key=lambda n: -errors(backtests[n].actual, backtests[n].forecasts["ensemble"])[0]
-    )[:limit]
+    worst = sorted(backtests, key=lambda n: -errors(backtests[n].actual, backtests[n].forecasts["ensemble"])[0])[:limit]
     fig = Figure(figsize=(10, 2.4 * len(worst)))
     for i, name in enumerate(worst):
         b = backtests[name]

@@ -89,9 +89,7 @@ def backtest_figure(backtests: dict[str, CrossingBacktest], limit: int = 4) -> A
     """Tail forecasts against what happened, for the series that came closest to their threshold."""
     from matplotlib.figure import Figure
 
-    closest = sorted(
-        backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold
-    )[:limit]
+    closest = sorted(backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold)[:limit]
     fig = Figure(figsize=(10, 2.4 * len(closest)))
     for i, name in enumerate(closest):
         b = backtests[name]
