@@ -1,4 +1,4 @@
-"""The update shared by the crossing families (disk-eta, io-crisis): trends re-estimated per series.
+"""The crossing families' update (:class:`CrossingUpdater`, for disk-eta and io-crisis): trends re-estimated per series.
 
 Per series long enough for a fit (:func:`refit`, in an executor worker): the saved Prophet
 fit with its trend re-estimated on the window (a cold fit for a series new to the model),
@@ -116,7 +116,7 @@ def refit_series(fit: CrossingFit[Any], job: UpdateJob) -> Refit[CrossingBacktes
 
 def update_trends(
     updater: Updater,
-    family: CrossingFit[C],
+    fit: CrossingFit[C],
     cfg: C,
     saved: Mapping[Key, TrendState],
     work: Sequence[tuple[Key, Series]],
@@ -131,19 +131,19 @@ def update_trends(
     jobs = []
     for key, (t, v) in work:
         if len(t) < cfg.min_points:
-            skipped[family.series_name(key)] = f"{len(t)} points in the window; a fit needs at least {cfg.min_points}"
+            skipped[fit.series_name(key)] = f"{len(t)} points in the window; a fit needs at least {cfg.min_points}"
             continue
         old = saved.get(key)
         split = int(len(t) * updater.settings.train_fraction)
-        jobs.append((family.series_name(key), (t, v, split, key[2], cfg, old.prophet if old is not None else None)))
-    results = updater.executor.map(partial(refit_series, family), jobs, f"{family.spec.name} {family.nouns}", progress)
+        jobs.append((fit.series_name(key), (t, v, split, key[2], cfg, old.prophet if old is not None else None)))
+    results = updater.executor.map(partial(refit_series, fit), jobs, f"{fit.spec.name} {fit.nouns}", progress)
     states: dict[Key, TrendState] = {}
     candidates: dict[str, CrossingBacktest] = {}
     baselines: dict[str, CrossingBacktest] = {}
     refits: dict[str, CrossingBacktest] = {}
     kept_fit: list[str] = []
     for key, (t, v) in work:
-        name, old = family.series_name(key), saved.get(key)
+        name, old = fit.series_name(key), saved.get(key)
         recent = (
             recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             if old is None
@@ -161,34 +161,32 @@ def update_trends(
         state, candidate, baseline = result.value
         if candidate is not None and baseline is not None and old is not None and old.prophet is not None:
             refits[name], baselines[name] = candidate, baseline
-            if family.score(candidate) > family.score(baseline):
+            if fit.score(candidate) > fit.score(baseline):
                 state, candidate = old.prophet, baseline
                 kept_fit.append(name)
         if candidate is not None:
             candidates[name] = candidate
         states[key] = TrendState(state, recent)
     if not baselines:
-        raise TrainingError(no_shared_series(family, saved, work))
+        raise TrainingError(no_shared_series(fit, saved, work))
     fitted = {name for name, result in results.items() if result.value is not None}
-    updated, new, stale = split_sets({family.series_name(key) for key in saved}, fitted)
+    updated, new, stale = split_sets({fit.series_name(key) for key in saved}, fitted)
     for key, kept in saved.items():
         states.setdefault(key, kept)
-    metrics = family.metrics(candidates)
-    metrics["gate"] = family.metrics({name: candidates[name] for name in baselines})["gate"]
-    metrics["gate_refits_only"] = family.metrics(refits)["gate"]
-    return TrendUpdate(states, metrics, family.metrics(baselines), skipped, updated, new, stale, sorted(kept_fit))
+    metrics = fit.metrics(candidates)
+    metrics["gate"] = fit.metrics({name: candidates[name] for name in baselines})["gate"]
+    metrics["gate_refits_only"] = fit.metrics(refits)["gate"]
+    return TrendUpdate(states, metrics, fit.metrics(baselines), skipped, updated, new, stale, sorted(kept_fit))
 
 
-def no_shared_series(
-    family: CrossingFit[Any], saved: Mapping[Key, TrendState], work: Sequence[tuple[Key, Series]]
-) -> str:
+def no_shared_series(fit: CrossingFit[Any], saved: Mapping[Key, TrendState], work: Sequence[tuple[Key, Series]]) -> str:
     """Why an update has nothing to gate on (:func:`update_trends`)."""
     both = len(saved.keys() & {key for key, _ in work})
-    what = f"no {family.noun} with the current version"
-    counts = f"{len(work)} {family.nouns} in the window, {len(saved)} in the model"
+    what = f"no {fit.noun} with the current version"
+    counts = f"{len(work)} {fit.nouns} in the window, {len(saved)} in the model"
     if both:
         what, counts = f"{what} that both could be backtested on", f"{counts}, {both} in both"
-    return f"{family.spec.name}: the update window shares {what} ({counts}); run a full training"
+    return f"{fit.spec.name}: the update window shares {what} ({counts}); run a full training"
 
 
 class CrossingUpdater(Updater):
