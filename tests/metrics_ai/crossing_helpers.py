@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from metrics_ai.crossing import DAY
 from metrics_ai.families.crossing import CrossingPredictor
+from metrics_ai.prophet_numpy import ProphetState, Seasonality
 from metrics_ai.series import History
+
+
+def trend_state(
+    level_at_end: float, rate_per_day: float, end: float, seasonalities: Sequence[Seasonality] = ()
+) -> ProphetState:
+    """A Prophet state whose curve is ``level_at_end + rate_per_day * days after end`` (plus ``seasonalities``)."""
+    return ProphetState(
+        growth="linear",
+        k=rate_per_day,
+        m=level_at_end,
+        delta=np.zeros(0),
+        changepoints_t=np.zeros(0),
+        start=end,
+        t_scale=DAY,
+        y_scale=1.0,
+        seasonalities=list(seasonalities),
+    )
 
 
 def as_json(h: History) -> dict[str, list[float]]:

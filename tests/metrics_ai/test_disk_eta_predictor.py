@@ -15,7 +15,7 @@ from metrics_ai.crossing import DAY
 from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskState
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
-from tests.metrics_ai.crossing_helpers import as_json, v2
+from tests.metrics_ai.crossing_helpers import as_json, trend_state, v2
 
 END = 1_790_000_000.0
 RATE = 4.0  # percent per day
@@ -23,16 +23,7 @@ RATE = 4.0  # percent per day
 
 def line_state(level_at_end: float, rate: float) -> ProphetState:
     """A Prophet state whose curve is level_at_end + rate * days after END."""
-    return ProphetState(
-        growth="linear",
-        k=rate,
-        m=level_at_end,
-        delta=np.zeros(0),
-        changepoints_t=np.zeros(0),
-        start=END,
-        t_scale=DAY,
-        y_scale=1.0,
-    )
+    return trend_state(level_at_end, rate, END)
 
 
 def fill(level_at_end: float, rate: float, days: float = 3, step: float = 300) -> History:

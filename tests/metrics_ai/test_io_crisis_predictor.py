@@ -13,7 +13,7 @@ from metrics_ai.crossing import DAY
 from metrics_ai.families.io_crisis import IoCrisisConfig, IoCrisisPredictor, SeriesState
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
 from metrics_ai.series import History
-from tests.metrics_ai.crossing_helpers import as_json, v2
+from tests.metrics_ai.crossing_helpers import as_json, trend_state, v2
 
 END = 1_790_006_400.0  # 2026-09-21T... a whole hour
 
@@ -21,17 +21,7 @@ END = 1_790_006_400.0  # 2026-09-21T... a whole hour
 def state(level_at_end: float, rate_per_day: float, daily_amp: float = 0.0) -> ProphetState:
     """Trend level + rate * days after END, plus an optional daily sine."""
     seas = [Seasonality("daily", 1.0, 1, "additive", np.array([daily_amp, 0.0]))] if daily_amp else []
-    return ProphetState(
-        growth="linear",
-        k=rate_per_day,
-        m=level_at_end,
-        delta=np.zeros(0),
-        changepoints_t=np.zeros(0),
-        start=END,
-        t_scale=DAY,
-        y_scale=1.0,
-        seasonalities=seas,
-    )
+    return trend_state(level_at_end, rate_per_day, END, seas)
 
 
 def series(st: ProphetState, days: float = 3, step: float = 300) -> History:
