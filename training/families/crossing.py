@@ -133,6 +133,36 @@ def backtest(
     return CrossingBacktest(tail_t, actual, forecasts, threshold, detection), state
 
 
+def tail_figure(
+    backtests: dict[str, CrossingBacktest],
+    names: list[str],
+    actual: str,
+    styles: dict[str, str],
+    threshold: str | None = None,
+    ylabel: str | None = None,
+) -> Any:
+    """One panel per series in ``names``: the tail's ``actual`` values, each component's forecast
+    (line style by component) and the threshold, in hours into the held-out tail."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 2.4 * len(names)))
+    for i, name in enumerate(names):
+        b = backtests[name]
+        ax = fig.add_subplot(len(names), 1, i + 1)
+        hours = (b.tail_t - b.tail_t[0]) / HOUR
+        ax.plot(hours, b.actual, color="black", label=actual)
+        for component, style in styles.items():
+            ax.plot(hours, b.forecasts[component], label=component, linestyle=style)
+        ax.axhline(b.threshold, color="red", linewidth=0.8, label=threshold)
+        ax.set_title(name, fontsize=9)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+    fig.axes[0].legend(fontsize=7, loc="upper left")
+    fig.axes[-1].set_xlabel("hours into the held-out tail")
+    fig.tight_layout()
+    return fig
+
+
 def fit_series(fit: CrossingFit[Any], job: Job) -> tuple[ProphetState, CrossingBacktest | None]:
     """One series' work (in a worker): backtest if the split allows, then the fit on all its data."""
     t, v, split, key, cfg = job

@@ -17,7 +17,7 @@ from metrics_ai.entities import Key, entity_name
 from metrics_ai.families.disk_eta import FAMILY, DiskEtaConfig, DiskEtaPredictor, trend_series
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import DetectionCounts, errors
-from training.families.crossing import CrossingBacktest, CrossingFit, CrossingTrainer
+from training.families.crossing import CrossingBacktest, CrossingFit, CrossingTrainer, tail_figure
 from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 COMPONENTS: tuple[str, ...] = ("linear", "prophet", "ensemble")
@@ -90,24 +90,9 @@ def disk_metrics(backtests: dict[str, CrossingBacktest]) -> dict[str, Any]:
 
 def backtest_figure(backtests: dict[str, CrossingBacktest], limit: int = 4) -> Any:
     """Tail forecasts against what happened, for the disks with the largest ensemble error."""
-    from matplotlib.figure import Figure
-
     worst = sorted(backtests, key=lambda n: -errors(backtests[n].actual, backtests[n].forecasts["ensemble"])[0])[:limit]
-    fig = Figure(figsize=(10, 2.4 * len(worst)))
-    for i, name in enumerate(worst):
-        b = backtests[name]
-        ax = fig.add_subplot(len(worst), 1, i + 1)
-        hours = (b.tail_t - b.tail_t[0]) / HOUR
-        ax.plot(hours, b.actual, color="black", label="actual")
-        for c in COMPONENTS:
-            ax.plot(hours, b.forecasts[c], label=c, linestyle="--" if c != "ensemble" else "-")
-        ax.axhline(b.threshold, color="red", linewidth=0.8)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel("used %")
-    fig.axes[0].legend(fontsize=7, loc="upper left")
-    fig.axes[-1].set_xlabel("hours into the held-out tail")
-    fig.tight_layout()
-    return fig
+    styles = {c: "--" if c != "ensemble" else "-" for c in COMPONENTS}
+    return tail_figure(backtests, worst, "actual", styles, ylabel="used %")
 
 
 FIT: CrossingFit[DiskEtaConfig] = CrossingFit(

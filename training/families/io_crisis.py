@@ -16,7 +16,7 @@ from metrics_ai.entities import Key, entity_name
 from metrics_ai.families.io_crisis import FAMILY, SIGNALS, IoCrisisConfig, IoCrisisPredictor
 from metrics_ai.prophet_numpy import ProphetState
 from training.crossing_backtest import DetectionCounts, errors
-from training.families.crossing import CrossingBacktest, CrossingFit, CrossingTrainer
+from training.families.crossing import CrossingBacktest, CrossingFit, CrossingTrainer, tail_figure
 from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 
@@ -87,22 +87,8 @@ def crisis_metrics(backtests: dict[str, CrossingBacktest]) -> dict[str, Any]:
 
 def backtest_figure(backtests: dict[str, CrossingBacktest], limit: int = 4) -> Any:
     """Tail forecasts against what happened, for the series that came closest to their threshold."""
-    from matplotlib.figure import Figure
-
     closest = sorted(backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold)[:limit]
-    fig = Figure(figsize=(10, 2.4 * len(closest)))
-    for i, name in enumerate(closest):
-        b = backtests[name]
-        ax = fig.add_subplot(len(closest), 1, i + 1)
-        hours = (b.tail_t - b.tail_t[0]) / HOUR
-        ax.plot(hours, b.actual, color="black", label="actual (hourly mean)")
-        ax.plot(hours, b.forecasts["prophet"], linestyle="--", label="prophet")
-        ax.axhline(b.threshold, color="red", linewidth=0.8, label="threshold")
-        ax.set_title(name, fontsize=9)
-    fig.axes[0].legend(fontsize=7, loc="upper left")
-    fig.axes[-1].set_xlabel("hours into the held-out tail")
-    fig.tight_layout()
-    return fig
+    return tail_figure(backtests, closest, "actual (hourly mean)", {"prophet": "--"}, threshold="threshold")
 
 
 FIT: CrossingFit[IoCrisisConfig] = CrossingFit(
