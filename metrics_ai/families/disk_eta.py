@@ -35,36 +35,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
-from metrics_ai.artifacts import Manifest
 from metrics_ai.crossing import (
     DAY,
     HOUR,
     TrendState,
     curve_crossing,
     earliest,
-    latest_history,
     level_offset,
     linear_eta_seconds,
-    load_states,
     robust_slope,
-    save_states,
     severity,
     to_days,
     without_one_off_jump,
 )
-from metrics_ai.entities import EntityIndex, Key, entity_labels, optional_cluster
-from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Family, FamilyConfig, Predictor, TensorSpec
+from metrics_ai.entities import Key, entity_labels
+from metrics_ai.families.base import Family, FamilyConfig, TensorSpec
+from metrics_ai.families.crossing import CrossingPredictor, CrossingSpec, ValueRange
 from metrics_ai.prophet_numpy import ProphetState
-from metrics_ai.series import History, parse_history
+from metrics_ai.series import History
 from metrics_ai.settings import Settings
-from metrics_ai.v2rows import padded_histories, text_column
 
 SIGNAL = "disk_used_pct"
 LABELS: tuple[str, str, str] = ("cluster", "node", "mountpoint")
@@ -113,6 +107,11 @@ class Eta:
         return None if self.reason else earliest(self.linear, self.prophet)
 
     @property
+    def days(self) -> float | None:
+        """The answer's days to the threshold: the ensemble."""
+        return self.ensemble
+
+    @property
     def severity(self) -> str:
         """The contract's grade of the ensemble."""
         return severity(self.ensemble)
@@ -144,9 +143,7 @@ def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray
     return without_one_off_jump(t, v, window=cfg.slope_window_hours * HOUR)
 
 
-def prophet_eta(
-    t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig
-) -> float | None:
+def prophet_eta(t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig) -> float | None:
     """Days until the level-corrected Prophet curve reaches the threshold (None: not in time)."""
     offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
     seconds, _ = curve_crossing(
@@ -159,148 +156,83 @@ def prophet_eta(
     return to_days(seconds)
 
 
-class DiskEtaPredictor(Predictor):
-    """Per-disk Prophet states plus recent usage, answered in NumPy."""
+def disk_estimate(history: History, prophet: ProphetState | None, cfg: DiskEtaConfig, mountpoint: str) -> Eta:
+    """:func:`estimate` as the crossing predictor asks for it (the mountpoint does not matter)."""
+    return estimate(history, prophet, cfg)
 
-    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"node": TEXT_ROWS, "mountpoint": TEXT_ROWS, **HISTORY_INPUTS}
-    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
-        "eta_days": TensorSpec("FP32", (-1,)),
-        "severity": TensorSpec("BYTES", (-1,)),
+
+def disk_query(key: Key) -> tuple[str, dict[str, str]]:
+    """What the live source is asked for: the disk's usage by cluster, node and mountpoint."""
+    return SIGNAL, entity_labels(key[0], key[1], mountpoint=key[2])
+
+
+def disk_threshold(cfg: DiskEtaConfig, mountpoint: str) -> float:
+    """Every disk's threshold is the config's."""
+    return cfg.threshold
+
+
+def percent_range(mountpoint: str) -> ValueRange:
+    """Used percent lies in [0, 100]."""
+    return ValueRange(100.0, "a used percent in [0, 100]")
+
+
+def disk_entity(node: str, mountpoint: str) -> str:
+    """A disk as a 404 names it."""
+    return f"disk node={node!r} mountpoint={mountpoint!r}"
+
+
+def v1_fields(eta: Eta, threshold: float) -> dict[str, Any]:
+    """The V1 answer: usage, threshold, the three ETAs and the grade."""
+    return {
+        "current_usage": eta.current,
+        "threshold": threshold,
+        "eta_days": {"linear": eta.linear, "prophet": eta.prophet, "ensemble": eta.ensemble},
+        "severity": eta.severity,
     }
 
-    def __init__(self, config: DiskEtaConfig, disks: dict[Key, DiskState]) -> None:
-        self.config = config
-        self.disks = disks
-        self._index = EntityIndex(disks)
 
-    def answer(
-        self, cluster: str | None, node: str, mountpoint: str, history: History | None, field: str
-    ) -> tuple[Eta, str, str | None, Key]:
-        """(estimate, source, note, the disk's key) for one disk; ``field`` names the instance in errors.
-
-        Without ``cluster`` the node's only cluster is meant; a node name in several
-        clusters is a 400 naming ``<field>.cluster``.
-        """
-        key = self._index.resolve(cluster, node, mountpoint, field)
-        disk = self.disks.get(key)
-        source = "request"
-        if history is None:
-            history, source = self._latest(key, disk)
-        if history is None:
-            raise UnknownEntityError(
-                f"{field}: disk node={node!r} mountpoint={mountpoint!r} is unknown to this model "
-                "and no live source has it; send its history"
-            )
-        note = None
-        if disk is None:
-            note = "disk unknown to this model: linear trend only"
-        elif disk.prophet is None:
-            note = f"no Prophet model for this disk ({disk.reason}): linear trend only"
-        return estimate(history, disk.prophet if disk else None, self.config), source, note, key
-
-    def _latest(self, key: Key, disk: DiskState | None) -> tuple[History | None, str]:
-        """The live window when it has enough points, else the training-time state."""
-        cfg = self.config
-        labels = entity_labels(key[0], key[1], mountpoint=key[2])
-        return latest_history(self.fetcher, SIGNAL, labels, disk, cfg.recent_hours, cfg.recent_step, cfg.min_points)
-
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One ETA answer per ``{"node", "mountpoint", "cluster"?, "history"?}``."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInputError(
-                "instances", 'expected a non-empty list of {"node", "mountpoint", "cluster"?, "history"?}'
-            )
-        parsed = [self._parse_v1(i, inst) for i, inst in enumerate(instances)]
-        out = []
-        for i, (cluster, node, mountpoint, history) in enumerate(parsed):
-            eta, source, note, key = self.answer(cluster, node, mountpoint, history, f"instances[{i}]")
-            pred: dict[str, Any] = {
-                **({"cluster": key[0]} if key[0] else {}),
-                "node": node,
-                "mountpoint": mountpoint,
-                "current_usage": eta.current,
-                "threshold": self.config.threshold,
-                "eta_days": {
-                    "linear": eta.linear,
-                    "prophet": eta.prophet,
-                    "ensemble": eta.ensemble,
-                },
-                "severity": eta.severity,
-                "source": source,
-            }
-            if eta.reason:
-                pred["reason"] = eta.reason
-            elif note:
-                pred["note"] = note
-            out.append(pred)
-        return out
-
-    def _parse_v1(self, i: int, inst: Any) -> tuple[str | None, str, str, History | None]:
-        field = f"instances[{i}]"
-        if not isinstance(inst, Mapping):
-            raise InvalidInputError(field, 'expected an object {"node", "mountpoint", "cluster"?, "history"?}')
-        extra = sorted(set(inst) - {"cluster", "node", "mountpoint", "history"})
-        if extra:
-            raise InvalidInputError(
-                field, f"unknown key(s) {extra}; expected node, mountpoint, cluster, history"
-            )
-        for key in ("node", "mountpoint"):
-            if not isinstance(inst.get(key), str) or not inst.get(key):
-                raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")
-        cluster = optional_cluster(inst, field)
-        history = None
-        if inst.get("history") is not None:
-            history = parse_history(inst["history"], f"{field}.history")
-            check_percent(history.values, f"{field}.history.values")
-        return cluster, inst["node"], inst["mountpoint"], history
-
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """node, mountpoint BYTES [N], timestamps INT64 [N, T], values FP32 [N, T] (NaN-padded).
-
-        Returns eta_days FP32 [N] (+inf: never; NaN: too few points to say) and
-        severity BYTES [N].
-        """
-        histories = padded_histories(inputs["timestamps"], inputs["values"])
-        n = len(histories)
-        nodes = text_column(inputs["node"], "node", n)
-        mounts = text_column(inputs["mountpoint"], "mountpoint", n)
-        for i, h in enumerate(histories):
-            if h is not None:
-                check_percent(h.values, f"values[{i}]")
-        eta_days = np.empty(n, dtype=np.float32)
-        grades = np.empty(n, dtype=object)
-        for i in range(n):
-            eta, _, _, _ = self.answer(None, nodes[i], mounts[i], histories[i], f"node[{i}]")
-            value = eta.ensemble
-            eta_days[i] = np.nan if eta.reason else (np.inf if value is None else value)
-            grades[i] = eta.severity.encode()
-        return {"eta_days": eta_days, "severity": grades}
-
-    def smoke_instances(self) -> list[Any]:
-        """The first disk with state, without history, and with its own recent history."""
-        cluster, node, mount = next(k for k, d in self.disks.items() if len(d.recent))
-        recent = self.disks[(cluster, node, mount)].recent
-        history = {"timestamps": recent.timestamps.tolist(), "values": recent.values.tolist()}
-        disk = {**({"cluster": cluster} if cluster else {}), "node": node, "mountpoint": mount}
-        return [disk, {**disk, "history": history}]
-
-    def save(self, folder: Path) -> None:
-        """``disks.json`` (config, Prophet states) and ``recent.npz`` (recent usage)."""
-        save_states(folder, "disks", LABELS, self.config.model_dump(mode="json"), self.disks)
-
-    @classmethod
-    def load(cls, folder: Path, manifest: Manifest) -> DiskEtaPredictor:
-        """Read what :meth:`save` wrote."""
-        config, disks = load_states(folder, "disks", LABELS, FAMILY.name)
-        return cls(DiskEtaConfig.model_validate(config), disks)
+def v2_columns(etas: list[Eta]) -> dict[str, np.ndarray]:
+    """eta_days FP32 [N] (+inf: never; NaN: too few points to say) and severity BYTES [N]."""
+    eta_days = np.array(
+        [np.nan if e.reason else (np.inf if e.ensemble is None else e.ensemble) for e in etas], dtype=np.float32
+    )
+    grades = np.empty(len(etas), dtype=object)
+    grades[:] = [e.severity.encode() for e in etas]
+    return {"eta_days": eta_days, "severity": grades}
 
 
-def check_percent(values: np.ndarray, field: str) -> None:
-    """Used percent must lie in [0, 100]."""
-    bad = (values < 0) | (values > 100)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not a used percent in [0, 100]")
+SPEC: CrossingSpec[DiskEtaConfig, Eta] = CrossingSpec(
+    name="disk-eta",
+    config=DiskEtaConfig,
+    labels=LABELS,
+    signals=(SIGNAL,),
+    state_file="disks",
+    key_values=None,
+    value_range=percent_range,
+    query=disk_query,
+    threshold=disk_threshold,
+    estimate=disk_estimate,
+    entity=disk_entity,
+    unknown_note="disk unknown to this model: linear trend only",
+    no_model_note="no Prophet model for this disk ({reason}): linear trend only",
+    v1_fields=v1_fields,
+    v2_names=("node", "mountpoint"),
+    v2_outputs={"eta_days": TensorSpec("FP32", (-1,)), "severity": TensorSpec("BYTES", (-1,))},
+    v2_columns=v2_columns,
+)
+
+
+class DiskEtaPredictor(CrossingPredictor[DiskEtaConfig, Eta]):
+    """Per-disk Prophet states plus recent usage, answered in NumPy."""
+
+    spec = SPEC
+    v2_inputs = SPEC.v2_inputs
+    v2_outputs = SPEC.v2_outputs
+
+    @property
+    def disks(self) -> dict[Key, DiskState]:
+        """The states by disk."""
+        return self.states
 
 
 def config_from(settings: Settings) -> DiskEtaConfig:
@@ -314,11 +246,11 @@ def positive(prediction: Mapping[str, Any]) -> bool:
 
 
 FAMILY: Family[DiskEtaConfig] = Family(
-    name="disk-eta",
+    name=SPEC.name,
     module="disk_eta",
     config=DiskEtaConfig,
     predictor=DiskEtaPredictor,
-    signals=(SIGNAL,),
+    signals=SPEC.signals,
     config_from=config_from,
     positive=positive,
 )

@@ -24,7 +24,7 @@ from metrics_ai.series import History
 from tests.metrics_ai.test_disk_eta_predictor import fill, line_state
 from tests.metrics_ai.test_io_crisis_predictor import series, state
 from training.crossing_backtest import series_by
-from training.families.io_crisis import crisis_work
+from training.families.io_crisis import FIT as CRISIS_FIT
 
 SHARED, ONLY_EAST = "worker-0", "infra-0"
 
@@ -110,7 +110,8 @@ def test_training_keys_carry_the_cluster() -> None:
         for t in stamps
     ]
     frame = pd.DataFrame(rows)
-    assert sorted(key for key, _ in crisis_work(frame)) == [("east", SHARED, "io_wait"), ("west", SHARED, "io_wait")]
+    keys = sorted(key for key, _ in CRISIS_FIT.work(frame))
+    assert keys == [("east", SHARED, "io_wait"), ("west", SHARED, "io_wait")]
     disks = series_by(frame, "disk_used_pct", ("cluster", "node", "mountpoint"))
     means = {k: float(v.mean()) for k, (_, v) in disks.items()}
     assert means == {("east", SHARED, "/"): pytest.approx(0.1), ("west", SHARED, "/"): pytest.approx(0.2)}
@@ -119,8 +120,10 @@ def test_training_keys_carry_the_cluster() -> None:
 def test_states_saved_without_the_cluster_still_load_and_answer(tmp_path: Path) -> None:
     """The previous format (``node``, ``mountpoint`` only) loads with cluster "" and answers as before."""
     recent = fill(70.0, 4.0)
-    doc = {"config": DiskEtaConfig().model_dump(mode="json"),
-           "disks": [{"node": "n1", "mountpoint": "/", "prophet": line_state(70.0, 4.0).to_dict(), "reason": None}]}
+    doc = {
+        "config": DiskEtaConfig().model_dump(mode="json"),
+        "disks": [{"node": "n1", "mountpoint": "/", "prophet": line_state(70.0, 4.0).to_dict(), "reason": None}],
+    }
     (tmp_path / "disks.json").write_text(json.dumps(doc), encoding="utf-8")
     save_recent(tmp_path / "recent.npz", [recent])
     loaded = DiskEtaPredictor.load(tmp_path, None)  # type: ignore[arg-type]

@@ -1,19 +1,21 @@
-"""disk-eta request path on hand-made Prophet states: ETAs, sources, fallbacks, 4xx, V2, I/O."""
+"""disk-eta request path on hand-made Prophet states: ETAs, sources, fallbacks, V2.
+
+What it shares with io-crisis (4xx naming the field, 404s, save/load) is held for both in
+``test_crossing_predictors.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from metrics_ai.crossing import DAY
-from metrics_ai.errors import InvalidInputError, UnknownEntityError
 from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskState
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
+from tests.metrics_ai.crossing_helpers import as_json, trend_state, v2
 
 END = 1_790_000_000.0
 RATE = 4.0  # percent per day
@@ -21,16 +23,7 @@ RATE = 4.0  # percent per day
 
 def line_state(level_at_end: float, rate: float) -> ProphetState:
     """A Prophet state whose curve is level_at_end + rate * days after END."""
-    return ProphetState(
-        growth="linear",
-        k=rate,
-        m=level_at_end,
-        delta=np.zeros(0),
-        changepoints_t=np.zeros(0),
-        start=END,
-        t_scale=DAY,
-        y_scale=1.0,
-    )
+    return trend_state(level_at_end, rate, END)
 
 
 def fill(level_at_end: float, rate: float, days: float = 3, step: float = 300) -> History:
@@ -38,25 +31,22 @@ def fill(level_at_end: float, rate: float, days: float = 3, step: float = 300) -
     return History(t, level_at_end + rate * (t - END) / DAY)
 
 
-def as_json(h: History) -> dict[str, list[float]]:
-    return {"timestamps": h.timestamps.tolist(), "values": h.values.tolist()}
-
-
-@pytest.fixture
-def predictor() -> DiskEtaPredictor:
+def disk_predictor() -> DiskEtaPredictor:
+    """Two disks on n1: ``/`` filling at RATE with a Prophet state, ``/var`` skipped at training."""
     disks = {
         ("", "n1", "/"): DiskState(line_state(70.0, RATE), fill(70.0, RATE)),
-        ("", "n1", "/var"): DiskState(
-            None, fill(30.0, 0.0, days=0.1), "40 points; a model needs at least 50"
-        ),
+        ("", "n1", "/var"): DiskState(None, fill(30.0, 0.0, days=0.1), "40 points; a model needs at least 50"),
     }
     return DiskEtaPredictor(DiskEtaConfig(), disks)
 
 
+@pytest.fixture
+def predictor() -> DiskEtaPredictor:
+    return disk_predictor()
+
+
 def test_known_disk_with_history(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1(
-        [{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}]
-    )
+    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
     assert p["eta_days"]["linear"] == pytest.approx(5.0, abs=0.01)
     assert p["eta_days"]["prophet"] == pytest.approx(5.0, abs=0.01)
     assert p["eta_days"]["ensemble"] == min(p["eta_days"]["linear"], p["eta_days"]["prophet"])
@@ -66,32 +56,20 @@ def test_known_disk_with_history(predictor: DiskEtaPredictor) -> None:
 
 def test_fresh_history_shifts_the_saved_curve(predictor: DiskEtaPredictor) -> None:
     # the disk jumped 10 points since training: the level correction moves Prophet's curve too
-    [p] = predictor.predict_v1(
-        [{"node": "n1", "mountpoint": "/", "history": as_json(fill(80.0, RATE))}]
-    )
+    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(80.0, RATE))}])
     assert p["eta_days"]["prophet"] == pytest.approx(2.5, abs=0.01)
     assert p["severity"] == "CRITICAL"
 
 
 def test_already_full_is_zero_days_critical(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1(
-        [{"node": "n1", "mountpoint": "/", "history": as_json(fill(93.0, 0.1))}]
-    )
-    assert (
-        p["eta_days"] == {"linear": 0.0, "prophet": 0.0, "ensemble": 0.0}
-        and p["severity"] == "CRITICAL"
-    )
+    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(93.0, 0.1))}])
+    assert p["eta_days"] == {"linear": 0.0, "prophet": 0.0, "ensemble": 0.0} and p["severity"] == "CRITICAL"
 
 
 def test_shrinking_disk_never_fills(predictor: DiskEtaPredictor) -> None:
     predictor.disks[("", "n1", "/")] = DiskState(line_state(70.0, -2.0), fill(70.0, -2.0))
-    [p] = predictor.predict_v1(
-        [{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, -2.0))}]
-    )
-    assert (
-        p["eta_days"] == {"linear": None, "prophet": None, "ensemble": None}
-        and p["severity"] == "OK"
-    )
+    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, -2.0))}])
+    assert p["eta_days"] == {"linear": None, "prophet": None, "ensemble": None} and p["severity"] == "OK"
 
 
 def test_under_50_points_says_so(predictor: DiskEtaPredictor) -> None:
@@ -103,26 +81,9 @@ def test_under_50_points_says_so(predictor: DiskEtaPredictor) -> None:
 
 
 def test_unknown_disk_with_history_gets_linear_only(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1(
-        [{"node": "new", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}]
-    )
-    assert p["eta_days"]["prophet"] is None and p["eta_days"]["ensemble"] == pytest.approx(
-        5.0, abs=0.01
-    )
+    [p] = predictor.predict_v1([{"node": "new", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
+    assert p["eta_days"]["prophet"] is None and p["eta_days"]["ensemble"] == pytest.approx(5.0, abs=0.01)
     assert "linear" in p["note"]
-
-
-def test_unknown_disk_without_history_is_404_naming_it(predictor: DiskEtaPredictor) -> None:
-    with pytest.raises(UnknownEntityError) as err:
-        predictor.predict_v1(
-            [{"node": "n1", "mountpoint": "/"}, {"node": "ghost", "mountpoint": "/data"}]
-        )
-    assert err.value.status == 404
-    assert (
-        "instances[1]" in err.value.message
-        and "ghost" in err.value.message
-        and "/data" in err.value.message
-    )
 
 
 class FakeFetcher:
@@ -130,18 +91,14 @@ class FakeFetcher:
         self.history = history
         self.calls: list[tuple[str, dict[str, str]]] = []
 
-    def fetch(
-        self, signal: str, labels: Mapping[str, str], seconds: float, step: int
-    ) -> History | None:
+    def fetch(self, signal: str, labels: Mapping[str, str], seconds: float, step: int) -> History | None:
         self.calls.append((signal, dict(labels)))
         return self.history
 
 
 def test_without_history_uses_fetcher_then_training_state(predictor: DiskEtaPredictor) -> None:
     [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/"}])
-    assert p["source"] == "training-state" and p["eta_days"]["ensemble"] == pytest.approx(
-        5.0, abs=0.01
-    )
+    assert p["source"] == "training-state" and p["eta_days"]["ensemble"] == pytest.approx(5.0, abs=0.01)
     predictor.fetcher = FakeFetcher(fill(80.0, RATE))
     [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/"}])
     assert p["source"] == "prometheus" and p["eta_days"]["ensemble"] == pytest.approx(2.5, abs=0.01)
@@ -153,100 +110,13 @@ def test_without_history_uses_fetcher_then_training_state(predictor: DiskEtaPred
 
 def test_disk_skipped_at_training_answers_with_reason(predictor: DiskEtaPredictor) -> None:
     [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/var"}])
-    assert (
-        p["source"] == "training-state"
-        and p["eta_days"]["ensemble"] is None
-        and "50" in p["reason"]
-    )
-
-
-GOOD = {"timestamps": [END + 60 * i for i in range(5)], "values": [50.0, 51.0, 52.0, 53.0, 54.0]}
-
-
-@pytest.mark.parametrize(
-    ("instances", "field"),
-    [
-        ({"node": "n1"}, "instances"),
-        ([], "instances"),
-        (["n1"], "instances[0]"),
-        ([{"mountpoint": "/"}], "instances[0].node"),
-        ([{"node": "n1", "mountpoint": ""}], "instances[0].mountpoint"),
-        ([{"node": "n1", "mountpoint": "/", "hist": GOOD}], "instances[0]"),
-        (
-            [
-                {
-                    "node": "n1",
-                    "mountpoint": "/",
-                    "history": {**GOOD, "values": [50, 51, 52, 120, 54]},
-                }
-            ],
-            "instances[0].history.values[3]",
-        ),
-        (
-            [
-                {
-                    "node": "n1",
-                    "mountpoint": "/",
-                    "history": {**GOOD, "values": [50, 51, -1, 53, 54]},
-                }
-            ],
-            "instances[0].history.values[2]",
-        ),
-        (
-            [
-                {
-                    "node": "n1",
-                    "mountpoint": "/",
-                    "history": {**GOOD, "values": [50, 51, float("nan"), 53, 54]},
-                }
-            ],
-            "instances[0].history.values[2]",
-        ),
-        (
-            [
-                {
-                    "node": "n1",
-                    "mountpoint": "/",
-                    "history": {**GOOD, "timestamps": GOOD["timestamps"][::-1]},
-                }
-            ],
-            "instances[0].history.timestamps[1]",
-        ),
-        (
-            [{"node": "n1", "mountpoint": "/", "history": {"timestamps": [1.0], "values": []}}],
-            "instances[0].history",
-        ),
-    ],
-)
-def test_malformed_v1_is_400_naming_the_field(
-    predictor: DiskEtaPredictor, instances: Any, field: str
-) -> None:
-    with pytest.raises(InvalidInputError) as err:
-        predictor.predict_v1(instances)
-    assert err.value.field == field and err.value.status == 400
-
-
-def v2(
-    nodes: list[str], mounts: list[str], histories: list[History | None], width: int
-) -> dict[str, np.ndarray]:
-    ts = np.zeros((len(nodes), width), dtype=np.int64)
-    vs = np.full((len(nodes), width), np.nan, dtype=np.float32)
-    for i, h in enumerate(histories):
-        if h is not None:
-            ts[i, : len(h)] = h.timestamps.astype(np.int64)
-            vs[i, : len(h)] = h.values
-    return {
-        "node": np.array([n.encode() for n in nodes], dtype=object),
-        "mountpoint": np.array([m.encode() for m in mounts], dtype=object),
-        "timestamps": ts,
-        "values": vs,
-    }
+    assert p["source"] == "training-state" and p["eta_days"]["ensemble"] is None and "50" in p["reason"]
 
 
 def test_v2_padded_rows_match_v1(predictor: DiskEtaPredictor) -> None:
     full, short = fill(70.0, RATE), fill(70.0, -1.0, days=1)
     out = predictor.infer_v2(
-        v2(["n1", "new", "n1", "n1"], ["/", "/", "/", "/var"], [full, short, None, None], len(full))
+        v2(predictor, ["n1", "new", "n1", "n1"], ["/", "/", "/", "/var"], [full, short, None, None], len(full))
     )
     assert out["eta_days"].dtype == np.float32 and out["eta_days"].shape == (4,)
     assert out["eta_days"][0] == pytest.approx(5.0, abs=0.01)
@@ -254,35 +124,3 @@ def test_v2_padded_rows_match_v1(predictor: DiskEtaPredictor) -> None:
     assert out["eta_days"][2] == pytest.approx(5.0, abs=0.01)  # all-NaN row: training state
     assert np.isnan(out["eta_days"][3])  # too few points to say
     assert list(out["severity"]) == [b"WARNING", b"OK", b"WARNING", b"OK"]
-
-
-@pytest.mark.parametrize(
-    ("mutate", "field"),
-    [
-        (lambda d: d.update(values=d["values"][:, :-1]), "values"),
-        (lambda d: d.update(node=d["node"][:1]), "node"),
-        (lambda d: d["values"].__setitem__((1, 3), np.inf), "values[1][3]"),
-        (lambda d: d["values"].__setitem__((0, 2), 101.0), "values[0][2]"),
-        (lambda d: d["timestamps"].__setitem__((0, 2), 0), "timestamps[0][2]"),
-        (lambda d: d.update(mountpoint=np.array([b"/", b""], dtype=object)), "mountpoint[1]"),
-        (lambda d: d.update(timestamps=d["timestamps"][0]), "timestamps"),
-    ],
-)
-def test_malformed_v2_is_400_naming_the_field(
-    predictor: DiskEtaPredictor, mutate: Any, field: str
-) -> None:
-    h = fill(70.0, RATE, days=0.5)
-    inputs = v2(["n1", "n1"], ["/", "/"], [h, h], len(h))
-    mutate(inputs)
-    with pytest.raises(InvalidInputError) as err:
-        predictor.infer_v2(inputs)
-    assert err.value.field == field
-
-
-def test_save_load_same_predictions(predictor: DiskEtaPredictor, tmp_path: Path) -> None:
-    predictor.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["disks.json", "recent.npz"]
-    again = DiskEtaPredictor.load(tmp_path, None)  # type: ignore[arg-type]
-    instances = predictor.smoke_instances() + [{"node": "n1", "mountpoint": "/var"}]
-    assert again.predict_v1(instances) == predictor.predict_v1(instances)
-    assert again.config == predictor.config

@@ -1,36 +1,22 @@
-"""Train io-crisis: one Prophet fit per node and signal, a crisis replay on the held-out tail."""
+"""Train io-crisis: one Prophet fit per node and signal, a crisis replay on the held-out tail.
+
+The flow is the crossing family's (:mod:`training.families.crossing`); this module is what
+is io-crisis' own: the crisis Prophet, the tail forecast, names, metrics and figure.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from metrics_ai.crossing import DAY, HOUR, bin_means, level_offset, recent_window
+from metrics_ai.crossing import HOUR, level_offset
 from metrics_ai.entities import Key, entity_name
-from metrics_ai.errors import TrainingError
-from metrics_ai.families.io_crisis import (
-    FAMILY,
-    SIGNALS,
-    IoCrisisConfig,
-    IoCrisisPredictor,
-    SeriesState,
-    forecast_crisis,
-)
+from metrics_ai.families.io_crisis import FAMILY, SIGNALS, IoCrisisConfig, IoCrisisPredictor
 from metrics_ai.prophet_numpy import ProphetState
-from metrics_ai.series import History
-from training.crossing_backtest import DetectionCounts, errors, replay_tail, series_by
-from training.families.base import (
-    REFERENCE_FILE,
-    Progress,
-    Trainer,
-    TrainOutcome,
-    frame_levels,
-    level_reference,
-    no_progress,
-)
+from training.crossing_backtest import DetectionCounts, errors
+from training.families.crossing import CrossingBacktest, CrossingFit, CrossingTrainer, tail_figure
 from training.prophet_export import PointFitter, fit_coarse, weekly_fits
 
 
@@ -53,112 +39,12 @@ def fit_series_prophet(
     )
 
 
-@dataclass
-class SeriesBacktest:
-    """The tail of one series, its forecast and the replayed crisis calls."""
-
-    tail_t: np.ndarray
-    actual: np.ndarray
-    forecast: np.ndarray
-    threshold: float
-    detection: DetectionCounts
-
-
-def backtest_series(
-    t: np.ndarray,
-    v: np.ndarray,
-    split: int,
-    threshold: float,
-    cfg: IoCrisisConfig,
-    fitter: PointFitter | None = None,
-) -> SeriesBacktest:
-    """Fit on ``[:split]`` (with ``fitter``, see :func:`fit_series_prophet`); forecast the tail's hourly
-    means; replay crisis calls on the tail."""
-    state = fit_series_prophet(t[:split], v[:split], cfg, fitter)
-    tail_t, actual = bin_means(t[split:], v[split:], HOUR)
-    keep = tail_t <= t[split - 1] + cfg.horizon_days * DAY
-    tail_t, actual = tail_t[keep], actual[keep]
-    offset = level_offset(t[:split], v[:split], state.predict, cfg.level_hours * HOUR)
-
-    def call(ht: np.ndarray, hv: np.ndarray, window: float) -> float | None:
-        days = forecast_crisis(History(ht, hv), state, threshold, cfg).days
-        return None if days is None else days * DAY
-
-    detection = replay_tail(t, v, split, threshold, cfg.horizon_days * DAY, call)
-    return SeriesBacktest(tail_t, actual, state.predict(tail_t) + offset, threshold, detection)
-
-
-def fit_series(
-    job: tuple[np.ndarray, np.ndarray, int, float, IoCrisisConfig],
-) -> tuple[ProphetState, SeriesBacktest | None]:
-    """One series' work (picklable for a process pool): backtest if the split allows, final fit."""
-    t, v, split, threshold, cfg = job
-    backtest = (
-        backtest_series(t, v, split, threshold, cfg)
-        if cfg.min_points <= split < len(t) - 1
-        else None
-    )
-    return fit_series_prophet(t, v, cfg), backtest
-
-
-class IoCrisisTrainer(Trainer):
-    """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
-
-    family = FAMILY
-
-    def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:
-        """Backtest on the chronological tail, then refit each series on all its data."""
-        s = self.settings
-        cfg = FAMILY.config_from(s)
-        work = crisis_work(frame)
-        if not work:
-            raise TrainingError(f"io-crisis: no {list(SIGNALS)} series in the data")
-        states: dict[Key, SeriesState] = {}
-        skipped: dict[str, str] = {}
-        backtests: dict[str, SeriesBacktest] = {}
-        jobs = []
-        for key, (t, v) in work:
-            if len(t) < cfg.min_points:
-                skipped[series_name(key)] = (
-                    f"{len(t)} points; a model needs at least {cfg.min_points}"
-                )
-            else:
-                split = int(len(t) * s.train_fraction)
-                jobs.append((series_name(key), (t, v, split, cfg.thresholds[key[2]], cfg)))
-        results = self.executor.map(fit_series, jobs, "io-crisis series", progress)
-        for key, (t, v) in work:
-            name = series_name(key)
-            recent = recent_window(t, v, cfg.recent_hours, cfg.recent_step)
-            result = results.get(name)
-            if result is None or result.value is None:  # too short, or the fit failed: drift only
-                if result is not None:
-                    skipped[name] = f"Prophet fit failed: {result.error}"
-                states[key] = SeriesState(None, recent, skipped[name])
-                continue
-            state, backtest = result.value
-            if backtest is not None:
-                backtests[name] = backtest
-            states[key] = SeriesState(state, recent)
-        if not any(st.prophet for st in states.values()):
-            raise TrainingError(f"io-crisis: no series could be modelled ({skipped})")
-        return TrainOutcome(
-            predictor=IoCrisisPredictor(cfg, states),
-            config=cfg,
-            metrics=crisis_metrics(backtests),
-            entities=sorted({entity_name(cluster, node) for cluster, node, _ in states}),
-            skipped=skipped,
-            extra_files={REFERENCE_FILE: level_reference(frame_levels(frame, FAMILY.signals)).write},
-            figures={"backtest": backtest_figure(backtests)} if backtests else {},
-        )
-
-
-def crisis_work(frame: pd.DataFrame) -> list[tuple[Key, tuple[np.ndarray, np.ndarray]]]:
-    """Every (cluster, node, signal) series of the frame, signal by signal."""
-    return [
-        ((cluster, node, signal), tv)
-        for signal in SIGNALS
-        for (cluster, node), tv in series_by(frame, signal, ("cluster", "node")).items()
-    ]
+def crisis_forecasts(
+    head_t: np.ndarray, head_v: np.ndarray, tail_t: np.ndarray, state: ProphetState, cfg: IoCrisisConfig
+) -> dict[str, np.ndarray]:
+    """The level-corrected Prophet curve over the tail."""
+    offset = level_offset(head_t, head_v, state.predict, cfg.level_hours * HOUR)
+    return {"prophet": state.predict(tail_t) + offset}
 
 
 def series_name(key: tuple[str, ...]) -> str:
@@ -167,7 +53,12 @@ def series_name(key: tuple[str, ...]) -> str:
     return f"{entity_name(cluster, node)}/{signal}"
 
 
-def crisis_metrics(backtests: dict[str, SeriesBacktest]) -> dict[str, Any]:
+def node_entities(keys: Iterable[Key]) -> list[str]:
+    """A version's entities: the nodes of its series."""
+    return sorted({entity_name(cluster, node) for cluster, node, _ in keys})
+
+
+def crisis_metrics(backtests: dict[str, CrossingBacktest]) -> dict[str, Any]:
     """Detection counts (total and per signal), forecast MAE/RMSE per signal, gate."""
     if not backtests:
         return {"series": 0, "note": "no series is long enough for a backtest"}
@@ -180,7 +71,7 @@ def crisis_metrics(backtests: dict[str, SeriesBacktest]) -> dict[str, Any]:
         signal = name.rsplit("/", 1)[1]
         total += b.detection
         by_signal[signal] += b.detection
-        e = errors(b.actual, b.forecast)
+        e = errors(b.actual, b.forecasts["prophet"])
         mae[signal].append(e[0])
         rmse[signal].append(e[1])
         rel.append(e[0] / b.threshold)
@@ -194,23 +85,30 @@ def crisis_metrics(backtests: dict[str, SeriesBacktest]) -> dict[str, Any]:
     }
 
 
-def backtest_figure(backtests: dict[str, SeriesBacktest], limit: int = 4) -> Any:
+def backtest_figure(backtests: dict[str, CrossingBacktest], limit: int = 4) -> Any:
     """Tail forecasts against what happened, for the series that came closest to their threshold."""
-    from matplotlib.figure import Figure
+    closest = sorted(backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold)[:limit]
+    return tail_figure(backtests, closest, "actual (hourly mean)", {"prophet": "--"}, threshold="threshold")
 
-    closest = sorted(
-        backtests, key=lambda n: -float(np.max(backtests[n].actual)) / backtests[n].threshold
-    )[:limit]
-    fig = Figure(figsize=(10, 2.4 * len(closest)))
-    for i, name in enumerate(closest):
-        b = backtests[name]
-        ax = fig.add_subplot(len(closest), 1, i + 1)
-        hours = (b.tail_t - b.tail_t[0]) / HOUR
-        ax.plot(hours, b.actual, color="black", label="actual (hourly mean)")
-        ax.plot(hours, b.forecast, linestyle="--", label="prophet")
-        ax.axhline(b.threshold, color="red", linewidth=0.8, label="threshold")
-        ax.set_title(name, fontsize=9)
-    fig.axes[0].legend(fontsize=7, loc="upper left")
-    fig.axes[-1].set_xlabel("hours into the held-out tail")
-    fig.tight_layout()
-    return fig
+
+FIT: CrossingFit[IoCrisisConfig] = CrossingFit(
+    predictor=IoCrisisPredictor,
+    fit_prophet=fit_series_prophet,
+    forecasts=crisis_forecasts,
+    primary="prophet",
+    components=None,
+    noun="series",
+    nouns="series",
+    series_name=series_name,
+    entities=node_entities,
+    metrics=crisis_metrics,
+    figure=backtest_figure,
+    recent_word="history",
+)
+
+
+class IoCrisisTrainer(CrossingTrainer):
+    """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
+
+    family = FAMILY
+    fitting = FIT

@@ -1,4 +1,4 @@
-"""The update shared by the crossing families (disk-eta, io-crisis): trends re-estimated per series.
+"""The crossing families' update (:class:`CrossingUpdater`, for disk-eta and io-crisis): trends re-estimated per series.
 
 Per series long enough for a fit (:func:`refit`, in an executor worker): the saved Prophet
 fit with its trend re-estimated on the window (a cold fit for a series new to the model),
@@ -15,62 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from metrics_ai.crossing import TrendState, recent_window
 from metrics_ai.entities import Key
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.base import FamilyConfig, Predictor
+from metrics_ai.families.crossing import CrossingConfig
 from metrics_ai.prophet_numpy import ProphetState
-from training.families.base import Progress, TrainOutcome
+from training.families.base import Progress, TrainOutcome, no_progress
+from training.families.crossing import CrossingBacktest, CrossingFit, backtest
 from training.prophet_export import PointFitter
 from training.updates.base import UpdateOutcome, Updater, merge_recent, split_sets
 
-"""(cluster, node, mountpoint) or (cluster, node, signal): :data:`metrics_ai.entities.Key`."""
 Series = tuple[np.ndarray, np.ndarray]
-B = TypeVar("B")  # a family's backtest of one series
-C = TypeVar("C", bound="TrendConfig")
-J = TypeVar("J")  # a family's job for one series
+B = TypeVar("B")  # a backtest of one series
+C = TypeVar("C", bound=CrossingConfig)
 #: what a worker returns: (served fit, candidate's backtest, current version's backtest)
 Refit = tuple[ProphetState, B | None, B | None]
-
-
-class TrendConfig(Protocol):
-    """The config fields the shared update reads (read-only: the configs are frozen)."""
-
-    @property
-    def min_points(self) -> int:
-        """Fewest points a series needs for a fit."""
-
-    @property
-    def recent_hours(self) -> float:
-        """Hours of recent history kept for requests without one."""
-
-    @property
-    def recent_step(self) -> int:
-        """Resolution of that recent history, in seconds."""
-
-
-@dataclass(frozen=True)
-class TrendFamily(Generic[C, J, B]):
-    """What differs between the families that update this way."""
-
-    model: str
-    noun: str
-    """One series, in messages ("disk")."""
-    nouns: str
-    name: Callable[[Key], str]
-    """A series' entity name ("node:mount")."""
-    job: Callable[[C, Key, np.ndarray, np.ndarray, int, ProphetState | None], J]
-    """(config, key, t, v, split, saved fit) -> the worker's argument."""
-    worker: Callable[[J], Refit[B]]
-    """Runs in the executor (module-level, picklable)."""
-    score: Callable[[B], tuple[int, float]]
-    """Lower is better; the saved fit is kept where it scores lower than the re-estimate."""
-    metrics: Callable[[dict[str, B]], dict[str, Any]]
-    """The family's backtest metrics, as a full run's (with ``gate``), from backtests by entity name."""
+#: a worker's argument: (t, v, split, key, config, saved fit); ``key`` is the series' mountpoint or signal
+UpdateJob = tuple[np.ndarray, np.ndarray, int, str, Any, ProphetState | None]
 
 
 @dataclass
@@ -133,9 +101,22 @@ def refit(
     return fit(fitter), candidate, current
 
 
+def refit_series(fit: CrossingFit[Any], job: UpdateJob) -> Refit[CrossingBacktest]:
+    """One series (executor worker): (served fit, candidate backtest, current version's backtest)."""
+    t, v, split, key, cfg, saved = job
+    return refit(
+        len(t),
+        split,
+        cfg.min_points,
+        saved,
+        lambda fitter: backtest(fit, t, v, split, key, cfg, fitter)[0],
+        lambda fitter: fit.fit_prophet(t, v, cfg, fitter),
+    )
+
+
 def update_trends(
     updater: Updater,
-    family: TrendFamily[C, J, B],
+    fit: CrossingFit[C],
     cfg: C,
     saved: Mapping[Key, TrendState],
     work: Sequence[tuple[Key, Series]],
@@ -150,19 +131,19 @@ def update_trends(
     jobs = []
     for key, (t, v) in work:
         if len(t) < cfg.min_points:
-            skipped[family.name(key)] = f"{len(t)} points in the window; a fit needs at least {cfg.min_points}"
+            skipped[fit.series_name(key)] = f"{len(t)} points in the window; a fit needs at least {cfg.min_points}"
             continue
         old = saved.get(key)
         split = int(len(t) * updater.settings.train_fraction)
-        jobs.append((family.name(key), family.job(cfg, key, t, v, split, old.prophet if old is not None else None)))
-    results = updater.executor.map(family.worker, jobs, f"{family.model} {family.nouns}", progress)
+        jobs.append((fit.series_name(key), (t, v, split, key[2], cfg, old.prophet if old is not None else None)))
+    results = updater.executor.map(partial(refit_series, fit), jobs, f"{fit.spec.name} {fit.nouns}", progress)
     states: dict[Key, TrendState] = {}
-    candidates: dict[str, B] = {}
-    baselines: dict[str, B] = {}
-    refits: dict[str, B] = {}
+    candidates: dict[str, CrossingBacktest] = {}
+    baselines: dict[str, CrossingBacktest] = {}
+    refits: dict[str, CrossingBacktest] = {}
     kept_fit: list[str] = []
     for key, (t, v) in work:
-        name, old = family.name(key), saved.get(key)
+        name, old = fit.series_name(key), saved.get(key)
         recent = (
             recent_window(t, v, cfg.recent_hours, cfg.recent_step)
             if old is None
@@ -180,31 +161,53 @@ def update_trends(
         state, candidate, baseline = result.value
         if candidate is not None and baseline is not None and old is not None and old.prophet is not None:
             refits[name], baselines[name] = candidate, baseline
-            if family.score(candidate) > family.score(baseline):
+            if fit.score(candidate) > fit.score(baseline):
                 state, candidate = old.prophet, baseline
                 kept_fit.append(name)
         if candidate is not None:
             candidates[name] = candidate
         states[key] = TrendState(state, recent)
     if not baselines:
-        raise TrainingError(no_shared_series(family, saved, work))
+        raise TrainingError(no_shared_series(fit, saved, work))
     fitted = {name for name, result in results.items() if result.value is not None}
-    updated, new, stale = split_sets({family.name(key) for key in saved}, fitted)
+    updated, new, stale = split_sets({fit.series_name(key) for key in saved}, fitted)
     for key, kept in saved.items():
         states.setdefault(key, kept)
-    metrics = family.metrics(candidates)
-    metrics["gate"] = family.metrics({name: candidates[name] for name in baselines})["gate"]
-    metrics["gate_refits_only"] = family.metrics(refits)["gate"]
-    return TrendUpdate(states, metrics, family.metrics(baselines), skipped, updated, new, stale, sorted(kept_fit))
+    metrics = fit.metrics(candidates)
+    metrics["gate"] = fit.metrics({name: candidates[name] for name in baselines})["gate"]
+    metrics["gate_refits_only"] = fit.metrics(refits)["gate"]
+    return TrendUpdate(states, metrics, fit.metrics(baselines), skipped, updated, new, stale, sorted(kept_fit))
 
 
-def no_shared_series(
-    family: TrendFamily[Any, Any, Any], saved: Mapping[Key, TrendState], work: Sequence[tuple[Key, Series]]
-) -> str:
+def no_shared_series(fit: CrossingFit[Any], saved: Mapping[Key, TrendState], work: Sequence[tuple[Key, Series]]) -> str:
     """Why an update has nothing to gate on (:func:`update_trends`)."""
     both = len(saved.keys() & {key for key, _ in work})
-    what = f"no {family.noun} with the current version"
-    counts = f"{len(work)} {family.nouns} in the window, {len(saved)} in the model"
+    what = f"no {fit.noun} with the current version"
+    counts = f"{len(work)} {fit.nouns} in the window, {len(saved)} in the model"
     if both:
         what, counts = f"{what} that both could be backtested on", f"{counts}, {both} in both"
-    return f"{family.model}: the update window shares {what} ({counts}); run a full training"
+    return f"{fit.spec.name}: the update window shares {what} ({counts}); run a full training"
+
+
+class CrossingUpdater(Updater):
+    """Trend re-estimate per series; backtest against the current fit on the same tail."""
+
+    fitting: ClassVar[CrossingFit[Any]]
+
+    def update(self, current: Predictor, frame: pd.DataFrame, progress: Progress = no_progress) -> UpdateOutcome:
+        """See the module docstring."""
+        fit, spec = self.fitting, self.fitting.spec
+        assert isinstance(current, fit.predictor)
+        cfg = current.config
+        work = fit.work(frame)
+        if not work:
+            raise TrainingError(f"{spec.name}: no {spec.signals_text} series in the update window")
+        done = update_trends(self, fit, cfg, current.states, work, progress)
+        for name in fit.current_metrics:
+            done.metrics[f"{name}_current"] = done.current_metrics[name]
+        note = (
+            "trend re-estimated on the window unless the saved fit did better on its tail; "
+            f"recent {fit.recent_word} extended"
+        )
+        predictor = fit.predictor(cfg, done.states)
+        return done.result(predictor, cfg, fit.entities(done.states), note, fit.component_list())
