@@ -7,9 +7,9 @@ first reach a threshold, and how urgent is that.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from metrics_ai.entities import Key
 from metrics_ai.errors import ArtifactError
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
+from metrics_ai.state_format import StateFormat
 
 if TYPE_CHECKING:
     from metrics_ai.families.base import HistoryFetcher
@@ -325,6 +326,22 @@ def latest_history(
     return None, ""
 
 
+def state_format(name: str) -> StateFormat:
+    """``<name>.json``'s layout: 2 records its format; 1 (no ``format``) may lack ``cluster``.
+
+    A state saved before the cluster was part of the key loads with cluster ``""``,
+    answering as before.
+    """
+    return StateFormat(f"{name}.json", version=2, upgrades={1: partial(_with_cluster, name)})
+
+
+def _with_cluster(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    for entry in body.get(name, ()):
+        if isinstance(entry, dict):
+            entry.setdefault("cluster", "")
+    return body
+
+
 def save_states(
     folder: Path, name: str, labels: tuple[str, str, str], config: dict[str, Any], states: Mapping[Key, TrendState]
 ) -> None:
@@ -338,23 +355,19 @@ def save_states(
         }
         for key in keys
     ]
-    (folder / f"{name}.json").write_text(json.dumps({"config": config, name: meta}), encoding="utf-8")
+    state_format(name).write(folder, {"config": config, name: meta})
     save_recent(folder / "recent.npz", [states[k].recent for k in keys])
 
 
 def load_states(
     folder: Path, name: str, labels: tuple[str, str, str], model: str
 ) -> tuple[dict[str, Any], dict[Key, TrendState]]:
-    """Inverse of :func:`save_states`: the config dict and the states by key.
-
-    A state saved before the cluster was part of the key (no ``cluster`` entry) loads
-    with cluster ``""``, answering as before.
-    """
+    """Inverse of :func:`save_states`: the config dict and the states by key."""
     try:
-        doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        doc = state_format(name).read(folder)
         recents = load_recent(folder / "recent.npz")
         states = {
-            tuple(str(d.get(label, "")) if label == "cluster" else str(d[label]) for label in labels): TrendState(
+            tuple(str(d[label]) for label in labels): TrendState(
                 None if d["prophet"] is None else ProphetState.from_dict(d["prophet"]), recent, d["reason"]
             )
             for d, recent in zip(doc[name], recents, strict=True)

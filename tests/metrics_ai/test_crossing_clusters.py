@@ -132,5 +132,5 @@ def test_states_saved_without_the_cluster_still_load_and_answer(tmp_path: Path) 
     assert "cluster" not in answer and answer["current_usage"] == pytest.approx(70.0)
     assert np.isfinite(answer["eta_days"]["ensemble"])
     loaded.save(tmp_path)  # written back in the new format, with the cluster
-    saved = json.loads((tmp_path / "disks.json").read_text(encoding="utf-8"))["disks"]
-    assert saved[0]["cluster"] == ""
+    saved = json.loads((tmp_path / "disks.json").read_text(encoding="utf-8"))
+    assert saved["format"] == 2 and saved["disks"][0]["cluster"] == ""

@@ -5,7 +5,6 @@ LSTM weights they point at. Stored as ``forecast.json`` + ``lstm.npz`` (no pickl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,12 @@ from metrics_ai.families.forecast.components import COMPONENTS, NAMES
 from metrics_ai.families.forecast.numeric import MinMax
 from metrics_ai.lstm_numpy import NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState
+from metrics_ai.state_format import StateFormat
 
 STATE_FILE = "forecast.json"
 LSTM_FILE = "lstm.npz"
-FORMAT = 1
+#: ``forecast.json``'s layout (it has recorded ``format: 1`` since the first release)
+STATE_FORMAT = StateFormat(STATE_FILE, version=1)
 
 
 def _weights_to_json(weights: dict[str, np.ndarray]) -> dict[str, list[float]]:
@@ -168,13 +169,12 @@ class ForecastState:
     def save(self, folder: Path, config: dict[str, Any]) -> None:
         """Write forecast.json and lstm.npz into ``folder``."""
         body = {
-            "format": FORMAT,
             "config": config,
             "series": [s.to_dict() for s in self.series.values()],
             "pools": [p.to_dict() for p in self.pools.values()],
             "lstms": sorted(self.lstms),
         }
-        (folder / STATE_FILE).write_text(json.dumps(body), encoding="utf-8")
+        STATE_FORMAT.write(folder, body)
         arrays: dict[str, Any] = {}  # np.savez(**arrays): a name could be one of its keywords
         for i, key in enumerate(sorted(self.lstms)):
             arrays.update(self.lstms[key].to_arrays(prefix=f"m{i}__"))
@@ -189,9 +189,7 @@ class ForecastState:
             ArtifactError: a file is missing or not in the expected format.
         """
         try:
-            body = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-            if body.get("format") != FORMAT:
-                raise ArtifactError(f"{folder / STATE_FILE}: format {body.get('format')!r}, expected {FORMAT}")
+            body = STATE_FORMAT.read(folder)
             series = [SeriesModel.from_dict(s) for s in body["series"]]
             pools = [SignalPool.from_dict(p) for p in body["pools"]]
             lstms: dict[str, NumpyLSTM] = {}
