@@ -94,7 +94,7 @@ def family_data(
     frame: pd.DataFrame, data: DataWindow, settings: Settings, model: str
 ) -> tuple[pd.DataFrame, DataWindow]:
     """``model``'s rows of the read (:func:`~training.sources.windows.family_frame`) and their window."""
-    own = family_frame(frame, settings, model)
+    own = family_frame(frame, settings, trainer_class(model).lookback)
     return own, data if own is frame else window_of(own, data.source, data.note)
 
 

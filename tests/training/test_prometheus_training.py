@@ -13,7 +13,6 @@ import pytest
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import MODEL_NAMES
 from tests.prometheus_fixture import OPENSHIFT_NODE_NAMES, PromData
-from training.sources.windows import FORECASTING_MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED = ("anomaly-detector", "node-outliers")
@@ -24,12 +23,32 @@ def test_train_available_families_from_prometheus(prometheus_data: PromData, tmp
     # Two days of data (three for the forecasting families); resource-forecast with its ARIMA
     # component only (Prophet and the LSTM per entity would take minutes here): what this test
     # checks is the data path.
-    env = {**os.environ, "PROMETHEUS_URL": prometheus_data.url, "TRAINING_DAYS": "2", "START_HOURS_AGO": "72",
-           "FORECAST_COMPONENTS": "arima"}
+    env = {
+        **os.environ,
+        "PROMETHEUS_URL": prometheus_data.url,
+        "TRAINING_DAYS": "2",
+        "START_HOURS_AGO": "72",
+        "FORECAST_COMPONENTS": "arima",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "training", "run", "--source", "prometheus", "--out", str(tmp_path / "models"),
-         "--models", ",".join(models)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "run",
+            "--source",
+            "prometheus",
+            "--out",
+            str(tmp_path / "models"),
+            "--models",
+            ",".join(models),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     log = done.stdout + done.stderr
     failed = []
@@ -44,7 +63,8 @@ def test_train_available_families_from_prometheus(prometheus_data: PromData, tmp
         assert manifest.data.start is not None and manifest.data.end is not None
         days = (manifest.data.end - manifest.data.start).total_seconds() / 86400
         # each family's own lookback: START_HOURS_AGO (forecasting) or TRAINING_DAYS
-        assert days == pytest.approx(3 if model in FORECASTING_MODELS else 2, abs=0.01), model
+        forecasting = model in {"resource-forecast", "disk-eta", "io-crisis"}
+        assert days == pytest.approx(3 if forecasting else 2, abs=0.01), model
     assert not set(REQUIRED) & set(failed), log[-4000:]
     if failed:
         warnings.warn(f"families not published from Prometheus data: {failed}\n{log[-2000:]}", stacklevel=1)
@@ -57,11 +77,21 @@ def test_single_openshift_cluster_without_cluster_label_trains_every_family(
 ) -> None:
     """No series has a ``cluster`` label: all belong to CLUSTER_NAME, and all five families train."""
     out = tmp_path / "models"
-    env = {**os.environ, "PROMETHEUS_URL": openshift_prometheus.url, "TRAINING_DAYS": "2",
-           "FORECAST_COMPONENTS": "arima", "CLUSTER_NAME": "ocp-prod"}
+    env = {
+        **os.environ,
+        "PROMETHEUS_URL": openshift_prometheus.url,
+        "TRAINING_DAYS": "2",
+        "FORECAST_COMPONENTS": "arima",
+        "CLUSTER_NAME": "ocp-prod",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "training", "run", "--source", "prometheus", "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]

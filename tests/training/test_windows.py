@@ -11,10 +11,11 @@ from metrics_ai.families import MODEL_NAMES
 from metrics_ai.families.disk_eta import DiskEtaConfig
 from metrics_ai.families.io_crisis import IoCrisisConfig
 from metrics_ai.settings import DataSource, Settings
+from training.families import trainer_class
 from training.families.disk_eta import fit_disk_prophet
 from training.families.io_crisis import fit_series_prophet
 from training.sources.prometheus import window_bounds
-from training.sources.windows import FORECASTING_MODELS, family_days, family_frame, read_days
+from training.sources.windows import family_days, family_frame, read_days
 
 END = pd.Timestamp("2026-10-05", tz="UTC")
 
@@ -33,11 +34,14 @@ def test_forecasting_families_read_start_hours_ago_the_others_training_days() ->
     start, end = window_bounds(settings, END, days=2)  # an update names its days
     assert end - start == 2 * DAY
     frame = frame_of(20)
+    forecasting = {"resource-forecast", "disk-eta", "io-crisis"}
     for model in MODEL_NAMES:
-        own = family_frame(frame, settings, model)
+        lookback = trainer_class(model).lookback
+        assert (lookback == "start_hours_ago") == (model in forecasting), model
+        own = family_frame(frame, settings, lookback)
         span = (own["timestamp"].max() - own["timestamp"].min()).total_seconds()
-        expected = 15 if model in FORECASTING_MODELS else 7
-        assert family_days(settings, model) == expected
+        expected = 15 if model in forecasting else 7
+        assert family_days(settings, lookback) == expected
         assert span == expected * DAY - HOUR, model  # the last `expected` days, newest sample included
         assert own["timestamp"].max() == END
 
@@ -45,14 +49,14 @@ def test_forecasting_families_read_start_hours_ago_the_others_training_days() ->
 def test_a_longer_training_days_is_read_whole() -> None:
     settings = Settings(prometheus_url="http://p:9090", data_source=DataSource.hybrid, training_days=20)
     assert read_days(settings) == 20
-    assert len(family_frame(frame_of(25), settings, "anomaly-detector")) == 20 * 24
+    assert len(family_frame(frame_of(25), settings, "training_days")) == 20 * 24
 
 
 @pytest.mark.parametrize("source", [DataSource.synthetic, DataSource.files])
 def test_synthetic_data_and_files_are_used_whole(source: DataSource) -> None:
     frame = frame_of(20)
     settings = Settings(data_source=source)
-    assert all(family_frame(frame, settings, model) is frame for model in MODEL_NAMES)
+    assert all(family_frame(frame, settings, trainer_class(m).lookback) is frame for m in MODEL_NAMES)
 
 
 def weekly_series(days: float) -> tuple[np.ndarray, np.ndarray]:

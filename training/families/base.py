@@ -16,11 +16,13 @@ from metrics_ai.drift_features import level_samples
 from metrics_ai.families.base import Family, FamilyConfig, Predictor
 from metrics_ai.settings import Settings
 from training.progress import Progress, no_progress
+from training.sources.windows import Lookback
 
 if TYPE_CHECKING:
     from training.executor import LocalExecutor, RayExecutor
 
 __all__ = ["REFERENCE_FILE", "Progress", "TrainOutcome", "Trainer", "level_reference", "no_progress"]
+
 
 @dataclass
 class TrainOutcome:
@@ -56,6 +58,9 @@ class Trainer(ABC):
     family: ClassVar[Family[Any]]
     """The family this trains (name, config, signals): ``training.families`` finds it by this."""
 
+    lookback: ClassVar[Lookback] = "training_days"
+    """The setting its training window comes from (forecasting families: START_HOURS_AGO)."""
+
     def __init__(self, settings: Settings, executor: LocalExecutor | RayExecutor | None = None) -> None:
         self.settings = settings
         self._executor = executor
@@ -76,7 +81,6 @@ class Trainer(ABC):
         Raises:
             TrainingError: when the data cannot give this family a model.
         """
-
 
 
 def level_reference(series: Iterable[tuple[str, np.ndarray]]) -> Reference:

@@ -173,6 +173,8 @@ def fit_series(fit: CrossingFit[Any], job: Job) -> tuple[ProphetState, CrossingB
 class CrossingTrainer(Trainer):
     """Series with under ``min_points`` samples get no model (listed in ``skipped``)."""
 
+    lookback = "start_hours_ago"
+
     fitting: ClassVar[CrossingFit[Any]]
 
     def fit(self, frame: pd.DataFrame, progress: Progress = no_progress) -> TrainOutcome:

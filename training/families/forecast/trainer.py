@@ -59,6 +59,8 @@ _POOLED = tuple(c.name for c in COMPONENTS if c.pooled)
 class ForecastTrainer(Trainer):
     """Fits every series' components, backtests them and builds the served state."""
 
+    lookback = "start_hours_ago"
+
     family = FAMILY
 
     def config(self) -> ForecastConfig:
