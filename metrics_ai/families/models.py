@@ -1,0 +1,152 @@
+"""Typed, columnar request and response models of the families' domain calls.
+
+A family that exposes ``predict(request) -> response`` declares both as pydantic models
+(``extra="forbid"``): columns, never one object per number. A number column is one
+validated NumPy array (``FloatRows``: float64 ``[N, M]``, every value finite), a text
+column one ``list[str]`` (non-empty strings). The serving codecs (``serving/codec_v1.py``,
+``serving/codec_v2.py``) build requests from V1 instances or V2 tensors and turn responses
+back into answers; the family never sees a protocol payload.
+
+:class:`RowSchema` says how a request's rows look (its text columns, its number matrix
+and that matrix's column names); :class:`DomainResponse` says what counts as an alarm
+(:meth:`~DomainResponse.positives`) and which columns the V2 protocol carries.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, NamedTuple
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, PlainValidator, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from metrics_ai.errors import InvalidInputError
+from metrics_ai.families.base import TensorSpec
+
+
+def _float_rows(value: Any) -> np.ndarray:
+    """A float64 ``[N, M]`` array (N >= 1) with finite values, from an array or nested lists."""
+    try:
+        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except (ValueError, TypeError, OverflowError):
+        raise PydanticCustomError("float_rows", "expected rows of numbers of one length") from None
+    if arr.dtype.kind not in "iuf":
+        raise PydanticCustomError("float_rows", "expected numbers, got {dtype}", {"dtype": str(arr.dtype)})
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise PydanticCustomError(
+            "float_rows", "expected shape [N, M] with N >= 1, got {shape}", {"shape": list(arr.shape)}
+        )
+    rows = arr.astype(np.float64, copy=False)
+    if not np.isfinite(rows).all():
+        i, j = np.argwhere(~np.isfinite(rows))[0]
+        raise PydanticCustomError(
+            "finite_number", "NaN or infinity where a number is required", {"row": int(i), "column": int(j)}
+        )
+    return rows
+
+
+def _array(kind: str) -> Any:
+    def check(value: Any) -> np.ndarray:
+        arr = np.asarray(value)
+        if arr.ndim != 1 or arr.dtype.kind not in kind:
+            raise PydanticCustomError("array", "expected a [N] array of kind {kind}", {"kind": kind})
+        return arr
+
+    return PlainValidator(check)
+
+
+FloatRows = Annotated[np.ndarray, PlainValidator(_float_rows)]
+"""float64 ``[N, M]``, N >= 1, every value finite."""
+FloatColumn = Annotated[np.ndarray, _array("f")]
+"""float ``[N]``."""
+IntColumn = Annotated[np.ndarray, _array("iu")]
+"""integer ``[N]``."""
+BoolColumn = Annotated[np.ndarray, _array("b")]
+"""bool ``[N]``."""
+Text = Annotated[str, StringConstraints(min_length=1)]
+"""A non-empty string."""
+
+
+class RowSchema(NamedTuple):
+    """How a row request's columns look, whatever the protocol.
+
+    Attributes:
+        text: the text columns (request fields of ``list[str]``; V1 object keys; V2 BYTES ``[N]``).
+        matrix: the number matrix's field (V2: the FP32 ``[N, M]`` input of that name).
+        columns: the matrix's column names, in order (V1 object keys).
+        lists: whether a V1 row may also be a list of the columns' numbers, in order.
+    """
+
+    text: tuple[str, ...]
+    matrix: str
+    columns: tuple[str, ...]
+    lists: bool = False
+
+
+class DomainModel(BaseModel):
+    """Base of requests and responses: immutable, unknown fields refused, arrays allowed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class RowsRequest(DomainModel):
+    """N rows: text columns (per :attr:`schema`) and one number matrix, checked against each other.
+
+    Subclasses declare their text fields (``list[Text]``), their matrix field (``FloatRows``)
+    and :attr:`schema`; ``columns`` names the matrix's columns (a version's own metric list).
+    """
+
+    schema: ClassVar[RowSchema]
+    """The default shape (class level: what the V2 metadata declares)."""
+
+    columns: tuple[str, ...]
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _agree(cls, value: Any, info: ValidationInfo) -> Any:
+        """The matrix has one column per name; each text column has one entry per row."""
+        if info.field_name == cls.schema.matrix:
+            width = len(info.data.get("columns", ()))
+            if value.shape[1] != width:
+                raise PydanticCustomError(
+                    "width", "expected shape [N, {m}], got {shape}", {"m": width, "shape": list(value.shape)}
+                )
+        elif info.field_name in cls.schema.text and cls.schema.matrix in info.data:
+            rows = info.data[cls.schema.matrix].shape[0]
+            if len(value) != rows:
+                raise PydanticCustomError(
+                    "rows", "expected {n} entries (one per row), got {got}", {"n": rows, "got": len(value)}
+                )
+        return value
+
+    def __len__(self) -> int:
+        """Rows in the request."""
+        return int(getattr(self, self.schema.matrix).shape[0])
+
+
+class DomainResponse(DomainModel):
+    """N answers as columns, in the order V1 answers list them.
+
+    Subclasses declare their columns (NumPy ``[N]`` arrays or lists) and :attr:`v2_outputs`;
+    every column has one entry per row.
+    """
+
+    v2_outputs: ClassVar[dict[str, TensorSpec]]
+    """The columns the V2 protocol answers (name -> datatype and shape)."""
+
+    def positives(self) -> np.ndarray:
+        """bool ``[N]``: which rows raise an alarm (the predictor's positives metric, shadow agreement)."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        """Rows answered."""
+        return len(next(iter(self.__dict__.values())))
+
+
+class RowError(InvalidInputError):
+    """The domain refuses a request: ``loc`` in the request model's terms (field, row)."""
+
+    def __init__(self, loc: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(".".join(map(str, loc)), problem)
+        self.loc = loc
+        self.problem = problem
