@@ -31,9 +31,9 @@ class DomainCodec:
 
     def __init__(self, predictor: DomainPredictor[Any, Any]) -> None:
         self.predictor = predictor
-        schema = predictor.schema()
-        self._v1 = V1Codec(predictor.request, schema)
-        self._v2 = V2Codec(predictor.request, schema)
+        layout = predictor.layout()
+        self._v1 = V1Codec(predictor.request, layout)
+        self._v2 = V2Codec(predictor.request, layout)
 
     def v1(self, instances: list[Any]) -> V1Answer:
         """Validate, predict, answer."""

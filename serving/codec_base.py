@@ -37,11 +37,15 @@ _WORDING: dict[str, str] = {
 }
 
 
+Flags = Sequence[bool] | np.ndarray
+"""Per prediction: whether it raises an alarm (a response model's bool array, or a list)."""
+
+
 class V1Answer(NamedTuple):
     """One answered V1 request."""
 
     predictions: list[dict[str, Any]]
-    flags: Sequence[bool]
+    flags: Flags
     """Per prediction: whether it raises an alarm."""
     observed: tuple[Any, Any]
     """(request, answer) as the family's drift sampler reads them."""

@@ -3,7 +3,7 @@
 Convention (every converted family; docs/api.md):
 
 * an instance is an object whose keys are the request's text columns and its matrix's
-  column names, nothing else (a family whose :class:`RowSchema` says ``lists`` also takes
+  column names, nothing else (a family whose :class:`RowLayout` says ``lists`` also takes
   a list of the column numbers in order; the first instance decides the form);
 * strings are non-empty; numbers are JSON numbers (``true``/``false`` are not), finite;
   nothing is padded in V1: a missing key is an error;
@@ -20,12 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from typing_extensions import TypedDict
-
 import numpy as np
 from pydantic import AllowInfNan, ConfigDict, Field, Strict, TypeAdapter
+from typing_extensions import TypedDict
 
-from metrics_ai.families.models import DomainResponse, RowSchema, RowsRequest
+from metrics_ai.families.models import DomainResponse, RowLayout, RowsRequest
 from serving.codec_base import Loc, Locator, adapted, validated
 
 Number = Annotated[float, Strict(), AllowInfNan(False)]
@@ -37,42 +36,42 @@ Word = Annotated[str, Strict(), Field(min_length=1)]
 class V1Codec:
     """One request model's V1 form, built once per loaded version (its column names)."""
 
-    def __init__(self, model: type[RowsRequest], schema: RowSchema) -> None:
+    def __init__(self, model: type[RowsRequest], layout: RowLayout) -> None:
         self.model = model
-        self.schema = schema
-        fields: dict[str, Any] = {name: Word for name in schema.text}
-        fields |= {name: Number for name in schema.columns}
+        self.layout = layout
+        fields: dict[str, Any] = {name: Word for name in layout.text}
+        fields |= {name: Number for name in layout.columns}
         row = TypedDict("Row", fields)  # type: ignore[misc]  # the keys are the version's own
         row.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
-        self._objects: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[valid-type]
-        width = len(schema.columns)
+        self._objects: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[arg-type]
+        width = len(layout.columns)
         self._lists: TypeAdapter[list[list[float]]] = TypeAdapter(
             list[Annotated[list[Number], Field(min_length=width, max_length=width)]]
         )
 
     def request(self, instances: list[Any]) -> RowsRequest:
         """The request model for ``instances`` (a non-empty list), or a 400 naming the field."""
-        schema = self.schema
-        if schema.lists and not isinstance(instances[0], Mapping):
+        layout = self.layout
+        if layout.lists and not isinstance(instances[0], Mapping):
             matrix = self._plain_rows(instances)
-            data: dict[str, Any] = {schema.matrix: matrix if matrix is not None else self._list_rows(instances)}
+            data: dict[str, Any] = {layout.matrix: matrix if matrix is not None else self._list_rows(instances)}
             where = self._at_list
         else:
             rows = adapted(self._objects, instances, self._at_object)
-            data = {schema.matrix: [[row[c] for c in schema.columns] for row in rows]}
-            data |= {t: [row[t] for row in rows] for t in schema.text}
+            data = {layout.matrix: [[row[c] for c in layout.columns] for row in rows]}
+            data |= {t: [row[t] for row in rows] for t in layout.text}
             where = self._at_object
-        data["columns"] = schema.columns
+        data["columns"] = layout.columns
         return validated(self.model, data, where)
 
     def where(self, instances: list[Any]) -> Locator:
         """How a problem in the request built from ``instances`` is named (lists or objects)."""
-        lists = self.schema.lists and not isinstance(instances[0], Mapping)
+        lists = self.layout.lists and not isinstance(instances[0], Mapping)
         return self._at_list if lists else self._at_object
 
     def _plain_rows(self, instances: list[Any]) -> np.ndarray | None:
         """The fast path: lists of the right length holding only numbers (None: explain slowly)."""
-        width = len(self.schema.columns)
+        width = len(self.layout.columns)
         if not all(type(r) is list and len(r) == width for r in instances):
             return None
         try:
@@ -96,7 +95,7 @@ class V1Codec:
         """``instances[i]``, ``instances[i][j]`` or ``instances[i].key`` for a row or a model field."""
         if "row" in ctx:  # a cell of the number matrix
             i, j = ctx["row"], ctx["column"]
-            return f"instances[{i}].{self.schema.columns[j]}" if objects else f"instances[{i}][{j}]"
+            return f"instances[{i}].{self.layout.columns[j]}" if objects else f"instances[{i}][{j}]"
         if loc and isinstance(loc[0], str):  # a request model field: (field[, row])
             if len(loc) > 1 and isinstance(loc[1], int):
                 return f"instances[{loc[1]}].{loc[0]}"
@@ -106,14 +105,16 @@ class V1Codec:
         return head + rest
 
     def instances(self, request: RowsRequest) -> list[Any]:
-        """``request`` as V1 instances (lists where the schema takes them, else objects)."""
-        matrix = getattr(request, self.schema.matrix).tolist()
-        if self.schema.lists:
+        """``request`` as V1 instances (lists where the layout takes them, else objects)."""
+        matrix = getattr(request, self.layout.matrix).tolist()
+        if self.layout.lists:
             return list(matrix)
-        texts = [getattr(request, t) for t in self.schema.text]
+        texts = [getattr(request, t) for t in self.layout.text]
         return [
-            {**{t: col[i] for t, col in zip(self.schema.text, texts, strict=True)},
-             **dict(zip(self.schema.columns, row, strict=True))}
+            {
+                **{t: col[i] for t, col in zip(self.layout.text, texts, strict=True)},
+                **dict(zip(self.layout.columns, row, strict=True)),
+            }
             for i, row in enumerate(matrix)
         ]
 

@@ -12,8 +12,8 @@ Convention (every family, with :mod:`metrics_ai.v2rows` for the history tensors;
 * an error names the input, with its row and column where there is one (``metrics[0][2]``,
   ``cluster[1]``).
 
-The tensor names, datatypes and shapes come from the models (:func:`input_specs`,
-:func:`output_specs`); the V2 metadata serves the same specs.
+The tensor names, datatypes and shapes come from the models (:mod:`serving.tensor_specs`);
+the V2 metadata serves the same specs.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 from kserve import InferRequest
 
-from metrics_ai.families.base import TEXT_ROWS, TensorSpec
-from metrics_ai.families.models import DomainResponse, RowSchema, RowsRequest
+from metrics_ai.families.models import DomainResponse, RowLayout, RowsRequest
 from serving.codec_base import Loc, validated
 from serving.limits import RequestLimits
+from serving.tensor_specs import layout_inputs
 from serving.v2 import decode_inputs
 
 #: a declared datatype -> the NumPy dtype its output is cast to
@@ -41,29 +41,19 @@ _DTYPES: dict[str, type[np.generic]] = {
 }
 
 
-def input_specs(schema: RowSchema) -> dict[str, TensorSpec]:
-    """The V2 inputs of a row schema: its text columns, then its number matrix."""
-    return {**{name: TEXT_ROWS for name in schema.text}, schema.matrix: TensorSpec("FP32", (-1, len(schema.columns)))}
-
-
-def output_specs(response: type[DomainResponse]) -> dict[str, TensorSpec]:
-    """The V2 outputs of a response model."""
-    return dict(response.v2_outputs)
-
-
 class V2Codec:
     """One request model's V2 form, built once per loaded version (its column names)."""
 
-    def __init__(self, model: type[RowsRequest], schema: RowSchema) -> None:
+    def __init__(self, model: type[RowsRequest], layout: RowLayout) -> None:
         self.model = model
-        self.schema = schema
-        self.inputs = input_specs(schema)
+        self.layout = layout
+        self.inputs = layout_inputs(layout)
 
     def request(self, request: InferRequest, limits: RequestLimits | None) -> RowsRequest:
         """The request model for a V2 request, or a 400 naming the input."""
         tensors = decode_inputs(request, self.inputs, limits)
-        data: dict[str, Any] = {"columns": self.schema.columns, self.schema.matrix: tensors[self.schema.matrix]}
-        data |= {name: _texts(tensors[name]) for name in self.schema.text}
+        data: dict[str, Any] = {"columns": self.layout.columns, self.layout.matrix: tensors[self.layout.matrix]}
+        data |= {name: _texts(tensors[name]) for name in self.layout.text}
         return validated(self.model, data, at)
 
     def outputs(self, response: DomainResponse) -> dict[str, np.ndarray]:

@@ -1,8 +1,8 @@
 """V2 model metadata (``GET /v2/models/<name>``, gRPC ModelMetadata) from the family descriptors.
 
 KServe's data plane asks each model for ``get_input_types`` / ``get_output_types``
-(:class:`~serving.model.ServedModel` answers with :func:`input_specs` / :func:`output_specs`:
-the same specs the V2 codec checks requests against and casts answers to) and leaves ``platform`` empty and ``versions`` out; the functions here add
+(:class:`~serving.model.ServedModel` answers with :mod:`serving.tensor_specs`: the same
+specs the V2 codec checks requests against and casts answers to) and leaves ``platform`` empty and ``versions`` out; the functions here add
 both. KServe's gRPC servicer copies only name, platform, inputs and outputs into its
 answer, so :class:`MetadataServicer` answers ModelMetadata with the versions too.
 """
@@ -15,8 +15,7 @@ from typing import Any
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc.servicer import InferenceServicer
 
-from metrics_ai.families.base import Family, TensorSpec
-from serving import codec_v2
+from metrics_ai.families.base import TensorSpec
 
 #: the ``platform`` every model's metadata names
 PLATFORM = "metrics-ai"
@@ -25,20 +24,6 @@ PLATFORM = "metrics-ai"
 def tensor_metadata(spec: Mapping[str, TensorSpec]) -> list[dict[str, Any]]:
     """Declared tensors as the protocol's ``$metadata_tensor`` objects (-1: a variable dimension)."""
     return [{"name": name, "datatype": t.datatype, "shape": list(t.shape)} for name, t in spec.items()]
-
-
-def input_specs(family: Family[Any]) -> dict[str, TensorSpec]:
-    """The V2 inputs ``family`` takes: its request model's (phase 1: the predictor's own ``v2_inputs``)."""
-    if family.request is not None:
-        return codec_v2.input_specs(family.request.schema)
-    return dict(getattr(family.predictor, "v2_inputs"))  # noqa: B009 - phase-1 families only
-
-
-def output_specs(family: Family[Any]) -> dict[str, TensorSpec]:
-    """The V2 outputs ``family`` answers: its response model's (phase 1: the predictor's ``v2_outputs``)."""
-    if family.response is not None:
-        return codec_v2.output_specs(family.response)
-    return dict(getattr(family.predictor, "v2_outputs"))  # noqa: B009 - phase-1 families only
 
 
 def complete(metadata: dict[str, Any], version: str | None) -> dict[str, Any]:

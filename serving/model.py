@@ -25,10 +25,11 @@ from serving.codec import codec_for
 from serving.codec_base import Codec
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
-from serving.metadata import input_specs, output_specs, tensor_metadata
+from serving.metadata import tensor_metadata
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.recovery import failure_reason, fallback_candidates
+from serving.tensor_specs import input_specs, output_specs
 from serving.v2 import encode_outputs
 
 if TYPE_CHECKING:

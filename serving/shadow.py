@@ -6,8 +6,8 @@ not rejected), the request's instances and the current version's answers are han
 :class:`ShadowScorer`: the hot path appends them to a queue bounded in instances and returns (a full
 queue drops them and counts the drop). A daemon thread wakes every ``BATCH_S`` seconds,
 scores each queued request with the shadow version's codec (the same V1 path) and compares
-the two answers: whether their alarm flags agree (the response model's ``positives``), and the absolute difference of each
-numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
+the two answers: whether their alarm flags agree (the response model's ``positives``), and
+the absolute difference of each numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
 :class:`ShadowMetrics`); the same thread picks up a new shadow version every poll. The
 scoring takes at most a share of one core's time (SHADOW_BUDGET): under heavy traffic the
 figures rest on a sample, and the request path keeps its throughput.
@@ -21,7 +21,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from metrics_ai.errors import MetricsAIError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from metrics_ai.settings import ShadowMode
 from serving.codec import codec_for
-from serving.codec_base import Codec
+from serving.codec_base import Codec, Flags
 from serving.pool import fetch_budget
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class ShadowScorer:
         self.fetcher = fetcher
         self.fetch_budget_s = fetch_budget_s
         self.agreement = Agreement()
-        self._queue: collections.deque[tuple[list[Any], list[dict[str, Any]], Sequence[bool]]] = collections.deque()
+        self._queue: collections.deque[tuple[list[Any], list[dict[str, Any]], Flags]] = collections.deque()
         self._queued = 0  # instances in the queue
         self._shadow: _Shadow | None = None
         self._failed: str | None = None
@@ -214,7 +214,7 @@ class ShadowScorer:
         shadow = self._shadow
         return shadow.manifest.version if shadow else None
 
-    def offer(self, instances: list[Any], answers: list[dict[str, Any]], flags: Sequence[bool]) -> None:
+    def offer(self, instances: list[Any], answers: list[dict[str, Any]], flags: Flags) -> None:
         """Hand a request's instances, the current answers and their alarm flags over (never waits)."""
         if self._shadow is None:
             return

@@ -25,7 +25,7 @@ from metrics_ai.families.models import (
     FloatRows,
     IntColumn,
     RowError,
-    RowSchema,
+    RowLayout,
     RowsRequest,
 )
 from metrics_ai.features import FeatureSpec, rolling_features
@@ -65,7 +65,7 @@ class AnomalyConfig(FamilyConfig):
 class AnomalyRequest(RowsRequest):
     """Consecutive raw rows of one entity: ``metrics`` float64 ``[N, M]``, columns named by ``columns``."""
 
-    schema: ClassVar[RowSchema] = RowSchema(text=(), matrix="metrics", columns=DEFAULT_METRICS, lists=True)
+    layout: ClassVar[RowLayout] = RowLayout(text=(), matrix="metrics", columns=DEFAULT_METRICS, lists=True)
     metrics: FloatRows
 
 
@@ -97,10 +97,10 @@ class AnomalyPredictor(DomainPredictor[AnomalyRequest, AnomalyResponse]):
         self.forest = forest
         self.centre = np.asarray(centre, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
-        self._schema = AnomalyRequest.schema._replace(columns=config.metrics)
+        self._schema = AnomalyRequest.layout._replace(columns=config.metrics)
 
     # --- domain -----------------------------------------------------------
-    def schema(self) -> RowSchema:
+    def layout(self) -> RowLayout:
         """Rows of this version's metrics, in its config's order."""
         return self._schema
 

@@ -6,18 +6,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import MetricsAIError
+from metrics_ai.families.models import DomainResponse, RowLayout, RowsRequest
+from metrics_ai.families.models import TensorSpec as TensorSpec  # re-exported: every family names it from here
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
-
-if TYPE_CHECKING:
-    from metrics_ai.families.models import DomainResponse, RowSchema, RowsRequest
 
 
 class HistoryFetcher(Protocol):
@@ -37,23 +36,6 @@ class HistoryFetcher(Protocol):
             UpstreamTimeoutError: the source did not answer in time (504).
             UpstreamUnavailableError: the source cannot be reached (503).
         """
-
-
-class TensorSpec(NamedTuple):
-    """One V2 tensor a family takes or gives, as the model metadata serves it.
-
-    Attributes:
-        datatype: the Open Inference Protocol datatype (``FP32``, ``INT64``, ``BYTES`` ...).
-        shape: its dimensions, ``-1`` where the length varies (rows, history points).
-    """
-
-    datatype: str
-    shape: tuple[int, ...]
-
-    @property
-    def rank(self) -> int:
-        """Number of dimensions."""
-        return len(self.shape)
 
 
 #: a text column, one entry per row
@@ -96,19 +78,19 @@ class Predictor(ABC):
     """Files also exposed at ``<model>/<alias>`` (anomaly-detector: ``model.pkl``)."""
 
 
-RequestT = TypeVar("RequestT", bound="RowsRequest")
-ResponseT = TypeVar("ResponseT", bound="DomainResponse")
+RequestT = TypeVar("RequestT", bound=RowsRequest)
+ResponseT = TypeVar("ResponseT", bound=DomainResponse)
 
 
 class DomainPredictor(Predictor, Generic[RequestT, ResponseT]):
     """A family's one domain call: a typed request in, a typed response out, no protocol.
 
-    The serving codecs build the request from V1 instances or V2 tensors (by :meth:`schema`)
+    The serving codecs build the request from V1 instances or V2 tensors (by :meth:`layout`)
     and turn the response into the protocol's answer.
     """
 
     request: ClassVar[type[RowsRequest]]
-    """The request model (its ``schema`` is the class-level shape the V2 metadata declares)."""
+    """The request model (its ``layout`` is the class-level shape the V2 metadata declares)."""
 
     @abstractmethod
     def predict(self, request: RequestT) -> ResponseT:
@@ -122,9 +104,9 @@ class DomainPredictor(Predictor, Generic[RequestT, ResponseT]):
     def smoke_request(self) -> RequestT:
         """A request that a freshly published version must answer (built from the version itself)."""
 
-    def schema(self) -> RowSchema:
+    def layout(self) -> RowLayout:
         """This version's row shape (the request class's, unless its config names other columns)."""
-        return self.request.schema
+        return self.request.layout
 
 
 @runtime_checkable

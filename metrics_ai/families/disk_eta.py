@@ -144,9 +144,7 @@ def trend_series(t: np.ndarray, v: np.ndarray, cfg: DiskEtaConfig) -> np.ndarray
     return without_one_off_jump(t, v, window=cfg.slope_window_hours * HOUR)
 
 
-def prophet_eta(
-    t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig
-) -> float | None:
+def prophet_eta(t: np.ndarray, v: np.ndarray, prophet: ProphetState, cfg: DiskEtaConfig) -> float | None:
     """Days until the level-corrected Prophet curve reaches the threshold (None: not in time)."""
     offset = level_offset(t, v, prophet.predict, cfg.level_hours * HOUR)
     seconds, _ = curve_crossing(
@@ -241,9 +239,7 @@ class DiskEtaPredictor(Predictor):
             raise InvalidInputError(field, 'expected an object {"node", "mountpoint", "cluster"?, "history"?}')
         extra = sorted(set(inst) - {"cluster", "node", "mountpoint", "history"})
         if extra:
-            raise InvalidInputError(
-                field, f"unknown key(s) {extra}; expected node, mountpoint, cluster, history"
-            )
+            raise InvalidInputError(field, f"unknown key(s) {extra}; expected node, mountpoint, cluster, history")
         for key in ("node", "mountpoint"):
             if not isinstance(inst.get(key), str) or not inst.get(key):
                 raise InvalidInputError(f"{field}.{key}", "expected a non-empty string")

@@ -61,9 +61,7 @@ LABELS: tuple[str, str, str] = ("cluster", "node", "signal")
 class IoCrisisConfig(FamilyConfig):
     """Hyper-parameters (original system where it had them)."""
 
-    thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8}
-    )
+    thresholds: dict[str, float] = Field(default_factory=lambda: {"io_wait": 0.30, "net_rx": 9.5e8, "net_tx": 9.5e8})
     horizon_days: float = Field(7.0, gt=0)
     n_changepoints: int = Field(10, ge=0)
     min_points: int = Field(50, ge=2)
@@ -86,14 +84,10 @@ class Crisis:
     reason: str | None = None
 
 
-def forecast_crisis(
-    history: History, prophet: ProphetState | None, threshold: float, cfg: IoCrisisConfig
-) -> Crisis:
+def forecast_crisis(history: History, prophet: ProphetState | None, threshold: float, cfg: IoCrisisConfig) -> Crisis:
     """Days to crisis and forecast peak for one series (Prophet when given, else drift)."""
     if len(history) < cfg.min_points:
-        return Crisis(
-            None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}"
-        )
+        return Crisis(None, None, f"only {len(history)} points; a forecast needs at least {cfg.min_points}")
     t, v = history.timestamps, history.values
     curve: Callable[[np.ndarray], np.ndarray]
     if prophet is not None:
@@ -103,9 +97,7 @@ def forecast_crisis(
             return prophet.predict(g) + offset
     else:
         curve = drift_curve(t, v)
-    seconds, peak = curve_crossing(
-        curve, float(t[-1]), cfg.horizon_days * DAY, threshold, cfg.grid_seconds
-    )
+    seconds, peak = curve_crossing(curve, float(t[-1]), cfg.horizon_days * DAY, threshold, cfg.grid_seconds)
     return Crisis(to_days(seconds), peak)
 
 
@@ -159,7 +151,12 @@ class IoCrisisPredictor(Predictor):
         """The live window when it has enough points, else the training-time state."""
         cfg = self.config
         return latest_history(
-            self.fetcher, key[2], entity_labels(key[0], key[1]), state, cfg.recent_hours, cfg.recent_step,
+            self.fetcher,
+            key[2],
+            entity_labels(key[0], key[1]),
+            state,
+            cfg.recent_hours,
+            cfg.recent_step,
             cfg.min_points,
         )
 
@@ -196,9 +193,7 @@ class IoCrisisPredictor(Predictor):
             raise InvalidInputError(field, 'expected an object {"node", "signal", "cluster"?, "history"?}')
         extra = sorted(set(inst) - {"cluster", "node", "signal", "history"})
         if extra:
-            raise InvalidInputError(
-                field, f"unknown key(s) {extra}; expected node, signal, cluster, history"
-            )
+            raise InvalidInputError(field, f"unknown key(s) {extra}; expected node, signal, cluster, history")
         if not isinstance(inst.get("node"), str) or not inst.get("node"):
             raise InvalidInputError(f"{field}.node", "expected a non-empty string")
         cluster = optional_cluster(inst, field)
@@ -218,10 +213,7 @@ class IoCrisisPredictor(Predictor):
         histories = padded_histories(inputs["timestamps"], inputs["values"])
         n = len(histories)
         nodes = text_column(inputs["entity"], "entity", n)
-        signals = [
-            check_signal(s, f"signal[{i}]")
-            for i, s in enumerate(text_column(inputs["signal"], "signal", n))
-        ]
+        signals = [check_signal(s, f"signal[{i}]") for i, s in enumerate(text_column(inputs["signal"], "signal", n))]
         for i, h in enumerate(histories):
             if h is not None:
                 check_range(h.values, signals[i], f"values[{i}]")

@@ -7,7 +7,7 @@ column one ``list[str]`` (non-empty strings). The serving codecs (``serving/code
 ``serving/codec_v2.py``) build requests from V1 instances or V2 tensors and turn responses
 back into answers; the family never sees a protocol payload.
 
-:class:`RowSchema` says how a request's rows look (its text columns, its number matrix
+:class:`RowLayout` says how a request's rows look (its text columns, its number matrix
 and that matrix's column names); :class:`DomainResponse` says what counts as an alarm
 (:meth:`~DomainResponse.positives`) and which columns the V2 protocol carries.
 """
@@ -21,7 +21,23 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, StringConstraints, V
 from pydantic_core import PydanticCustomError
 
 from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import TensorSpec
+
+
+class TensorSpec(NamedTuple):
+    """One V2 tensor a family takes or gives, as the model metadata serves it.
+
+    Attributes:
+        datatype: the Open Inference Protocol datatype (``FP32``, ``INT64``, ``BYTES`` ...).
+        shape: its dimensions, ``-1`` where the length varies (rows, history points).
+    """
+
+    datatype: str
+    shape: tuple[int, ...]
+
+    @property
+    def rank(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
 
 
 def _float_rows(value: Any) -> np.ndarray:
@@ -67,7 +83,7 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 """A non-empty string."""
 
 
-class RowSchema(NamedTuple):
+class RowLayout(NamedTuple):
     """How a row request's columns look, whatever the protocol.
 
     Attributes:
@@ -90,13 +106,13 @@ class DomainModel(BaseModel):
 
 
 class RowsRequest(DomainModel):
-    """N rows: text columns (per :attr:`schema`) and one number matrix, checked against each other.
+    """N rows: text columns (per :attr:`layout`) and one number matrix, checked against each other.
 
     Subclasses declare their text fields (``list[Text]``), their matrix field (``FloatRows``)
-    and :attr:`schema`; ``columns`` names the matrix's columns (a version's own metric list).
+    and :attr:`layout`; ``columns`` names the matrix's columns (a version's own metric list).
     """
 
-    schema: ClassVar[RowSchema]
+    layout: ClassVar[RowLayout]
     """The default shape (class level: what the V2 metadata declares)."""
 
     columns: tuple[str, ...]
@@ -105,14 +121,14 @@ class RowsRequest(DomainModel):
     @classmethod
     def _agree(cls, value: Any, info: ValidationInfo) -> Any:
         """The matrix has one column per name; each text column has one entry per row."""
-        if info.field_name == cls.schema.matrix:
+        if info.field_name == cls.layout.matrix:
             width = len(info.data.get("columns", ()))
             if value.shape[1] != width:
                 raise PydanticCustomError(
                     "width", "expected shape [N, {m}], got {shape}", {"m": width, "shape": list(value.shape)}
                 )
-        elif info.field_name in cls.schema.text and cls.schema.matrix in info.data:
-            rows = info.data[cls.schema.matrix].shape[0]
+        elif info.field_name in cls.layout.text and cls.layout.matrix in info.data:
+            rows = info.data[cls.layout.matrix].shape[0]
             if len(value) != rows:
                 raise PydanticCustomError(
                     "rows", "expected {n} entries (one per row), got {got}", {"n": rows, "got": len(value)}
@@ -121,7 +137,7 @@ class RowsRequest(DomainModel):
 
     def __len__(self) -> int:
         """Rows in the request."""
-        return int(getattr(self, self.schema.matrix).shape[0])
+        return int(getattr(self, self.layout.matrix).shape[0])
 
 
 class DomainResponse(DomainModel):

@@ -25,7 +25,16 @@ from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.families.base import DomainPredictor, Family, FamilyConfig, TensorSpec
-from metrics_ai.families.models import BoolColumn, DomainResponse, FloatColumn, FloatRows, RowError, RowSchema, RowsRequest, Text
+from metrics_ai.families.models import (
+    BoolColumn,
+    DomainResponse,
+    FloatColumn,
+    FloatRows,
+    RowError,
+    RowLayout,
+    RowsRequest,
+    Text,
+)
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
 
@@ -83,7 +92,7 @@ def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
 class NodeOutlierRequest(RowsRequest):
     """Nodes to compare: ``cluster`` and ``node`` per row, ``features`` float64 ``[N, 4]``."""
 
-    schema: ClassVar[RowSchema] = RowSchema(text=("cluster", "node"), matrix="features", columns=FEATURES)
+    layout: ClassVar[RowLayout] = RowLayout(text=("cluster", "node"), matrix="features", columns=FEATURES)
     features: FloatRows
     cluster: list[Text]
     node: list[Text]
