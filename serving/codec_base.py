@@ -95,7 +95,8 @@ def invalid_input(error: ValidationError | RowError, where: Locator) -> InvalidI
     ctx: Mapping[str, Any] = first.get("ctx") or {}
     wording = _WORDING.get(first["type"])
     message = wording.format(got=_short(first.get("input"))) if wording else first["msg"]
-    return InvalidInputError(where(tuple(first["loc"]), ctx), message)
+    loc = tuple(first["loc"]) or ((ctx["field"],) if "field" in ctx else ())  # a whole-model check names its field
+    return InvalidInputError(where(loc, ctx), message)
 
 
 def _short(value: Any, limit: int = 40) -> str:

@@ -121,6 +121,6 @@ class V1Codec:
 
 def answers(response: DomainResponse) -> list[dict[str, Any]]:
     """One V1 prediction per row: the response's columns by name, in declaration order."""
-    names = list(type(response).model_fields)
-    columns = [value.tolist() if isinstance(value, np.ndarray) else value for value in response.__dict__.values()]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    fields = response.__dict__
+    columns = [value.tolist() if isinstance(value, np.ndarray) else value for value in fields.values()]
+    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]

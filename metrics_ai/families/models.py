@@ -14,10 +14,10 @@ and that matrix's column names); :class:`DomainResponse` says what counts as an 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, NamedTuple
+from typing import Annotated, Any, ClassVar, NamedTuple, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, PlainValidator, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, InstanceOf, PlainValidator, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from metrics_ai.errors import InvalidInputError
@@ -61,24 +61,14 @@ def _float_rows(value: Any) -> np.ndarray:
     return rows
 
 
-def _array(kind: str) -> Any:
-    def check(value: Any) -> np.ndarray:
-        arr = np.asarray(value)
-        if arr.ndim != 1 or arr.dtype.kind not in kind:
-            raise PydanticCustomError("array", "expected a [N] array of kind {kind}", {"kind": kind})
-        return arr
-
-    return PlainValidator(check)
-
-
 FloatRows = Annotated[np.ndarray, PlainValidator(_float_rows)]
 """float64 ``[N, M]``, N >= 1, every value finite."""
-FloatColumn = Annotated[np.ndarray, _array("f")]
-"""float ``[N]``."""
-IntColumn = Annotated[np.ndarray, _array("iu")]
-"""integer ``[N]``."""
-BoolColumn = Annotated[np.ndarray, _array("b")]
-"""bool ``[N]``."""
+FloatColumn = InstanceOf[np.ndarray]
+"""A response's float ``[N]`` column (its own NumPy output: checked for type, cast on encoding)."""
+IntColumn = InstanceOf[np.ndarray]
+"""A response's integer ``[N]`` column."""
+BoolColumn = InstanceOf[np.ndarray]
+"""A response's bool ``[N]`` column."""
 Text = Annotated[str, StringConstraints(min_length=1)]
 """A non-empty string."""
 
@@ -117,23 +107,25 @@ class RowsRequest(DomainModel):
 
     columns: tuple[str, ...]
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _agree(cls, value: Any, info: ValidationInfo) -> Any:
+    @model_validator(mode="after")
+    def _agree(self) -> Self:
         """The matrix has one column per name; each text column has one entry per row."""
-        if info.field_name == cls.layout.matrix:
-            width = len(info.data.get("columns", ()))
-            if value.shape[1] != width:
+        layout = self.layout
+        matrix = getattr(self, layout.matrix)
+        if matrix.shape[1] != len(self.columns):
+            raise PydanticCustomError(
+                "width",
+                "expected shape [N, {m}], got {shape}",
+                {"field": layout.matrix, "m": len(self.columns), "shape": list(matrix.shape)},
+            )
+        for name in layout.text:
+            if len(getattr(self, name)) != matrix.shape[0]:
                 raise PydanticCustomError(
-                    "width", "expected shape [N, {m}], got {shape}", {"m": width, "shape": list(value.shape)}
+                    "rows",
+                    "expected {n} entries (one per row), got {got}",
+                    {"field": name, "n": matrix.shape[0], "got": len(getattr(self, name))},
                 )
-        elif info.field_name in cls.layout.text and cls.layout.matrix in info.data:
-            rows = info.data[cls.layout.matrix].shape[0]
-            if len(value) != rows:
-                raise PydanticCustomError(
-                    "rows", "expected {n} entries (one per row), got {got}", {"n": rows, "got": len(value)}
-                )
-        return value
+        return self
 
     def __len__(self) -> int:
         """Rows in the request."""
