@@ -25,7 +25,8 @@ Locator = Callable[[Loc, Mapping[str, Any]], str]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-#: pydantic error type -> the wording every family's 400 uses (``{got}``: the value, cut short)
+#: pydantic error type -> the wording every family's 400 uses (``{got}``: the value, cut short;
+#: other fields from the error's ``ctx``); any other type keeps pydantic's message
 _WORDING: dict[str, str] = {
     "missing": "missing",
     "extra_forbidden": "unknown key",
@@ -34,6 +35,10 @@ _WORDING: dict[str, str] = {
     "finite_number": "expected a finite number, got {got}",
     "string_type": "expected a non-empty string, got {got}",
     "string_too_short": "expected a non-empty string",
+    "too_short": "has {actual_length} values; expected {min_length}",
+    "too_long": "has {actual_length} values; expected {max_length}",
+    "list_type": "expected a list of numbers, got {got}",
+    "dict_type": "expected an object, got {got}",
 }
 
 
@@ -94,7 +99,7 @@ def invalid_input(error: ValidationError | RowError, where: Locator) -> InvalidI
     first = error.errors(include_url=False)[0]
     ctx: Mapping[str, Any] = first.get("ctx") or {}
     wording = _WORDING.get(first["type"])
-    message = wording.format(got=_short(first.get("input"))) if wording else first["msg"]
+    message = wording.format(got=_short(first.get("input")), **ctx) if wording else first["msg"]
     loc = tuple(first["loc"]) or ((ctx["field"],) if "field" in ctx else ())  # a whole-model check names its field
     return InvalidInputError(where(loc, ctx), message)
 

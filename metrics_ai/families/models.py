@@ -56,7 +56,7 @@ def _float_rows(value: Any) -> np.ndarray:
     if not np.isfinite(rows).all():
         i, j = np.argwhere(~np.isfinite(rows))[0]
         raise PydanticCustomError(
-            "finite_number", "NaN or infinity where a number is required", {"row": int(i), "column": int(j)}
+            "finite_rows", "NaN or infinity where a number is required", {"row": int(i), "column": int(j)}
         )
     return rows
 
