@@ -26,6 +26,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     cut = stamps.min() + TRAIN * DAY
     settings = load_settings(step=STEP)
     train = frame[stamps <= cut]
-    disk = DiskEtaTrainer(settings).fit(train).predictor
-    crisis = IoCrisisTrainer(settings).fit(train).predictor
+    disk: Any = DiskEtaTrainer(settings).fit(train).predictor
+    crisis: Any = IoCrisisTrainer(settings).fit(train).predictor
     print(f"trained on {TRAIN:g} days in {time.perf_counter() - began:.0f} s", flush=True)
     frame = frame.assign(t=stamps)
     hours = np.arange(cut + 3600.0, cut + EVAL * DAY + 1, 3600.0)

@@ -8,8 +8,9 @@
   disk-eta's ``current_usage``, which it answers even for a fetched history).
 
 The ``*_samples`` functions name the features; the training side calls them on its
-training data, and :func:`sampler_for` calls them on answered V1 requests, so both sides
-summarise the same thing under the same names (V2 tensors too, for the two row models).
+training data, and :func:`sampler_for` calls them on answered requests, so both sides
+summarise the same thing under the same names (the two row models: their request and
+response models, whether V1 or V2 carried them).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.drift import Sampler, Samples
-from metrics_ai.families.anomaly import AnomalyPredictor
+from metrics_ai.families.anomaly import AnomalyPredictor, AnomalyRequest, AnomalyResponse
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
 from metrics_ai.families.node_outliers import FEATURES as OUTLIER_FEATURES
+from metrics_ai.families.node_outliers import NodeOutlierRequest, NodeOutlierResponse
 
 
 def anomaly_samples(rows: np.ndarray, metrics: tuple[str, ...], scores: np.ndarray, flags: np.ndarray) -> Samples:
@@ -50,22 +52,15 @@ def _anomaly(predictor: Predictor) -> Sampler:
     assert isinstance(predictor, AnomalyPredictor)
     metrics = predictor.config.metrics
 
-    def sample(request: Any, answer: Any) -> Samples:
-        if isinstance(request, Mapping):  # V2: named tensors in and out
-            return anomaly_samples(request["metrics"], metrics, answer["score"], answer["label"] == -1)
-        rows = predictor.rows_from_instances(request)
-        scores = np.asarray([p["score"] for p in answer])
-        return anomaly_samples(rows, metrics, scores, np.asarray([p["is_anomaly"] for p in answer]))
+    def sample(request: AnomalyRequest, answer: AnomalyResponse) -> Samples:
+        return anomaly_samples(request.metrics, metrics, answer.score, answer.is_anomaly)
 
     return sample
 
 
 def _outliers(_: Predictor) -> Sampler:
-    def sample(request: Any, answer: Any) -> Samples:
-        if isinstance(request, Mapping):  # V2
-            return outlier_samples(request["features"], answer["score"])
-        x = np.asarray([[float(inst[f]) for f in OUTLIER_FEATURES] for inst in request])
-        return outlier_samples(x, np.asarray([p["score"] for p in answer]))
+    def sample(request: NodeOutlierRequest, answer: NodeOutlierResponse) -> Samples:
+        return outlier_samples(request.features, answer.score)
 
     return sample
 
@@ -100,9 +95,9 @@ _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
 def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
     """How a served model's answered requests become drift samples (None: not summarised).
 
-    A sampler takes a V1 request's instances and predictions, or a V2 request's decoded
-    input tensors and output tensors (anomaly-detector and node-outliers; the forecast
-    families summarise V1 requests only).
+    A sampler takes what the codec observed: the request and response models
+    (anomaly-detector and node-outliers, V1 and V2 alike), or a V1 request's instances and
+    predictions (the forecast families, which summarise V1 requests only).
     """
     make = _SAMPLERS.get(model)
     return make(predictor) if make else None

@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
 from bench import payloads
 from metrics_ai.families import FAMILIES, MODEL_NAMES, predictor_class
+from metrics_ai.families.anomaly import AnomalyResponse
+from metrics_ai.families.node_outliers import NodeOutlierResponse
+from serving.tensor_specs import input_specs
 from training.families import trainer_class
 from training.updates import updater_class
 
@@ -86,7 +90,7 @@ def test_bench_payloads_match_each_predictors_v2_inputs() -> None:
     """bench/payloads.py's text inputs are each family's BYTES inputs, and no other model's."""
     assert set(payloads.TEXT_INPUTS) <= set(MODEL_NAMES)
     for model in MODEL_NAMES:
-        text = [name for name, (datatype, _) in predictor_class(model).v2_inputs.items() if datatype == "BYTES"]
+        text = [name for name, (datatype, _) in input_specs(FAMILIES[model]).items() if datatype == "BYTES"]
         assert [name for name, _ in payloads.TEXT_INPUTS.get(model, ())] == text, model
 
 
@@ -115,7 +119,21 @@ def _string_lists(node: Any, where: str = "") -> Iterator[tuple[str, list[str]]]
 def test_positive_is_what_each_family_counts_as_an_alarm(
     model: str, alarm: dict[str, Any], quiet: dict[str, Any]
 ) -> None:
-    """The predictor's positives metric counts what the descriptor says (as the served subclasses did)."""
-    assert FAMILIES[model].positive(alarm) is True
-    assert FAMILIES[model].positive(quiet) is False
-    assert FAMILIES[model].positive({}) is False
+    """The predictor's positives metric counts what the family says (its response model, or phase 1's callable)."""
+    family = FAMILIES[model]
+    if family.response is None:
+        assert family.positive is not None
+        assert family.positive(alarm) is True
+        assert family.positive(quiet) is False
+        assert family.positive({}) is False
+        return
+    flags = np.asarray([True, False])
+    response = {
+        "anomaly-detector": lambda: AnomalyResponse(
+            label=np.where(flags, -1, 1), is_anomaly=flags, score=np.zeros(2), top_metrics=[[], []]
+        ),
+        "node-outliers": lambda: NodeOutlierResponse(
+            cluster=["c", "c"], node=["a", "b"], is_outlier=flags, score=np.zeros(2), model=["cluster"] * 2
+        ),
+    }[model]()
+    assert response.positives().tolist() == [True, False]

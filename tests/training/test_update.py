@@ -23,7 +23,6 @@ from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.drift import read_reference
 from metrics_ai.families import predictor_class
-from metrics_ai.families.base import Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.settings import Settings, load_settings
 from tests.conftest import train_into
@@ -102,12 +101,12 @@ def updated(
     return root, {u.run.model: u for u in update(root, world, fast, MODELS)}
 
 
-def current(root: Path, model: str) -> Predictor:
+def current(root: Path, model: str) -> Any:  # phase 1 of issue 16: these families still answer predict_v1
     manifest, folder = ModelStore(root, model).verify()
     return predictor_class(model).load(folder, manifest)
 
 
-def check_errors(predictor: Predictor, series: SeriesData) -> dict[str, float]:
+def check_errors(predictor: Any, series: SeriesData) -> dict[str, float]:
     """MAE of the ensemble and of each component over the six hours neither version saw (as served)."""
     cuts = np.flatnonzero(series.t > UPDATED_UNTIL.timestamp())[:-15][::10]
     errors: dict[str, list[float]] = {}

@@ -1,0 +1,68 @@
+"""A loaded predictor behind the protocols: :func:`codec_for` picks its codec.
+
+A :class:`~metrics_ai.families.base.DomainPredictor` family is served by
+:class:`DomainCodec`: :class:`~serving.codec_v1.V1Codec` or
+:class:`~serving.codec_v2.V2Codec` builds the typed request, the family answers a typed
+response, the codec turns it back into the protocol's answer. A phase-1 family that still
+parses payloads itself is served by :class:`~serving.legacy.LegacyCodec`. The model, the
+shadow scorer and the drift window see the same :class:`~serving.codec_base.V1Answer` /
+:class:`~serving.codec_base.V2Answer` either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kserve import InferRequest
+
+from metrics_ai.families.base import DomainPredictor, Family, Predictor, ProtocolPredictor
+from metrics_ai.families.models import DomainResponse, RowError, RowsRequest
+from serving import codec_v1
+from serving.codec_base import Codec, Locator, V1Answer, V2Answer, invalid_input
+from serving.codec_v1 import V1Codec
+from serving.codec_v2 import V2Codec
+from serving.codec_v2 import at as v2_at
+from serving.legacy import LegacyCodec
+from serving.limits import RequestLimits
+
+
+class DomainCodec:
+    """V1 and V2 for a family with request and response models."""
+
+    def __init__(self, predictor: DomainPredictor[Any, Any]) -> None:
+        self.predictor = predictor
+        layout = predictor.layout()
+        self._v1 = V1Codec(predictor.request, layout)
+        self._v2 = V2Codec(predictor.request, layout)
+
+    def v1(self, instances: list[Any]) -> V1Answer:
+        """Validate, predict, answer."""
+        request = self._v1.request(instances)
+        response = self._predict(request, self._v1.where(instances))
+        return V1Answer(codec_v1.answers(response), response.positives(), (request, response))
+
+    def v2(self, request: InferRequest, limits: RequestLimits | None) -> V2Answer:
+        """Decode the tensors, predict, encode the outputs."""
+        typed = self._v2.request(request, limits)
+        response = self._predict(typed, v2_at)
+        return V2Answer(self._v2.outputs(response), (typed, response))
+
+    def smoke_instances(self) -> list[Any]:
+        """The version's smoke request in V1 form."""
+        return self._v1.instances(self.predictor.smoke_request())
+
+    def _predict(self, request: RowsRequest, where: Locator) -> DomainResponse:
+        try:
+            response: DomainResponse = self.predictor.predict(request)
+        except RowError as exc:
+            raise invalid_input(exc, where) from None
+        return response
+
+
+def codec_for(family: Family[Any], predictor: Predictor) -> Codec:
+    """The codec that serves ``predictor`` (typed when the family is converted, else the adapter)."""
+    if isinstance(predictor, DomainPredictor):
+        return DomainCodec(predictor)
+    if not isinstance(predictor, ProtocolPredictor) or family.positive is None:
+        raise TypeError(f"{family.name}: {type(predictor).__name__} has neither a domain call nor predict_v1")
+    return LegacyCodec(predictor, family.positive)
