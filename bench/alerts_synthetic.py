@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.codec_calls import v1
 from metrics_ai.crossing import DAY
 from metrics_ai.settings import load_settings
 from training.families.disk_eta import DiskEtaTrainer
@@ -153,9 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def ask_disks(grade: tuple[str, ...]) -> Callable:
         def ask(keys: list, windows: dict) -> list[bool]:
-            answers = disk.predict_v1(
-                [{"node": n, "mountpoint": m, "history": history(*windows[(n, m)])} for n, m in keys]
-            )
+            answers = v1(disk, [{"node": n, "mountpoint": m, "history": history(*windows[(n, m)])} for n, m in keys])
             return [a["severity"] in grade for a in answers]
 
         return ask
@@ -176,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     def ask_crisis(keys: list, windows: dict) -> list[bool]:
-        answers = crisis.predict_v1([{"node": n, "signal": s, "history": history(*windows[(n, s)])} for n, s in keys])
+        answers = v1(crisis, [{"node": n, "signal": s, "history": history(*windows[(n, s)])} for n, s in keys])
         return [bool(a["crisis"]) for a in answers]
 
     tally = Tally("crisis ahead (io_wait, net_rx, net_tx)", 7.0)

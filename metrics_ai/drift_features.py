@@ -16,7 +16,6 @@ response models, whether V1 or V2 carried them).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,8 @@ from metrics_ai.drift import Sampler, Samples
 from metrics_ai.families.anomaly import AnomalyPredictor, AnomalyRequest, AnomalyResponse
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
+from metrics_ai.families.disk_eta import DiskEtaResponse
+from metrics_ai.families.models import DomainResponse, SeriesRequest
 from metrics_ai.families.node_outliers import FEATURES as OUTLIER_FEATURES
 from metrics_ai.families.node_outliers import NodeOutlierRequest, NodeOutlierResponse
 
@@ -65,22 +66,18 @@ def _outliers(_: Predictor) -> Sampler:
     return sample
 
 
-def _history_levels(instances: Any, _: Any) -> Samples:
-    if isinstance(instances, Mapping):  # V2 requests are not summarised
-        return {}
+def _history_levels(request: SeriesRequest, _: DomainResponse) -> Samples:
+    """The latest value of each history a request brings, by its signal."""
     levels: dict[str, list[float]] = {}
-    for inst in instances:
-        history = inst.get("history")
-        if history is not None and history.get("values"):
-            levels.setdefault(inst["signal"], []).append(float(history["values"][-1]))
+    for signal, history in zip(getattr(request, "signal"), request.history, strict=True):  # noqa: B009
+        if history is not None and len(history):
+            levels.setdefault(signal, []).append(float(history.values[-1]))
     return level_samples(levels)
 
 
-def _disk_levels(instances: Any, predictions: Any) -> Samples:
-    if isinstance(instances, Mapping):  # V2 requests are not summarised
-        return {}
-    usage = [float(p["current_usage"]) for p in predictions if p.get("current_usage") is not None]
-    return level_samples({DISK_SIGNAL: usage})
+def _disk_levels(_: SeriesRequest, response: DiskEtaResponse) -> Samples:
+    """The usage disk-eta answered with (for fetched histories too)."""
+    return level_samples({DISK_SIGNAL: [u for u in response.current_usage if u is not None]})
 
 
 _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
@@ -95,9 +92,7 @@ _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
 def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
     """How a served model's answered requests become drift samples (None: not summarised).
 
-    A sampler takes what the codec observed: the request and response models
-    (anomaly-detector and node-outliers, V1 and V2 alike), or a V1 request's instances and
-    predictions (the forecast families, which summarise V1 requests only).
+    A sampler takes what the codec observed: the request and response models, V1 and V2 alike.
     """
     make = _SAMPLERS.get(model)
     return make(predictor) if make else None

@@ -120,7 +120,17 @@ class V1Codec:
 
 
 def answers(response: DomainResponse) -> list[dict[str, Any]]:
-    """One V1 prediction per row: the response's columns by name, in declaration order."""
+    """One V1 prediction per row: the response's columns by name, in declaration order.
+
+    A column the response lists in ``v1_optional`` is left out of a row where it is None.
+    """
     fields = response.__dict__
     columns = [value.tolist() if isinstance(value, np.ndarray) else value for value in fields.values()]
-    return [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]
+    rows = [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]
+    optional = response.v1_optional
+    if optional:
+        for row in rows:
+            for name in optional:
+                if row[name] is None:
+                    del row[name]
+    return rows

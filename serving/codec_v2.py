@@ -53,15 +53,22 @@ class V2Codec:
         """The request model for a V2 request, or a 400 naming the input."""
         tensors = decode_inputs(request, self.inputs, limits)
         data: dict[str, Any] = {"columns": self.layout.columns, self.layout.matrix: tensors[self.layout.matrix]}
-        data |= {name: _texts(tensors[name]) for name in self.layout.text}
+        data |= {name: texts(tensors[name]) for name in self.layout.text}
         return validated(self.model, data, at)
 
-    def outputs(self, response: DomainResponse) -> dict[str, np.ndarray]:
-        """The response's V2 columns, cast to their declared datatypes."""
-        return {
-            name: np.asarray(getattr(response, name)).astype(_DTYPES[spec.datatype], copy=False)
-            for name, spec in response.v2_outputs.items()
-        }
+    @staticmethod
+    def at(loc: Loc, ctx: Mapping[str, Any]) -> str:
+        """How a problem in a V2 request is named (:func:`at`)."""
+        return at(loc, ctx)
+
+
+def outputs(response: DomainResponse) -> dict[str, np.ndarray]:
+    """The response's V2 columns, cast to their declared datatypes."""
+    columns = response.v2_columns()
+    return {
+        name: np.asarray(columns[name]).astype(_DTYPES[spec.datatype], copy=False)
+        for name, spec in response.v2_outputs.items()
+    }
 
 
 def at(loc: Loc, ctx: Mapping[str, Any]) -> str:
@@ -73,6 +80,6 @@ def at(loc: Loc, ctx: Mapping[str, Any]) -> str:
     return str(loc[0]) + "".join(f"[{p}]" for p in loc[1:])
 
 
-def _texts(array: np.ndarray) -> list[str]:
+def texts(array: np.ndarray) -> list[str]:
     """A BYTES ``[N]`` tensor as strings (UTF-8 already checked by :func:`decode_inputs`)."""
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in array.tolist()]

@@ -6,14 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import ClassVar, Generic, Protocol, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.errors import MetricsAIError
-from metrics_ai.families.models import DomainResponse, RowLayout, RowsRequest
+from metrics_ai.families.models import DomainRequest, DomainResponse, RowLayout, SeriesLayout
 from metrics_ai.families.models import TensorSpec as TensorSpec  # re-exported: every family names it from here
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
@@ -57,9 +56,8 @@ class FamilyConfig(BaseModel):
 class Predictor(ABC):
     """Fitted state of one served model, loaded from a verified version folder.
 
-    Subclasses keep prediction in NumPy (no fitting, no heavy imports). A converted family
-    subclasses :class:`DomainPredictor` (typed request in, typed response out); the others
-    still take protocol payloads (:class:`ProtocolPredictor`, phase 1 of issue 16).
+    Subclasses keep prediction in NumPy (no fitting, no heavy imports); every family's
+    predictor is a :class:`DomainPredictor` (typed request in, typed response out).
     """
 
     fetcher: HistoryFetcher | None = None
@@ -78,7 +76,7 @@ class Predictor(ABC):
     """Files also exposed at ``<model>/<alias>`` (anomaly-detector: ``model.pkl``)."""
 
 
-RequestT = TypeVar("RequestT", bound=RowsRequest)
+RequestT = TypeVar("RequestT", bound=DomainRequest)
 ResponseT = TypeVar("ResponseT", bound=DomainResponse)
 
 
@@ -89,7 +87,7 @@ class DomainPredictor(Predictor, Generic[RequestT, ResponseT]):
     and turn the response into the protocol's answer.
     """
 
-    request: ClassVar[type[RowsRequest]]
+    request: ClassVar[type[DomainRequest]]
     """The request model (its ``layout`` is the class-level shape the V2 metadata declares)."""
 
     @abstractmethod
@@ -104,30 +102,9 @@ class DomainPredictor(Predictor, Generic[RequestT, ResponseT]):
     def smoke_request(self) -> RequestT:
         """A request that a freshly published version must answer (built from the version itself)."""
 
-    def layout(self) -> RowLayout:
+    def layout(self) -> RowLayout | SeriesLayout:
         """This version's row shape (the request class's, unless its config names other columns)."""
         return self.request.layout
-
-
-@runtime_checkable
-class ProtocolPredictor(Protocol):
-    """Phase 1 of issue 16: a family that still parses protocol payloads itself.
-
-    resource-forecast, disk-eta and io-crisis; ``serving/legacy.py`` adapts them to the
-    codecs until each becomes a :class:`DomainPredictor` (docs/architecture.md).
-    """
-
-    v2_inputs: ClassVar[dict[str, TensorSpec]]
-    v2_outputs: ClassVar[dict[str, TensorSpec]]
-
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One V1 prediction per instance, in order."""
-
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """V2 named tensors in, named tensors out."""
-
-    def smoke_instances(self) -> list[Any]:
-        """V1 instances that a freshly published version must answer."""
 
 
 def answer_smoke(predictor: Predictor) -> None:
@@ -136,13 +113,9 @@ def answer_smoke(predictor: Predictor) -> None:
     Raises:
         MetricsAIError: it answered a different number of rows than asked.
     """
-    if isinstance(predictor, DomainPredictor):
-        request = predictor.smoke_request()
-        asked, answered = len(request), len(predictor.predict(request))
-    else:
-        assert isinstance(predictor, ProtocolPredictor), type(predictor)
-        instances = predictor.smoke_instances()
-        asked, answered = len(instances), len(predictor.predict_v1(instances))
+    assert isinstance(predictor, DomainPredictor), type(predictor)
+    request = predictor.smoke_request()
+    asked, answered = len(request), len(predictor.predict(request))
     if asked != answered:
         raise MetricsAIError(f"smoke request: {asked} rows asked but {answered} answered")
 
@@ -167,9 +140,7 @@ class Family(Generic[ConfigT]):
         predictor: its serving half.
         signals: the canonical signals its training reads.
         config_from: the training run's hyper-parameters from settings.
-        positive: phase 1 only, for a family without a response model: whether a V1
-            prediction raises an alarm (a response model says it itself: ``positives()``).
-        request: the request model of a :class:`DomainPredictor` family (None: phase 1).
+        request: the request model of its :class:`DomainPredictor` (what the codecs build).
         response: its response model (what counts as an alarm, what V2 answers).
     """
 
@@ -179,6 +150,5 @@ class Family(Generic[ConfigT]):
     predictor: type[Predictor]
     signals: tuple[str, ...]
     config_from: Callable[[Settings], ConfigT]
-    positive: Callable[[Mapping[str, Any]], bool] | None = None
-    request: type[RowsRequest] | None = None
-    response: type[DomainResponse] | None = None
+    request: type[DomainRequest]
+    response: type[DomainResponse]

@@ -7,8 +7,9 @@ column one ``list[str]`` (non-empty strings). The serving codecs (``serving/code
 ``serving/codec_v2.py``) build requests from V1 instances or V2 tensors and turn responses
 back into answers; the family never sees a protocol payload.
 
-:class:`RowLayout` says how a request's rows look (its text columns, its number matrix
-and that matrix's column names); :class:`DomainResponse` says what counts as an alarm
+:class:`RowLayout` says how a row request's rows look (its text columns, its number matrix
+and that matrix's column names), :class:`SeriesLayout` how a series request's do (its text
+columns and one history per row); :class:`DomainResponse` says what counts as an alarm
 (:meth:`~DomainResponse.positives`) and which columns the V2 protocol carries.
 """
 
@@ -17,10 +18,12 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, NamedTuple, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, InstanceOf, PlainValidator, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PlainValidator, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from metrics_ai.errors import InvalidInputError
+from metrics_ai.errors import RowError as RowError  # re-exported: the families raise it from here
+from metrics_ai.errors import RowNotFound as RowNotFound
+from metrics_ai.series import History
 
 
 class TensorSpec(NamedTuple):
@@ -95,7 +98,66 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-class RowsRequest(DomainModel):
+class SeriesLayout(NamedTuple):
+    """How a series request's columns look: text columns and one history per row.
+
+    Attributes:
+        text: the text columns (request fields of ``list[str]``; V1 object keys).
+        v2_text: their V2 BYTES ``[N]`` inputs, in the same order (io-crisis' ``node`` is ``entity``).
+        optional: text columns a V1 object may leave out (``list[str | None]``; not in V2).
+        history: the history column (V1: an optional ``{"timestamps", "values"}`` object; V2: the
+            padded ``timestamps``/``values`` tensors of :mod:`metrics_ai.v2rows`).
+    """
+
+    text: tuple[str, ...]
+    v2_text: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    history: str = "history"
+
+
+class DomainRequest(DomainModel):
+    """Base of requests: N rows whose shape :attr:`layout` gives."""
+
+    layout: ClassVar[RowLayout | SeriesLayout]
+    """The default shape (class level: what the V2 metadata declares)."""
+
+    def __len__(self) -> int:
+        """Rows in the request."""
+        raise NotImplementedError
+
+
+HistoryRow = InstanceOf[History] | None
+"""One row's history (None: the request brings none; the family fetches or uses its state)."""
+
+
+class SeriesRequest(DomainRequest):
+    """N series: text columns and a history column (per :attr:`layout`), one entry per row each.
+
+    Subclasses declare their text fields (``list[Text]``, optional ones ``list[str | None]``)
+    and :attr:`layout`; the history field is ``history: list[HistoryRow]``.
+    """
+
+    layout: ClassVar[SeriesLayout]
+    history: Annotated[list[HistoryRow], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _agree(self) -> Self:
+        """Each text column has one entry per history."""
+        n = len(self.history)
+        for name in (*self.layout.text, *self.layout.optional):
+            got = len(getattr(self, name))
+            if got != n:
+                raise PydanticCustomError(
+                    "rows", "expected {n} entries (one per row), got {got}", {"field": name, "n": n, "got": got}
+                )
+        return self
+
+    def __len__(self) -> int:
+        """Rows in the request."""
+        return len(self.history)
+
+
+class RowsRequest(DomainRequest):
     """N rows: text columns (per :attr:`layout`) and one number matrix, checked against each other.
 
     Subclasses declare their text fields (``list[Text]``), their matrix field (``FloatRows``)
@@ -142,19 +204,17 @@ class DomainResponse(DomainModel):
     v2_outputs: ClassVar[dict[str, TensorSpec]]
     """The columns the V2 protocol answers (name -> datatype and shape)."""
 
+    v1_optional: ClassVar[frozenset[str]] = frozenset()
+    """Columns a V1 answer leaves out where their entry is None (disk-eta's ``reason``)."""
+
     def positives(self) -> np.ndarray:
         """bool ``[N]``: which rows raise an alarm (the predictor's positives metric, shadow agreement)."""
         raise NotImplementedError
 
+    def v2_columns(self) -> dict[str, Any]:
+        """The :attr:`v2_outputs` columns (the fields of those names, unless a family derives them)."""
+        return {name: getattr(self, name) for name in self.v2_outputs}
+
     def __len__(self) -> int:
         """Rows answered."""
         return len(next(iter(self.__dict__.values())))
-
-
-class RowError(InvalidInputError):
-    """The domain refuses a request: ``loc`` in the request model's terms (field, row)."""
-
-    def __init__(self, loc: tuple[str | int, ...], problem: str) -> None:
-        super().__init__(".".join(map(str, loc)), problem)
-        self.loc = loc
-        self.problem = problem

@@ -10,6 +10,7 @@ from kserve import InferInput, InferRequest
 from metrics_ai.families import FAMILIES
 from metrics_ai.families.base import Predictor
 from serving.codec import codec_for
+from serving.tensor_specs import input_specs
 
 
 def _family(predictor: Predictor) -> Any:
@@ -27,13 +28,15 @@ def smoke(predictor: Predictor) -> list[Any]:
 
 
 def v2(predictor: Predictor, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The V2 outputs for named arrays (numbers as FP32, strings as BYTES)."""
+    """The V2 outputs for named arrays (strings as BYTES, numbers as the input's declared datatype)."""
+    specs = input_specs(_family(predictor))
     tensors = []
     for name, array in inputs.items():
         arr = np.asarray(array)
         text = arr.dtype.kind in "OUS"
-        tensor = InferInput(name=name, shape=list(arr.shape), datatype="BYTES" if text else "FP32")
-        tensor.set_data_from_numpy(arr.astype(object if text else np.float32))
+        datatype = "BYTES" if text else specs[name].datatype if name in specs else "FP32"
+        tensor = InferInput(name=name, shape=list(arr.shape), datatype=datatype)
+        tensor.set_data_from_numpy(arr.astype(object if text else np.int64 if datatype == "INT64" else np.float32))
         tensors.append(tensor)
     request = InferRequest(model_name=_family(predictor).name, infer_inputs=tensors)
     return codec_for(_family(predictor), predictor).v2(request, None).outputs

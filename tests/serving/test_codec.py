@@ -12,6 +12,7 @@ from metrics_ai.errors import InvalidInputError
 from metrics_ai.families import FAMILIES
 from metrics_ai.families.anomaly import AnomalyRequest
 from metrics_ai.families.base import DomainPredictor, Predictor
+from metrics_ai.families.models import RowLayout, RowsRequest
 from serving.codec import codec_for
 from serving.codec_v2 import V2Codec
 from serving.tensor_specs import input_specs
@@ -128,7 +129,9 @@ def test_metadata_and_codec_read_one_spec(anomaly: Predictor, outliers: Predicto
     for predictor in (anomaly, outliers):
         assert isinstance(predictor, DomainPredictor)
         family = next(f for f in FAMILIES.values() if isinstance(predictor, f.predictor))
-        assert V2Codec(predictor.request, predictor.layout()).inputs == input_specs(family)
+        layout, model = predictor.layout(), predictor.request
+        assert isinstance(layout, RowLayout) and issubclass(model, RowsRequest)
+        assert V2Codec(model, layout).inputs == input_specs(family)
 
 
 def test_positives_come_from_the_response(anomaly: Predictor) -> None:
