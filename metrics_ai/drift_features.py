@@ -9,8 +9,8 @@
 
 The ``*_samples`` functions name the features; the training side calls them on its
 training data, and :func:`sampler_for` calls them on answered requests, so both sides
-summarise the same thing under the same names (the two row models: their request and
-response models, whether V1 or V2 carried them).
+summarise the same thing under the same names (every family's request and response
+models, whether V1 or V2 carried them).
 """
 
 from __future__ import annotations

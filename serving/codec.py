@@ -1,12 +1,12 @@
 """A loaded predictor behind the protocols: :func:`codec_for` picks its codec.
 
-A :class:`~metrics_ai.families.base.DomainPredictor` family is served by
-:class:`DomainCodec`: :class:`~serving.codec_v1.V1Codec` or
-:class:`~serving.codec_v2.V2Codec` builds the typed request, the family answers a typed
-response, the codec turns it back into the protocol's answer. A phase-1 family that still
-parses payloads itself is served by :class:`~serving.legacy.LegacyCodec`. The model, the
-shadow scorer and the drift window see the same :class:`~serving.codec_base.V1Answer` /
-:class:`~serving.codec_base.V2Answer` either way.
+Every family is a :class:`~metrics_ai.families.base.DomainPredictor`, served by
+:class:`DomainCodec`: :class:`~serving.codec_v1.V1Codec` / :class:`~serving.codec_v2.V2Codec`
+(row requests) or :class:`~serving.codec_series.V1SeriesCodec` /
+:class:`~serving.codec_series.V2SeriesCodec` (series requests) build the typed request, the
+family answers a typed response, the codec turns it back into the protocol's answer. The
+model, the shadow scorer and the drift window see the same
+:class:`~serving.codec_base.V1Answer` / :class:`~serving.codec_base.V2Answer`.
 """
 
 from __future__ import annotations
