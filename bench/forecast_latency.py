@@ -70,7 +70,7 @@ def instances(predictor: ForecastPredictor, n: int, strings: bool) -> list[dict[
 
 
 def measure(predictor: ForecastPredictor, batch: list[dict[str, Any]], repeats: int) -> list[float]:
-    """Seconds per call of predict_v1 on ``batch``."""
+    """Seconds per V1 call (codec and predictor) on ``batch``."""
     v1(predictor, batch)  # warm-up
     times = []
     for _ in range(repeats):

@@ -102,7 +102,7 @@ def updated(
     return root, {u.run.model: u for u in update(root, world, fast, MODELS)}
 
 
-def current(root: Path, model: str) -> Any:  # phase 1 of issue 16: these families still answer predict_v1
+def current(root: Path, model: str) -> Any:
     manifest, folder = ModelStore(root, model).verify()
     return predictor_class(model).load(folder, manifest)
 
