@@ -26,10 +26,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bench.codec_calls import v1
 from metrics_ai.crossing import DAY
 from metrics_ai.settings import load_settings
 from training.families.disk_eta import DiskEtaTrainer
@@ -138,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     cut = stamps.min() + TRAIN * DAY
     settings = load_settings(step=STEP)
     train = frame[stamps <= cut]
-    disk = DiskEtaTrainer(settings).fit(train).predictor
-    crisis = IoCrisisTrainer(settings).fit(train).predictor
+    disk: Any = DiskEtaTrainer(settings).fit(train).predictor
+    crisis: Any = IoCrisisTrainer(settings).fit(train).predictor
     print(f"trained on {TRAIN:g} days in {time.perf_counter() - began:.0f} s", flush=True)
     frame = frame.assign(t=stamps)
     hours = np.arange(cut + 3600.0, cut + EVAL * DAY + 1, 3600.0)
@@ -152,9 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def ask_disks(grade: tuple[str, ...]) -> Callable:
         def ask(keys: list, windows: dict) -> list[bool]:
-            answers = disk.predict_v1(
-                [{"node": n, "mountpoint": m, "history": history(*windows[(n, m)])} for n, m in keys]
-            )
+            answers = v1(disk, [{"node": n, "mountpoint": m, "history": history(*windows[(n, m)])} for n, m in keys])
             return [a["severity"] in grade for a in answers]
 
         return ask
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     def ask_crisis(keys: list, windows: dict) -> list[bool]:
-        answers = crisis.predict_v1([{"node": n, "signal": s, "history": history(*windows[(n, s)])} for n, s in keys])
+        answers = v1(crisis, [{"node": n, "signal": s, "history": history(*windows[(n, s)])} for n, s in keys])
         return [bool(a["crisis"]) for a in answers]
 
     tally = Tally("crisis ahead (io_wait, net_rx, net_tx)", 7.0)

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.codec_calls import v1
+from bench.codec_calls import v2 as v2_call
 from metrics_ai.crossing import recent_window
 from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskState
 from metrics_ai.families.io_crisis import IoCrisisConfig, IoCrisisPredictor, SeriesState
@@ -50,9 +52,7 @@ def main() -> None:
     case = disk_case("sawtooth", days=7, step=300, eta_days=5.0, seed=1)
     cfg = DiskEtaConfig()
     t, v = case.timestamps, case.values
-    state = DiskState(
-        fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
-    )
+    state = DiskState(fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step))
     with tempfile.TemporaryDirectory() as tmp:
         DiskEtaPredictor(cfg, {("", "node-a", "/var/log"): state}).save(Path(tmp))
         disk = DiskEtaPredictor.load(Path(tmp), None)  # type: ignore[arg-type]
@@ -75,15 +75,15 @@ def main() -> None:
         }
     ]
 
-    answer = disk.predict_v1(body)[0]["eta_days"]
+    answer = v1(disk, body)[0]["eta_days"]
     print(f"history: {len(t)} points at 5 min (7 days); eta_days: {answer}")
     rows = {
-        "disk-eta V1, 7 d history": timed(lambda: disk.predict_v1(body), args.repeats),
+        "disk-eta V1, 7 d history": timed(lambda: v1(disk, body), args.repeats),
         "disk-eta V1, saved state": timed(
-            lambda: disk.predict_v1([{"node": "node-a", "mountpoint": "/var/log"}]), args.repeats
+            lambda: v1(disk, [{"node": "node-a", "mountpoint": "/var/log"}]), args.repeats
         ),
-        "disk-eta V2, 1 x 2016": timed(lambda: disk.infer_v2(v2), args.repeats),
-        "io-crisis V1, 7 d history": timed(lambda: io.predict_v1(io_body), args.repeats),
+        "disk-eta V2, 1 x 2016": timed(lambda: v2_call(disk, v2), args.repeats),
+        "io-crisis V1, 7 d history": timed(lambda: v1(io, io_body), args.repeats),
     }
     for name, r in rows.items():
         print(f"{name:28s} p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms")

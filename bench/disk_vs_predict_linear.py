@@ -29,14 +29,22 @@ from typing import Any
 
 import numpy as np
 
+from bench.codec_calls import v1
 from metrics_ai.crossing import HOUR, recent_window
 from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskState
 from training.families.disk_eta import fit_disk_prophet
 from training.sources.disks import DAY, DiskCase, disk_case
 
 CROSSING = ("steady", "sawtooth", "accelerating")
-METHODS = ("disk-eta", "disk-eta CRITICAL", "6h line ETA < 7 d", "predict_linear 4h", "mixin warning",
-           "mixin critical", "mixin any")
+METHODS = (
+    "disk-eta",
+    "disk-eta CRITICAL",
+    "6h line ETA < 7 d",
+    "predict_linear 4h",
+    "mixin warning",
+    "mixin critical",
+    "mixin any",
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ def judge(label: str, case: DiskCase) -> Outcome:
     t, v = case.timestamps, case.values
     state = DiskState(fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step))
     predictor = DiskEtaPredictor(cfg, {("", "node", "/data"): state})
-    [pred] = predictor.predict_v1([{"node": "node", "mountpoint": "/data", "history": case.history()}])
+    [pred] = v1(predictor, [{"node": "node", "mountpoint": "/data", "history": case.history()}])
     warning = rule(t, v, DAY, 60.0, HOUR)
     critical = rule(t, v, 4 * HOUR, 80.0, HOUR)
     alarms = {
@@ -119,8 +127,10 @@ def judge(label: str, case: DiskCase) -> Outcome:
         "mixin critical": critical,
         "mixin any": warning or critical,
     }
-    eta = {**{f"disk-eta {k}": val for k, val in pred["eta_days"].items()},
-           "predict_linear line": line_eta_days(t, v, case.threshold)}
+    eta = {
+        **{f"disk-eta {k}": val for k, val in pred["eta_days"].items()},
+        "predict_linear line": line_eta_days(t, v, case.threshold),
+    }
     line = eta["predict_linear line"]
     alarms["6h line ETA < 7 d"] = line is not None and line < 7.0
     return Outcome(case.shape, label, case.eta_days, eta, alarms)
@@ -146,13 +156,16 @@ def _median(values: list[float]) -> str:
 def tables(outcomes: list[Outcome]) -> list[str]:
     """ETA error by shape and the alarm table, as printed."""
     estimators = ("disk-eta ensemble", "disk-eta linear", "disk-eta prophet", "predict_linear line")
-    lines = ["median relative ETA error (|estimate - truth| / truth; fills with a known crossing; "
-             "'never' = the median estimate says it never fills)"]
+    lines = [
+        "median relative ETA error (|estimate - truth| / truth; fills with a known crossing; "
+        "'never' = the median estimate says it never fills)"
+    ]
     head = f"{'shape':14} {'disks':>5} " + " ".join(f"{e:>20}" for e in estimators)
     lines += [head, "-" * len(head)]
     for shape in (*CROSSING, "all fills"):
-        rows = [o for o in outcomes if o.true_eta and (o.shape == shape or (shape == "all fills"
-                                                                             and o.shape in CROSSING))]
+        rows = [
+            o for o in outcomes if o.true_eta and (o.shape == shape or (shape == "all fills" and o.shape in CROSSING))
+        ]
         cells = [_median([relative_error(o.eta[e], o.true_eta) for o in rows]) for e in estimators]  # type: ignore[arg-type]
         lines.append(f"{shape:14} {len(rows):5d} " + " ".join(f"{c:>20}" for c in cells))
     groups = {
@@ -161,16 +174,21 @@ def tables(outcomes: list[Outcome]) -> list[str]:
         "fills > 7 d": [o for o in outcomes if o.true_eta is not None and o.true_eta > 7],
         "never fill": [o for o in outcomes if o.true_eta is None],
     }
-    lines += ["", "disks alarmed (fills: caught = good; never fill: false alarms); "
-                  "disk-eta = WARNING or CRITICAL (ETA < 7 d)"]
+    lines += [
+        "",
+        "disks alarmed (fills: caught = good; never fill: false alarms); disk-eta = WARNING or CRITICAL (ETA < 7 d)",
+    ]
     head = f"{'method':18} " + " ".join(f"{g + f' ({len(v)})':>17}" for g, v in groups.items())
     lines += [head, "-" * len(head)]
     for method in METHODS:
         lines.append(f"{method:18} " + " ".join(f"{sum(o.alarms[method] for o in v):17d}" for v in groups.values()))
     missed = {m: sum(not o.alarms[m] for o in groups["fills <= 3 d"]) for m in METHODS}
     false = {m: sum(o.alarms[m] for o in groups["never fill"]) for m in METHODS}
-    lines += ["", "missed fills within 3 days: " + ", ".join(f"{m} {n}" for m, n in missed.items()),
-              "false alarms on disks that never fill: " + ", ".join(f"{m} {n}" for m, n in false.items())]
+    lines += [
+        "",
+        "missed fills within 3 days: " + ", ".join(f"{m} {n}" for m, n in missed.items()),
+        "false alarms on disks that never fill: " + ", ".join(f"{m} {n}" for m, n in false.items()),
+    ]
     return lines
 
 
@@ -187,8 +205,13 @@ def plot(outcomes: list[Outcome], folder: Path) -> list[Path]:
             errs = [relative_error(o.eta[e], o.true_eta) for o in outcomes if o.shape == shape and o.true_eta]
             m = statistics.median(errs) if errs else None
             series[e].append(None if m is None else min(m, 10.0) * 100)
-    a = grouped_bars(CROSSING, series, "Median relative ETA error by disk shape (capped at 1000 % = never)",
-                     "% of the true ETA", folder / "disk_eta_error.png")
+    a = grouped_bars(
+        CROSSING,
+        series,
+        "Median relative ETA error by disk shape (capped at 1000 % = never)",
+        "% of the true ETA",
+        folder / "disk_eta_error.png",
+    )
     etas = sorted({float(o.label.split()[1]) for o in outcomes if o.shape in CROSSING})
     share: dict[str, list[float]] = {}
     for method in ("disk-eta", "disk-eta CRITICAL", "6h line ETA < 7 d", "predict_linear 4h", "mixin any"):
@@ -196,9 +219,14 @@ def plot(outcomes: list[Outcome], folder: Path) -> list[Path]:
         for eta in etas:
             hit = [o.alarms[method] for o in outcomes if o.shape in CROSSING and float(o.label.split()[1]) == eta]
             share[method].append(100.0 * sum(hit) / len(hit))
-    b = lines(etas, share, "Fills alarmed against days until they reach 90 % (steady, sawtooth, accelerating)",
-              "days until the disk reaches 90 % (nominal)",
-              "% of disks alarmed", folder / "disk_alarms_by_eta.png")
+    b = lines(
+        etas,
+        share,
+        "Fills alarmed against days until they reach 90 % (steady, sawtooth, accelerating)",
+        "days until the disk reaches 90 % (nominal)",
+        "% of disks alarmed",
+        folder / "disk_alarms_by_eta.png",
+    )
     return [a, b]
 
 

@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.codec_calls import v1
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from metrics_ai.artifacts import ModelStore  # noqa: E402
+from metrics_ai.families.forecast.models import rfc3339  # noqa: E402
 from metrics_ai.families.forecast.predictor import ForecastPredictor  # noqa: E402
-from metrics_ai.families.forecast.wire import rfc3339  # noqa: E402
 
 
 def trained_predictor() -> ForecastPredictor:
@@ -68,12 +70,12 @@ def instances(predictor: ForecastPredictor, n: int, strings: bool) -> list[dict[
 
 
 def measure(predictor: ForecastPredictor, batch: list[dict[str, Any]], repeats: int) -> list[float]:
-    """Seconds per call of predict_v1 on ``batch``."""
-    predictor.predict_v1(batch)  # warm-up
+    """Seconds per V1 call (codec and predictor) on ``batch``."""
+    v1(predictor, batch)  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        predictor.predict_v1(batch)
+        v1(predictor, batch)
         times.append(time.perf_counter() - start)
     return times
 

@@ -5,7 +5,7 @@ For every CSV of a NAB-layout folder (``DIR/<category>/<name>.csv``, columns
 probationary period, at most 750 points; no labels), exactly as the training job trains
 it (:func:`bench.nab_detector.train_probation`). Then every point is sent in time order
 as a V1 request with the history before it through the predictor's Python API
-(``ForecastPredictor.predict_v1``, the code the KServe predictor serves), and the
+(``ForecastPredictor`` through its V1 codec, the code the KServe predictor serves), and the
 answer's ``deviation.score`` and the point's value go, one pair per new point, into a
 :class:`metrics_ai.alarm.DeviationAlarm` with its default (shipped) settings and the
 file's step: what the alerting client does per entity. Points inside the probationary

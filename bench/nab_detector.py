@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.codec_calls import v1
 from bench.nab_score import NAB_DATA, FileScore, normalised, probation_length, score_file, window_indices
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families.forecast import ForecastPredictor
@@ -40,8 +41,14 @@ NAB = NAB_DATA
 #: the signal each file is trained as (it picks per-signal settings and the physical range forecasts are
 #: bounded by; every file trains its own model): CPU percentages are divided by 100 into the cpu signal's
 #: ratio; the temperature, like bytes and counts, is a non-negative quantity
-SIGNALS = {"cpu": "cpu", "temperature": "net_rx", "grok_asg": "cpu", "network_in": "net_rx",
-           "request_count": "net_rx", "disk_write": "net_tx"}
+SIGNALS = {
+    "cpu": "cpu",
+    "temperature": "net_rx",
+    "grok_asg": "cpu",
+    "network_in": "net_rx",
+    "request_count": "net_rx",
+    "disk_write": "net_tx",
+}
 DIVISORS = {"cpu": 100.0}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 BATCH = 500
@@ -87,8 +94,10 @@ def train_probation(stamps: pd.Series, values: np.ndarray, signal: str, epochs: 
         MetricsAIError: the family refuses the data (too short, flat...).
     """
     p = probation_length(len(values))
-    frame = validate_frame(pd.DataFrame({"timestamp": stamps[:p], "signal": signal, "value": values[:p],
-                                         "node": "nab", "cluster": ""}), where=where)
+    frame = validate_frame(
+        pd.DataFrame({"timestamp": stamps[:p], "signal": signal, "value": values[:p], "node": "nab", "cluster": ""}),
+        where=where,
+    )
     predictor = ForecastTrainer(load_settings(step=300, lstm_epochs=epochs)).fit(frame).predictor
     assert isinstance(predictor, ForecastPredictor)
     return predictor
@@ -103,8 +112,9 @@ class Served:
     critical: np.ndarray
 
 
-def serve_points(predictor: ForecastPredictor, seconds: np.ndarray, values: np.ndarray, signal: str,
-                 start: int) -> Served:
+def serve_points(
+    predictor: ForecastPredictor, seconds: np.ndarray, values: np.ndarray, signal: str, start: int
+) -> Served:
     """Send every point from index ``start`` on, in order, as a V1 request with the history before it.
 
     A point whose timestamp does not move forward (NAB has a few repeats) gets no answer and is
@@ -118,9 +128,11 @@ def serve_points(predictor: ForecastPredictor, seconds: np.ndarray, values: np.n
     points = [(i, kept[j - width + 1 : j + 1]) for j, i in enumerate(kept) if i >= start and j >= width - 1]
     for first in range(0, len(points), BATCH):
         chunk = points[first : first + BATCH]
-        instances = [{"entity": "nab", "signal": signal,
-                      "history": {"timestamps": t[h].tolist(), "values": y[h].tolist()}} for _, h in chunk]
-        for (i, _), answer in zip(chunk, predictor.predict_v1(instances), strict=True):
+        instances = [
+            {"entity": "nab", "signal": signal, "history": {"timestamps": t[h].tolist(), "values": y[h].tolist()}}
+            for _, h in chunk
+        ]
+        for (i, _), answer in zip(chunk, v1(predictor, instances), strict=True):
             deviation = answer["deviation"]
             out.warning[i] = deviation["is_anomaly"]
             out.critical[i] = deviation["severity"] == "CRITICAL"
@@ -136,8 +148,15 @@ def stream_file(data: Path, name: str, windows: list[tuple[str, str]], epochs: i
     n, p = len(raw), probation_length(len(raw))
     signal = signal_of(name)
     raw["value"] = raw["value"] / DIVISORS.get(signal, 1.0)
-    run = FileRun(name, window_indices(stamps.dt.tz_localize(None).to_numpy(), windows), np.zeros(n, bool),
-                  np.zeros(n, bool), np.zeros(n), p, 0.0)
+    run = FileRun(
+        name,
+        window_indices(stamps.dt.tz_localize(None).to_numpy(), windows),
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        np.zeros(n),
+        p,
+        0.0,
+    )
     y = raw["value"].to_numpy(dtype=np.float64)
     try:
         predictor = train_probation(stamps, y, signal, epochs, name)
@@ -165,17 +184,23 @@ def stream_all(data: Path = NAB, epochs: int = 10, limit: int | None = None) -> 
 def score_variants(runs: list[FileRun]) -> dict[str, float]:
     """Normalised NAB scores (standard profile) of every variant and baseline."""
     out: dict[str, float] = {}
-    variants = {"deviation is_anomaly (served default)": lambda r: r.warning,
-                "deviation CRITICAL only": lambda r: r.critical}
+    variants = {
+        "deviation is_anomaly (served default)": lambda r: r.warning,
+        "deviation CRITICAL only": lambda r: r.critical,
+    }
     for label, pick in variants.items():
         out[label] = normalised([score_file(pick(r), r.windows, probation=r.probation) for r in runs])
     for hours, why in SILENCES:
         out[f"deviation CRITICAL, then silent {hours:g} h ({why})"] = normalised(
-            [score_file(silenced(r.critical, int(hours * 12)), r.windows, probation=r.probation) for r in runs])
-    best = max(THRESHOLDS, key=lambda th: normalised([score_file(r.score >= th, r.windows, probation=r.probation)
-                                                      for r in runs]))
+            [score_file(silenced(r.critical, int(hours * 12)), r.windows, probation=r.probation) for r in runs]
+        )
+    best = max(
+        THRESHOLDS,
+        key=lambda th: normalised([score_file(r.score >= th, r.windows, probation=r.probation) for r in runs]),
+    )
     out[f"deviation score >= {best:g} (threshold tuned on these labels, as NAB does)"] = normalised(
-        [score_file(r.score >= best, r.windows, probation=r.probation) for r in runs])
+        [score_file(r.score >= best, r.windows, probation=r.probation) for r in runs]
+    )
     randoms = []
     for seed in range(5):
         rng = np.random.default_rng(seed)
@@ -191,13 +216,17 @@ def score_variants(runs: list[FileRun]) -> dict[str, float]:
 
 def per_file(runs: list[FileRun]) -> list[str]:
     """Counts behind the default variant's score, per file."""
-    head = (f"{'file':58} {'points':>6} {'windows':>7} {'detected':>8} {'alarms':>7} {'false+':>7} "
-            f"{'CRITICAL det/false+':>8}")
+    head = (
+        f"{'file':58} {'points':>6} {'windows':>7} {'detected':>8} {'alarms':>7} {'false+':>7} "
+        f"{'CRITICAL det/false+':>8}"
+    )
     lines = [head, "-" * len(head)]
     for r in runs:
         s = score_file(r.warning, r.windows, probation=r.probation)
         c = score_file(r.critical, r.windows, probation=r.probation)
         alarms = int(r.warning[r.probation :].sum())
-        lines.append(f"{r.name:58} {r.warning.size:6d} {s.windows:7d} {s.detected:8d} {alarms:7d} "
-                     f"{s.false_positives:7d} {c.detected:9d}/{c.false_positives:<9d} {r.note}".rstrip())
+        lines.append(
+            f"{r.name:58} {r.warning.size:6d} {s.windows:7d} {s.detected:8d} {alarms:7d} "
+            f"{s.false_positives:7d} {c.detected:9d}/{c.false_positives:<9d} {r.note}".rstrip()
+        )
     return lines

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from metrics_ai.artifacts import ModelStore
-from metrics_ai.families import predictor_class
+from metrics_ai.families import FAMILIES, predictor_class
+from serving.codec import codec_for
 
 #: per model: the V2 text inputs and the V1 keys they come from (the rest is numbers)
 TEXT_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -29,7 +30,8 @@ NODE_FEATURES = ("host_cpu", "host_mem", "pod_cpu", "pod_mem")
 def smoke_instances(root: Path, model: str) -> list[Any]:
     """The current version's smoke instances (what the publisher made it answer)."""
     manifest, folder = ModelStore(root, model).verify()
-    return list(predictor_class(model).load(folder, manifest).smoke_instances())
+    predictor = predictor_class(model).load(folder, manifest)
+    return list(codec_for(FAMILIES[model], predictor).smoke_instances())
 
 
 def single(instances: list[Any]) -> list[Any]:

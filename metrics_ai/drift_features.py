@@ -8,22 +8,25 @@
   disk-eta's ``current_usage``, which it answers even for a fetched history).
 
 The ``*_samples`` functions name the features; the training side calls them on its
-training data, and :func:`sampler_for` calls them on answered V1 requests, so both sides
-summarise the same thing under the same names (V2 tensors too, for the two row models).
+training data, and :func:`sampler_for` calls them on answered requests, so both sides
+summarise the same thing under the same names (every family's request and response
+models, whether V1 or V2 carried them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 
 from metrics_ai.drift import Sampler, Samples
-from metrics_ai.families.anomaly import AnomalyPredictor
+from metrics_ai.families.anomaly import AnomalyPredictor, AnomalyRequest, AnomalyResponse
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
+from metrics_ai.families.disk_eta import DiskEtaResponse
+from metrics_ai.families.models import DomainResponse, SeriesRequest
 from metrics_ai.families.node_outliers import FEATURES as OUTLIER_FEATURES
+from metrics_ai.families.node_outliers import NodeOutlierRequest, NodeOutlierResponse
 
 
 def anomaly_samples(rows: np.ndarray, metrics: tuple[str, ...], scores: np.ndarray, flags: np.ndarray) -> Samples:
@@ -50,42 +53,31 @@ def _anomaly(predictor: Predictor) -> Sampler:
     assert isinstance(predictor, AnomalyPredictor)
     metrics = predictor.config.metrics
 
-    def sample(request: Any, answer: Any) -> Samples:
-        if isinstance(request, Mapping):  # V2: named tensors in and out
-            return anomaly_samples(request["metrics"], metrics, answer["score"], answer["label"] == -1)
-        rows = predictor.rows_from_instances(request)
-        scores = np.asarray([p["score"] for p in answer])
-        return anomaly_samples(rows, metrics, scores, np.asarray([p["is_anomaly"] for p in answer]))
+    def sample(request: AnomalyRequest, answer: AnomalyResponse) -> Samples:
+        return anomaly_samples(request.metrics, metrics, answer.score, answer.is_anomaly)
 
     return sample
 
 
 def _outliers(_: Predictor) -> Sampler:
-    def sample(request: Any, answer: Any) -> Samples:
-        if isinstance(request, Mapping):  # V2
-            return outlier_samples(request["features"], answer["score"])
-        x = np.asarray([[float(inst[f]) for f in OUTLIER_FEATURES] for inst in request])
-        return outlier_samples(x, np.asarray([p["score"] for p in answer]))
+    def sample(request: NodeOutlierRequest, answer: NodeOutlierResponse) -> Samples:
+        return outlier_samples(request.features, answer.score)
 
     return sample
 
 
-def _history_levels(instances: Any, _: Any) -> Samples:
-    if isinstance(instances, Mapping):  # V2 requests are not summarised
-        return {}
+def _history_levels(request: SeriesRequest, _: DomainResponse) -> Samples:
+    """The latest value of each history a request brings, by its signal."""
     levels: dict[str, list[float]] = {}
-    for inst in instances:
-        history = inst.get("history")
-        if history is not None and history.get("values"):
-            levels.setdefault(inst["signal"], []).append(float(history["values"][-1]))
+    for signal, history in zip(getattr(request, "signal"), request.history, strict=True):  # noqa: B009
+        if history is not None and len(history):
+            levels.setdefault(signal, []).append(float(history.values[-1]))
     return level_samples(levels)
 
 
-def _disk_levels(instances: Any, predictions: Any) -> Samples:
-    if isinstance(instances, Mapping):  # V2 requests are not summarised
-        return {}
-    usage = [float(p["current_usage"]) for p in predictions if p.get("current_usage") is not None]
-    return level_samples({DISK_SIGNAL: usage})
+def _disk_levels(_: SeriesRequest, response: DiskEtaResponse) -> Samples:
+    """The usage disk-eta answered with (for fetched histories too)."""
+    return level_samples({DISK_SIGNAL: [u for u in response.current_usage if u is not None]})
 
 
 _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
@@ -100,9 +92,7 @@ _SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
 def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
     """How a served model's answered requests become drift samples (None: not summarised).
 
-    A sampler takes a V1 request's instances and predictions, or a V2 request's decoded
-    input tensors and output tensors (anomaly-detector and node-outliers; the forecast
-    families summarise V1 requests only).
+    A sampler takes what the codec observed: the request and response models, V1 and V2 alike.
     """
     make = _SAMPLERS.get(model)
     return make(predictor) if make else None

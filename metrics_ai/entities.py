@@ -7,10 +7,9 @@ the cluster out when the node's name is unambiguous (:class:`EntityIndex`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from metrics_ai.errors import InvalidInputError
+from metrics_ai.errors import RowError
 
 Key = tuple[str, str, str]
 """A crossing model's series: (cluster, node, mountpoint) for disk-eta, (cluster, node, signal) for io-crisis.
@@ -37,27 +36,19 @@ class EntityIndex:
         for cluster, node, part in sorted(keys):
             self._clusters.setdefault((node, part), []).append(cluster)
 
-    def resolve(self, cluster: str | None, node: str, part: str, field: str) -> Key:
-        """The key a request names; without ``cluster``, the node's only cluster.
+    def resolve(self, cluster: str | None, node: str, part: str, row: int) -> Key:
+        """The key request row ``row`` names; without ``cluster``, the node's only cluster.
 
         Raises:
-            InvalidInputError: no ``cluster`` and the node is known in several clusters
-                (400 naming ``<field>.cluster``).
+            RowError: no ``cluster`` and the node is known in several clusters (400 naming
+                the row's ``cluster``).
         """
         if cluster is not None:
             return (cluster, node, part)
         clusters = self._clusters.get((node, part), [])
         if len(clusters) > 1:
-            raise InvalidInputError(
-                f"{field}.cluster",
-                f"node {node!r} is in several clusters {clusters}; say which with \"cluster\"",
+            raise RowError(
+                ("cluster", row),
+                f'node {node!r} is in several clusters {clusters}; say which with "cluster"',
             )
         return (clusters[0] if clusters else "", node, part)
-
-
-def optional_cluster(inst: Mapping[str, Any], field: str) -> str | None:
-    """A V1 instance's optional ``cluster`` (None when absent; ``""`` names a standalone node)."""
-    cluster = inst.get("cluster")
-    if cluster is not None and not isinstance(cluster, str):
-        raise InvalidInputError(f"{field}.cluster", "expected a string (the node's cluster)")
-    return cluster

@@ -95,3 +95,25 @@ class ServerBusyError(MetricsAIError):
     """Every prediction worker is busy and the wait queue is full; the client should retry."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class RowError(InvalidInputError):
+    """A family refuses one row of a typed request: ``loc`` in the request model's terms (field, row, ...).
+
+    The serving codec names it in the protocol's terms (``instances[3].history.values[2]``,
+    ``values[3][2]``).
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(".".join(map(str, loc)), problem)
+        self.loc = loc
+        self.problem = problem
+
+
+class RowNotFound(UnknownEntityError):
+    """A row names a series the model cannot answer (404): ``loc`` as :class:`RowError`'s."""
+
+    def __init__(self, loc: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(f"{'.'.join(map(str, loc))}: {problem}")
+        self.loc = loc
+        self.problem = problem

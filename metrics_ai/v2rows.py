@@ -1,6 +1,7 @@
 """V2 tensors -> per-row Python values, shared by the families that take histories.
 
-Padding convention (disk-eta, io-crisis): ``timestamps`` INT64 ``[N, T]`` and
+Padding convention (every family that takes histories: resource-forecast, disk-eta,
+io-crisis): ``timestamps`` INT64 ``[N, T]`` and
 ``values`` FP32 ``[N, T]`` hold one history per row; a row with fewer than T points
 pads ``values`` with NaN (the matching timestamps are ignored, any number will do).
 NaN values are trimmed wherever they are; what remains must have increasing
@@ -17,25 +18,6 @@ import numpy as np
 
 from metrics_ai.errors import InvalidInputError
 from metrics_ai.series import History
-
-
-def text_column(array: Any, field: str, n: int | None = None) -> list[str]:
-    """A BYTES ``[N]`` tensor as non-empty strings (``n``: the rows expected)."""
-    arr = np.asarray(array, dtype=object)
-    if arr.ndim != 1:
-        raise InvalidInputError(field, f"expected shape [N], got {list(arr.shape)}")
-    if n is not None and arr.shape[0] != n:
-        raise InvalidInputError(field, f"expected {n} entries (one per row), got {arr.shape[0]}")
-    out = []
-    for i, value in enumerate(arr):
-        try:
-            text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{field}[{i}]", "not valid UTF-8") from None
-        if not text:
-            raise InvalidInputError(f"{field}[{i}]", "expected a non-empty string")
-        out.append(text)
-    return out
 
 
 def padded_histories(timestamps: Any, values: Any) -> list[History | None]:

@@ -15,7 +15,8 @@ import httpx
 
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import MetricsAIError
-from metrics_ai.families import MODEL_NAMES, predictor_class
+from metrics_ai.families import FAMILIES, MODEL_NAMES, predictor_class
+from serving.codec import codec_for
 
 JSON = "application/json"
 JSON_HEADER = f"-H 'Content-Type: {JSON}'"
@@ -30,7 +31,8 @@ def example_instances(root: Path, model: str) -> list[Any] | None:
         manifest, folder = ModelStore(root, model).verify()
     except MetricsAIError:
         return None
-    return predictor_class(model).load(folder, manifest).smoke_instances()[:1]
+    predictor = predictor_class(model).load(folder, manifest)
+    return codec_for(FAMILIES[model], predictor).smoke_instances()[:1]
 
 
 def main() -> None:

@@ -1,10 +1,11 @@
 """V2 model metadata (``GET /v2/models/<name>``, gRPC ModelMetadata) from the family descriptors.
 
 KServe's data plane asks each model for ``get_input_types`` / ``get_output_types``
-(:class:`~serving.model.ServedModel` answers from its family's ``v2_inputs`` /
-``v2_outputs``) and leaves ``platform`` empty and ``versions`` out; the functions here add
-both. KServe's gRPC servicer copies only name, platform, inputs and outputs into its
-answer, so :class:`MetadataServicer` answers ModelMetadata with the versions too.
+(:class:`~serving.model.ServedModel` answers with :mod:`serving.tensor_specs`: the
+same specs the V2 codec checks requests against and casts answers to) and leaves
+``platform`` empty and ``versions`` out; the functions here add both. KServe's gRPC
+servicer copies only name, platform, inputs and outputs into its answer, so
+:class:`MetadataServicer` answers ModelMetadata with the versions too.
 """
 
 from __future__ import annotations

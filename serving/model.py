@@ -12,6 +12,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 import kserve
+import numpy as np
 import orjson
 from kserve import InferRequest, InferResponse
 from kserve.errors import ModelNotReady
@@ -20,13 +21,16 @@ from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.drift import LiveWindow
 from metrics_ai.errors import InvalidInputError, MetricsAIError, MissingArtifactError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
+from serving.codec import codec_for
+from serving.codec_base import Codec
 from serving.errors import grpc_error
 from serving.limits import RequestLimits
 from serving.metadata import tensor_metadata
 from serving.metrics import ServingMetrics
 from serving.pool import NeedsWorker, OffLoopFetcher, PredictionPool, fetch_budget, on_event_loop
 from serving.recovery import failure_reason, fallback_candidates
-from serving.v2 import decode_inputs, encode_outputs
+from serving.tensor_specs import input_specs, output_specs
+from serving.v2 import encode_outputs
 
 if TYPE_CHECKING:
     from serving.shadow import ShadowScorer
@@ -40,6 +44,8 @@ class Loaded:
 
     predictor: Predictor
     manifest: Manifest
+    codec: Codec
+    """The predictor behind the protocols (V1 and V2 in, answers out)."""
     drift: LiveWindow | None = None
     """Its live drift window (None: drift monitoring off, or no reference in the version)."""
 
@@ -214,8 +220,9 @@ class ServedModel(kserve.Model):
         try:
             manifest, folder = self.store.verify(version)
             predictor = self.family.predictor.load(folder, manifest)
-            instances = predictor.smoke_instances()  # answered from the version itself, no fetch
-            if len(predictor.predict_v1(instances)) != len(instances):
+            codec = codec_for(self.family, predictor)
+            instances = codec.smoke_instances()  # answered from the version itself, no fetch
+            if len(codec.v1(instances).predictions) != len(instances):
                 raise MetricsAIError("smoke request answered the wrong number of predictions")
             predictor.fetcher = self.fetcher
             drift = self.metrics.drift.window_for(self.name, predictor, folder, manifest)
@@ -223,7 +230,7 @@ class ServedModel(kserve.Model):
             self._note_failure(version, exc)
             return False
         previous = self.version
-        self._loaded = Loaded(predictor, manifest, drift)
+        self._loaded = Loaded(predictor, manifest, codec, drift)
         self._publish_ready()
         self.last_error = None
         self.metrics.reload_seconds.labels(self.name).observe(time.perf_counter() - start)
@@ -260,11 +267,11 @@ class ServedModel(kserve.Model):
     # --- metadata (GET /v2/models/<name>, gRPC ModelMetadata) -------------------
     def get_input_types(self) -> list[dict[str, Any]]:
         """The V2 inputs the family declares: name, datatype, shape (-1: variable)."""
-        return tensor_metadata(self.family.predictor.v2_inputs)
+        return tensor_metadata(input_specs(self.family))
 
     def get_output_types(self) -> list[dict[str, Any]]:
         """The V2 outputs the family answers: name, datatype, shape (-1: variable)."""
-        return tensor_metadata(self.family.predictor.v2_outputs)
+        return tensor_metadata(output_specs(self.family))
 
     # --- inference ------------------------------------------------------------
     async def predict(
@@ -330,23 +337,22 @@ class ServedModel(kserve.Model):
             raise InvalidInputError("instances", "expected a non-empty list")
         if self.limits is not None:
             self.limits.check_v1(instances)
-        predictions = loaded.predictor.predict_v1(instances)
+        answer = loaded.codec.v1(instances)
+        predictions = answer.predictions
         version = loaded.manifest.version
-        positives = 0
         for prediction in predictions:
             prediction["model_version"] = version
-            positives += self.family.positive(prediction)
+        positives = int(np.count_nonzero(answer.flags))
         if positives:
             self.metrics.positives.labels(self.name).inc(positives)
         if loaded.drift is not None:
-            loaded.drift.observe(instances, predictions)
+            loaded.drift.observe(*answer.observed)
         if self.shadow is not None:
-            self.shadow.offer(instances, predictions)
+            self.shadow.offer(instances, predictions, answer.flags)
         return {"predictions": predictions}
 
     def _infer_v2(self, loaded: Loaded, request: InferRequest) -> InferResponse:
-        inputs = decode_inputs(request, type(loaded.predictor).v2_inputs, self.limits)
-        outputs = loaded.predictor.infer_v2(inputs)
+        answer = loaded.codec.v2(request, self.limits)
         if loaded.drift is not None:
-            loaded.drift.observe(inputs, outputs)
-        return encode_outputs(request, self.name, loaded.manifest.version, outputs)
+            loaded.drift.observe(*answer.observed)
+        return encode_outputs(request, self.name, loaded.manifest.version, answer.outputs)

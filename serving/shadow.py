@@ -5,9 +5,9 @@ awaiting approval) or SHADOW=newest (the newest version after the current one th
 not rejected), the request's instances and the current version's answers are handed to a
 :class:`ShadowScorer`: the hot path appends them to a queue bounded in instances and returns (a full
 queue drops them and counts the drop). A daemon thread wakes every ``BATCH_S`` seconds,
-scores each queued request with the shadow version's ``predict_v1`` and compares the two
-answers: whether the family's ``positive`` flag agrees, and the absolute difference of each
-numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
+scores each queued request with the shadow version's codec (the same V1 path) and compares
+the two answers: whether their alarm flags agree (the response model's ``positives``), and
+the absolute difference of each numeric field (scores, forecasts, ETAs). The figures go to /metrics per model (see
 :class:`ShadowMetrics`); the same thread picks up a new shadow version every poll. The
 scoring takes at most a share of one core's time (SHADOW_BUDGET): under heavy traffic the
 figures rest on a sample, and the request path keeps its throughput.
@@ -31,6 +31,8 @@ from metrics_ai.artifacts import Manifest, ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families.base import Family, HistoryFetcher, Predictor
 from metrics_ai.settings import ShadowMode
+from serving.codec import codec_for
+from serving.codec_base import Codec, Flags
 from serving.pool import fetch_budget
 
 log = logging.getLogger(__name__)
@@ -139,9 +141,9 @@ class Agreement:
     diffs: dict[str, list[float]] = field(default_factory=dict)
     """field -> [sum of absolute differences, count]"""
 
-    def add(self, current: Mapping[str, Any], shadow: Mapping[str, Any], family: Family[Any]) -> bool:
-        """Compare one pair of answers; True if their alarm flags agree."""
-        same = bool(family.positive(current)) == bool(family.positive(shadow))
+    def add(self, current: Mapping[str, Any], shadow: Mapping[str, Any], flags: tuple[bool, bool]) -> bool:
+        """Compare one pair of answers and their alarm flags; True if the flags agree."""
+        same = bool(flags[0]) == bool(flags[1])
         self.compared += 1
         self.agreed += same
         theirs = dict(numeric_fields(shadow))
@@ -156,6 +158,7 @@ class Agreement:
 @dataclass(frozen=True)
 class _Shadow:
     predictor: Predictor
+    codec: Codec
     manifest: Manifest
 
 
@@ -163,7 +166,7 @@ class ShadowScorer:
     """Scores one model's V1 requests with its shadow version on a daemon thread.
 
     Args:
-        family: the served model's descriptor (its ``positive`` and predictor class).
+        family: the served model's descriptor (its predictor class).
         store: the model's versions.
         mode: which version shadows (SHADOW; not ``off``).
         metrics: where the figures go.
@@ -197,7 +200,7 @@ class ShadowScorer:
         self.fetcher = fetcher
         self.fetch_budget_s = fetch_budget_s
         self.agreement = Agreement()
-        self._queue: collections.deque[tuple[list[Any], list[dict[str, Any]]]] = collections.deque()
+        self._queue: collections.deque[tuple[list[Any], list[dict[str, Any]], Flags]] = collections.deque()
         self._queued = 0  # instances in the queue
         self._shadow: _Shadow | None = None
         self._failed: str | None = None
@@ -211,15 +214,15 @@ class ShadowScorer:
         shadow = self._shadow
         return shadow.manifest.version if shadow else None
 
-    def offer(self, instances: list[Any], answers: list[dict[str, Any]]) -> None:
-        """Hand a request's instances and the current answers over (request path: never waits)."""
+    def offer(self, instances: list[Any], answers: list[dict[str, Any]], flags: Flags) -> None:
+        """Hand a request's instances, the current answers and their alarm flags over (never waits)."""
         if self._shadow is None:
             return
         if self._queued + len(instances) > self.queue_size:
             self._dropped.inc()
             return
         self._queued += len(instances)  # a lost update between threads only loosens the bound until the next pass
-        self._queue.append((instances, answers))
+        self._queue.append((instances, answers, flags))
 
     def start(self) -> None:
         """Load the shadow version (if any) and start the thread."""
@@ -253,10 +256,11 @@ class ShadowScorer:
             try:
                 manifest, folder = self.store.verify(wanted)
                 predictor = self.family.predictor.load(folder, manifest)
-                if len(predictor.predict_v1(instances := predictor.smoke_instances())) != len(instances):
+                codec = codec_for(self.family, predictor)
+                if len(codec.v1(instances := codec.smoke_instances()).predictions) != len(instances):
                     raise MetricsAIError("smoke request answered the wrong number of predictions")
                 predictor.fetcher = self.fetcher
-                shadow = _Shadow(predictor, manifest)
+                shadow = _Shadow(predictor, codec, manifest)
             except Exception as exc:  # a broken candidate is reported, never shadows
                 log.error("%s: shadow version %s failed to load: %s: %s", self.name, wanted, type(exc).__name__, exc)
                 self._failed = wanted
@@ -292,21 +296,21 @@ class ShadowScorer:
         self._allowance = min(self._allowance + (now - self._refilled) * self.budget, self.budget * BURST_S)
         self._refilled = now
         scored = compared = agreed = failed = skipped = 0
-        for instances, current in batch:
+        for instances, current, ours in batch:
             if self._allowance <= 0:
                 skipped += 1
                 continue
             start = time.perf_counter()
             try:
                 with fetch_budget(self.fetch_budget_s):
-                    answers = shadow.predictor.predict_v1(instances)
-                pairs = list(zip(current, answers, strict=True))
+                    theirs = shadow.codec.v1(instances)
+                pairs = list(zip(current, theirs.predictions, zip(ours, theirs.flags, strict=True), strict=True))
             except Exception as exc:  # e.g. an entity the shadow version does not know: no figures
                 failed += 1
                 log.debug("%s: shadow %s failed on a request: %s", self.name, self.version, exc)
                 pairs = []
             scored, compared = scored + bool(pairs), compared + len(pairs)
-            agreed += sum(self.agreement.add(ours, theirs, self.family) for ours, theirs in pairs)
+            agreed += sum(self.agreement.add(a, b, flags) for a, b, flags in pairs)
             self._allowance -= time.perf_counter() - start
         if skipped:
             self._dropped.inc(skipped)

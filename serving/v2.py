@@ -30,7 +30,7 @@ def decode_inputs(
 
     Args:
         request: the KServe request (REST or gRPC).
-        spec: input name -> the tensor the family declares (its ``v2_inputs``).
+        spec: input name -> the tensor the family takes (:mod:`serving.tensor_specs`).
         limits: rows, points per row and string lengths allowed (None: unchecked).
     """
     given = {tensor.name: tensor for tensor in request.inputs}

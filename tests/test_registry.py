@@ -13,11 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
 from bench import payloads
 from metrics_ai.families import FAMILIES, MODEL_NAMES, predictor_class
+from metrics_ai.families.anomaly import AnomalyResponse
+from metrics_ai.families.disk_eta import DiskEtaResponse
+from metrics_ai.families.forecast.models import ForecastResponse
+from metrics_ai.families.io_crisis import IoCrisisResponse
+from metrics_ai.families.node_outliers import NodeOutlierResponse
+from serving.tensor_specs import input_specs
 from training.families import trainer_class
 from training.updates import updater_class
 
@@ -86,7 +93,7 @@ def test_bench_payloads_match_each_predictors_v2_inputs() -> None:
     """bench/payloads.py's text inputs are each family's BYTES inputs, and no other model's."""
     assert set(payloads.TEXT_INPUTS) <= set(MODEL_NAMES)
     for model in MODEL_NAMES:
-        text = [name for name, (datatype, _) in predictor_class(model).v2_inputs.items() if datatype == "BYTES"]
+        text = [name for name, (datatype, _) in input_specs(FAMILIES[model]).items() if datatype == "BYTES"]
         assert [name for name, _ in payloads.TEXT_INPUTS.get(model, ())] == text, model
 
 
@@ -102,6 +109,19 @@ def _string_lists(node: Any, where: str = "") -> Iterator[tuple[str, list[str]]]
             yield from _string_lists(item, f"{where}/{i}")
 
 
+def _crossing_rows(key: str, value: str) -> dict[str, Any]:
+    """The columns every crossing response has, for two rows."""
+    return {
+        "cluster": [None, None],
+        "node": ["a", "b"],
+        key: [value, value],
+        "threshold": [90.0, 90.0],
+        "source": ["request"] * 2,
+        "reason": [None, None],
+        "note": [None, None],
+    }
+
+
 @pytest.mark.parametrize(
     ("model", "alarm", "quiet"),
     [
@@ -115,7 +135,33 @@ def _string_lists(node: Any, where: str = "") -> Iterator[tuple[str, list[str]]]
 def test_positive_is_what_each_family_counts_as_an_alarm(
     model: str, alarm: dict[str, Any], quiet: dict[str, Any]
 ) -> None:
-    """The predictor's positives metric counts what the descriptor says (as the served subclasses did)."""
-    assert FAMILIES[model].positive(alarm) is True
-    assert FAMILIES[model].positive(quiet) is False
-    assert FAMILIES[model].positive({}) is False
+    """The predictor's positives metric counts what the family says: its response model."""
+    flags = np.asarray([True, False])
+    response = {
+        "anomaly-detector": lambda: AnomalyResponse(
+            label=np.where(flags, -1, 1), is_anomaly=flags, score=np.zeros(2), top_metrics=[[], []]
+        ),
+        "node-outliers": lambda: NodeOutlierResponse(
+            cluster=["c", "c"], node=["a", "b"], is_outlier=flags, score=np.zeros(2), model=["cluster"] * 2
+        ),
+        "resource-forecast": lambda: ForecastResponse.model_construct(
+            None,
+            **{"deviation": [alarm["deviation"], quiet["deviation"]]},  # positives read only the deviation
+        ),
+        "disk-eta": lambda: DiskEtaResponse(
+            **_crossing_rows("mountpoint", "/"),
+            current_usage=[80.0, 50.0],
+            eta_days=[
+                {"linear": 5.0, "prophet": None, "ensemble": 5.0},
+                {"linear": None, "prophet": None, "ensemble": None},
+            ],
+            severity=[alarm["severity"], quiet["severity"]],
+        ),
+        "io-crisis": lambda: IoCrisisResponse(
+            **_crossing_rows("signal", "io_wait"),
+            crisis=[alarm["crisis"], quiet["crisis"]],
+            days_to_crisis=[2.0, None],
+            forecast_peak=[0.5, 0.1],
+        ),
+    }[model]()
+    assert response.positives().tolist() == [True, False]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from metrics_ai.artifacts import DataWindow, Manifest, ModelStore
 from metrics_ai.errors import MetricsAIError
 from metrics_ai.families import predictor_class
+from metrics_ai.families.base import answer_smoke
 from metrics_ai.history import Event
 from metrics_ai.manifest import GATE, Gate
 from metrics_ai.settings import Approval, Settings
@@ -56,10 +57,7 @@ def smoke_test(store: ModelStore, version: str) -> Manifest:
     """Load a version from disk exactly as the predictor will, and answer its smoke request."""
     manifest, folder = store.verify(version)
     predictor = predictor_class(store.model).load(folder, manifest)
-    instances = predictor.smoke_instances()
-    predictions = predictor.predict_v1(instances)
-    if len(predictions) != len(instances):
-        raise MetricsAIError(f"smoke request: {len(instances)} instances but {len(predictions)} predictions")
+    answer_smoke(predictor)
     return manifest
 
 

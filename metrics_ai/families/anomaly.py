@@ -10,16 +10,24 @@ their features sit from the training distribution (largest robust z-score first)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
-from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import Family, FamilyConfig, Predictor, TensorSpec
+from metrics_ai.families.base import DomainPredictor, Family, FamilyConfig, TensorSpec
+from metrics_ai.families.models import (
+    BoolColumn,
+    DomainResponse,
+    FloatColumn,
+    FloatRows,
+    IntColumn,
+    RowError,
+    RowLayout,
+    RowsRequest,
+)
 from metrics_ai.features import FeatureSpec, rolling_features
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
@@ -54,24 +62,60 @@ class AnomalyConfig(FamilyConfig):
         return FeatureSpec(window=self.window, lags=self.lags)
 
 
-class AnomalyPredictor(Predictor):
-    """Scores rows with a compiled forest; explains with per-metric z-scores."""
+class AnomalyRequest(RowsRequest):
+    """Consecutive raw rows of one entity: ``metrics`` float64 ``[N, M]``, columns named by ``columns``."""
 
-    aliases: ClassVar[tuple[str, ...]] = ("model.pkl",)
-    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"metrics": TensorSpec("FP32", (-1, len(DEFAULT_METRICS)))}
+    layout: ClassVar[RowLayout] = RowLayout(text=(), matrix="metrics", columns=DEFAULT_METRICS, lists=True)
+    metrics: FloatRows
+
+
+class AnomalyResponse(DomainResponse):
+    """Per row: ``label`` (-1 anomalous, 1 normal), ``is_anomaly``, ``score`` and ``top_metrics``."""
+
     v2_outputs: ClassVar[dict[str, TensorSpec]] = {
         "label": TensorSpec("INT32", (-1,)),
         "score": TensorSpec("FP32", (-1,)),
     }
+    label: IntColumn
+    is_anomaly: BoolColumn
+    score: FloatColumn
+    top_metrics: list[list[str]]
+
+    def positives(self) -> np.ndarray:
+        """An anomalous row raises an alarm."""
+        return self.is_anomaly
+
+
+class AnomalyPredictor(DomainPredictor[AnomalyRequest, AnomalyResponse]):
+    """Scores rows with a compiled forest; explains with per-metric z-scores."""
+
+    aliases: ClassVar[tuple[str, ...]] = ("model.pkl",)
+    request: ClassVar[type[RowsRequest]] = AnomalyRequest
 
     def __init__(self, config: AnomalyConfig, forest: CompiledForest, centre: np.ndarray, scale: np.ndarray) -> None:
         self.config = config
         self.forest = forest
         self.centre = np.asarray(centre, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
-        self._metric_index = {m: i for i, m in enumerate(config.metrics)}
+        self._schema = AnomalyRequest.layout._replace(columns=config.metrics)
 
     # --- domain -----------------------------------------------------------
+    def layout(self) -> RowLayout:
+        """Rows of this version's metrics, in its config's order."""
+        return self._schema
+
+    def predict(self, request: AnomalyRequest) -> AnomalyResponse:
+        """Score, flag and explain each row (rows are consecutive samples of one entity)."""
+        if request.columns != self.config.metrics:
+            raise RowError(("columns",), f"expected {list(self.config.metrics)}, got {list(request.columns)}")
+        scores, flags, per_metric = self.score(request.metrics)
+        return AnomalyResponse(
+            label=np.where(flags, -1, 1),
+            is_anomaly=flags,
+            score=scores,
+            top_metrics=self.top_metrics(per_metric, flags),
+        )
+
     def score(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores, anomaly flags and per-metric z ``[N, M]`` for consecutive raw rows."""
         features = rolling_features(rows, self.config.spec)
@@ -79,72 +123,6 @@ class AnomalyPredictor(Predictor):
         z = np.abs(features - self.centre) / self.scale
         per_metric = z.reshape(rows.shape[0], len(self.config.metrics), -1).max(axis=2)
         return scores, self.forest.is_anomaly(scores), per_metric
-
-    def rows_from_instances(self, instances: list[Any]) -> np.ndarray:
-        """``[N, M]`` float64 from V1 rows (lists in manifest order, or objects by name)."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInputError("instances", "expected a non-empty list of rows")
-        m = len(self.config.metrics)
-        if isinstance(instances[0], Mapping):
-            return np.stack([self._row_from_mapping(row, i) for i, row in enumerate(instances)])
-        arr = None
-        if all(isinstance(r, list) and len(r) == m for r in instances):
-            try:
-                arr = np.asarray(instances)
-            except (ValueError, TypeError, OverflowError):
-                arr = None
-        if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != 2 or arr.shape[1] != m:
-            self._explain_bad_rows(instances)
-        if any(type(v) is bool for row in instances for v in row):  # NumPy reads true/false as 1/0
-            self._explain_bad_rows(instances)
-        assert arr is not None
-        rows = arr.astype(np.float64, copy=False)
-        if not np.isfinite(rows).all():
-            i, j = np.argwhere(~np.isfinite(rows))[0]
-            raise InvalidInputError(f"instances[{i}][{j}]", f"{self.config.metrics[j]} must be a finite number")
-        return rows
-
-    def _row_from_mapping(self, row: Any, i: int) -> np.ndarray:
-        if not isinstance(row, Mapping):
-            raise InvalidInputError(f"instances[{i}]", "mixes objects and lists; use one form for every row")
-        missing = [k for k in self.config.metrics if k not in row]
-        extra = sorted(set(row) - set(self.config.metrics))
-        if missing or extra:
-            raise InvalidInputError(
-                f"instances[{i}]", f"missing {missing} / unknown {extra}; expected keys {list(self.config.metrics)}"
-            )
-        values = [row[k] for k in self.config.metrics]
-        for k, v in zip(self.config.metrics, values, strict=True):
-            if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v):
-                raise InvalidInputError(f"instances[{i}].{k}", f"expected a finite number, got {v!r}")
-        return np.asarray(values, dtype=np.float64)
-
-    def _explain_bad_rows(self, instances: list[Any]) -> None:
-        m = len(self.config.metrics)
-        for i, row in enumerate(instances):
-            if not isinstance(row, list):
-                raise InvalidInputError(f"instances[{i}]", f"expected a list of {m} numbers or an object")
-            if len(row) != m:
-                raise InvalidInputError(
-                    f"instances[{i}]", f"has {len(row)} values; expected {m} ({', '.join(self.config.metrics)})"
-                )
-            for j, v in enumerate(row):
-                if not isinstance(v, int | float) or isinstance(v, bool):
-                    raise InvalidInputError(
-                        f"instances[{i}][{j}]", f"{self.config.metrics[j]} must be a number, got {v!r}"
-                    )
-        raise InvalidInputError("instances", f"expected rows of {m} numbers")
-
-    # --- protocol ---------------------------------------------------------
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """``{"label", "is_anomaly", "score", "top_metrics"}`` per row."""
-        rows = self.rows_from_instances(instances)
-        scores, flags, per_metric = self.score(rows)
-        tops = self.top_metrics(per_metric, flags)
-        return [
-            {"label": -1 if flag else 1, "is_anomaly": flag, "score": score, "top_metrics": top}
-            for flag, score, top in zip(flags.tolist(), scores.tolist(), tops, strict=True)
-        ]
 
     def top_metrics(self, per_metric: np.ndarray, flags: np.ndarray, *, lookup_from: int = 64) -> list[list[str]]:
         """Per row, the metrics at or above ``top_z``, most deviating first.
@@ -175,22 +153,10 @@ class AnomalyPredictor(Predictor):
             table.append([names[(ranks // m**k) % m] for k in range(m) if bits >> k & 1])
         return [table[i] for i in inverse.tolist()]
 
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """``metrics`` FP32 [N, M] -> ``label`` INT32 [N], ``score`` FP32 [N]."""
-        rows = inputs["metrics"].astype(np.float64)
-        m = len(self.config.metrics)
-        if rows.ndim != 2 or rows.shape[1] != m or rows.shape[0] == 0:
-            raise InvalidInputError("metrics", f"expected shape [N, {m}] with N >= 1, got {list(rows.shape)}")
-        if not np.isfinite(rows).all():
-            i, j = np.argwhere(~np.isfinite(rows))[0]
-            raise InvalidInputError(f"metrics[{i}][{j}]", "NaN or infinity where a number is required")
-        scores, flags, _ = self.score(rows)
-        return {"label": np.where(flags, -1, 1).astype(np.int32), "score": scores.astype(np.float32)}
-
-    def smoke_instances(self) -> list[Any]:
+    def smoke_request(self) -> AnomalyRequest:
         """A short window at the training centre."""
-        row = self.centre.reshape(len(self.config.metrics), -1)[:, 0].tolist()
-        return [row, row, row]
+        row = self.centre.reshape(len(self.config.metrics), -1)[:, 0]
+        return AnomalyRequest(columns=self.config.metrics, metrics=np.stack([row, row, row]))
 
     # --- persistence --------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -220,11 +186,6 @@ def config_from(settings: Settings) -> AnomalyConfig:
     return AnomalyConfig(sample_interval=settings.sample_interval, random_state=settings.seed)
 
 
-def positive(prediction: Mapping[str, Any]) -> bool:
-    """An anomalous row raises an alarm."""
-    return bool(prediction.get("is_anomaly"))
-
-
 FAMILY: Family[AnomalyConfig] = Family(
     name="anomaly-detector",
     module="anomaly",
@@ -232,5 +193,6 @@ FAMILY: Family[AnomalyConfig] = Family(
     predictor=AnomalyPredictor,
     signals=tuple(METRIC_SIGNALS.values()),
     config_from=config_from,
-    positive=positive,
+    request=AnomalyRequest,
+    response=AnomalyResponse,
 )

@@ -6,12 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from metrics_ai.artifacts import Manifest
+from metrics_ai.errors import MetricsAIError
+from metrics_ai.families.models import DomainRequest, DomainResponse, RowLayout, SeriesLayout
+from metrics_ai.families.models import TensorSpec as TensorSpec  # re-exported: every family names it from here
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
 
@@ -35,23 +37,6 @@ class HistoryFetcher(Protocol):
         """
 
 
-class TensorSpec(NamedTuple):
-    """One V2 tensor a family takes or gives, as the model metadata serves it.
-
-    Attributes:
-        datatype: the Open Inference Protocol datatype (``FP32``, ``INT64``, ``BYTES`` ...).
-        shape: its dimensions, ``-1`` where the length varies (rows, history points).
-    """
-
-    datatype: str
-    shape: tuple[int, ...]
-
-    @property
-    def rank(self) -> int:
-        """Number of dimensions."""
-        return len(self.shape)
-
-
 #: a text column, one entry per row
 TEXT_ROWS = TensorSpec("BYTES", (-1,))
 #: the history a request may bring, ``[rows, points]``: unix seconds and values, NaN-padded
@@ -71,8 +56,8 @@ class FamilyConfig(BaseModel):
 class Predictor(ABC):
     """Fitted state of one served model, loaded from a verified version folder.
 
-    Subclasses keep prediction in NumPy (no fitting, no heavy imports) and expose
-    domain methods that the serving adapter and the training smoke test call.
+    Subclasses keep prediction in NumPy (no fitting, no heavy imports); every family's
+    predictor is a :class:`DomainPredictor` (typed request in, typed response out).
     """
 
     fetcher: HistoryFetcher | None = None
@@ -87,30 +72,52 @@ class Predictor(ABC):
     def load(cls, folder: Path, manifest: Manifest) -> Predictor:
         """Read state written by :meth:`save` (sha256s already verified)."""
 
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """Files also exposed at ``<model>/<alias>`` (anomaly-detector: ``model.pkl``)."""
+
+
+RequestT = TypeVar("RequestT", bound=DomainRequest)
+ResponseT = TypeVar("ResponseT", bound=DomainResponse)
+
+
+class DomainPredictor(Predictor, Generic[RequestT, ResponseT]):
+    """A family's one domain call: a typed request in, a typed response out, no protocol.
+
+    The serving codecs build the request from V1 instances or V2 tensors (by :meth:`layout`)
+    and turn the response into the protocol's answer.
+    """
+
+    request: ClassVar[type[DomainRequest]]
+    """The request model (its ``layout`` is the class-level shape the V2 metadata declares)."""
+
     @abstractmethod
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One V1 prediction per instance, in order (docs/api.md shapes, sans model_version).
+    def predict(self, request: RequestT) -> ResponseT:
+        """One answer per request row, in order.
 
         Raises:
-            InvalidInputError: naming the instance and field that is malformed.
+            InvalidInputError: a request the domain refuses (a :class:`RowError` naming the row).
         """
 
     @abstractmethod
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """V2 named tensors in, named tensors out, as :attr:`v2_inputs` and :attr:`v2_outputs` declare."""
+    def smoke_request(self) -> RequestT:
+        """A request that a freshly published version must answer (built from the version itself)."""
 
-    v2_inputs: ClassVar[dict[str, TensorSpec]] = {}
-    """V2 input name -> the tensor the family expects (checked on every request, served as metadata)."""
+    def layout(self) -> RowLayout | SeriesLayout:
+        """This version's row shape (the request class's, unless its config names other columns)."""
+        return self.request.layout
 
-    v2_outputs: ClassVar[dict[str, TensorSpec]] = {}
-    """V2 output name -> the tensor :meth:`infer_v2` answers (served as metadata)."""
 
-    @abstractmethod
-    def smoke_instances(self) -> list[Any]:
-        """V1 instances that a freshly published version must answer."""
+def answer_smoke(predictor: Predictor) -> None:
+    """Answer the version's own smoke request (publisher, predictor, shadow: the same check).
 
-    aliases: ClassVar[tuple[str, ...]] = ()
-    """Files also exposed at ``<model>/<alias>`` (anomaly-detector: ``model.pkl``)."""
+    Raises:
+        MetricsAIError: it answered a different number of rows than asked.
+    """
+    assert isinstance(predictor, DomainPredictor), type(predictor)
+    request = predictor.smoke_request()
+    asked, answered = len(request), len(predictor.predict(request))
+    if asked != answered:
+        raise MetricsAIError(f"smoke request: {asked} rows asked but {answered} answered")
 
 
 ConfigT = TypeVar("ConfigT", bound=FamilyConfig)
@@ -133,7 +140,8 @@ class Family(Generic[ConfigT]):
         predictor: its serving half.
         signals: the canonical signals its training reads.
         config_from: the training run's hyper-parameters from settings.
-        positive: whether a V1 prediction raises an alarm (the predictor's positives metric).
+        request: the request model of its :class:`DomainPredictor` (what the codecs build).
+        response: its response model (what counts as an alarm, what V2 answers).
     """
 
     name: str
@@ -142,4 +150,5 @@ class Family(Generic[ConfigT]):
     predictor: type[Predictor]
     signals: tuple[str, ...]
     config_from: Callable[[Settings], ConfigT]
-    positive: Callable[[Mapping[str, Any]], bool]
+    request: type[DomainRequest]
+    response: type[DomainResponse]

@@ -7,15 +7,15 @@ from the request's history, else the live source's, else the saved one, and diff
 in what its :class:`CrossingSpec` says: the key and its V2 names, what a value may be, the
 threshold, the estimate and the shape of the answer.
 
-The predictor's request path has two halves: the domain call (:meth:`CrossingPredictor.answer`:
-parsed key and history in, the family's answer out) and the protocol (V1 instances and V2
-tensors parsed and answers formatted, in the section marked below), kept apart so the
-protocol can move to typed request models without touching the domain call.
+The domain call is :meth:`CrossingPredictor.predict`: the family's request model (node,
+key, optional cluster and history per row; :class:`~metrics_ai.families.models.SeriesRequest`)
+in, its response model (:class:`CrossingResponse`) out. The serving codecs build the request
+from V1 instances or V2 tensors and turn the response into the protocol's answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, Self, TypeVar
@@ -24,12 +24,31 @@ import numpy as np
 
 from metrics_ai.artifacts import Manifest
 from metrics_ai.crossing import TrendState, latest_history, load_states, save_states
-from metrics_ai.entities import EntityIndex, Key, optional_cluster
-from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, FamilyConfig, Predictor, TensorSpec
+from metrics_ai.entities import EntityIndex, Key
+from metrics_ai.errors import RowError, RowNotFound
+from metrics_ai.families.base import DomainPredictor, FamilyConfig
+from metrics_ai.families.models import DomainResponse, SeriesLayout, SeriesRequest
 from metrics_ai.prophet_numpy import ProphetState
-from metrics_ai.series import History, parse_history
-from metrics_ai.v2rows import padded_histories, text_column
+from metrics_ai.series import History
+
+#: the columns every crossing request has besides its key
+CLUSTER, NODE = "cluster", "node"
+
+
+def crossing_layout(key: str, v2_names: tuple[str, str]) -> SeriesLayout:
+    """A crossing request's layout: node and ``key`` (V2: ``v2_names``), an optional cluster, the history."""
+    return SeriesLayout(text=(NODE, key), v2_text=v2_names, optional=(CLUSTER,))
+
+
+class CrossingResponse(DomainResponse):
+    """What every crossing answer has: the series, the family's columns (subclass), source and notes.
+
+    Subclasses declare ``cluster``, ``node``, the key, their own columns (what the spec's
+    ``fields`` gives) and then ``source``, ``reason`` and ``note`` (None where absent: V1
+    leaves them out), plus :attr:`v2_outputs`, :meth:`positives` and :meth:`v2_columns`.
+    """
+
+    v1_optional = frozenset({CLUSTER, "reason", "note"})
 
 
 class CrossingConfig(Protocol):
@@ -96,10 +115,9 @@ class CrossingSpec(Generic[C, A]):
         entity: (node, key) -> the series as a 404 names it (``disk node='n1' mountpoint='/'``).
         unknown_note: the answer's ``note`` for a series the model does not know.
         no_model_note: the ``note`` for a series saved without a Prophet fit (``{reason}`` filled in).
-        v1_fields: (answer, threshold) -> the V1 answer's fields after node and key, before ``source``.
-        v2_names: the V2 tensors of the node and of the key.
-        v2_outputs: the V2 output tensors.
-        v2_columns: the answers of a request's rows -> those tensors.
+        request: its request model (node, key, cluster, history; :func:`crossing_layout`).
+        response: its response model.
+        fields: (answer, threshold) -> one row's family columns (after node and key, before ``source``).
     """
 
     name: str
@@ -115,10 +133,9 @@ class CrossingSpec(Generic[C, A]):
     entity: Callable[[str, str], str]
     unknown_note: str
     no_model_note: str
-    v1_fields: Callable[[A, float], dict[str, Any]]
-    v2_names: tuple[str, str]
-    v2_outputs: dict[str, TensorSpec]
-    v2_columns: Callable[[list[A]], dict[str, np.ndarray]]
+    request: type[SeriesRequest]
+    response: type[CrossingResponse]
+    fields: Callable[[A, float], dict[str, Any]]
 
     @property
     def key(self) -> str:
@@ -126,17 +143,12 @@ class CrossingSpec(Generic[C, A]):
         return self.labels[2]
 
     @property
-    def v2_inputs(self) -> dict[str, TensorSpec]:
-        """The node and key text columns, then the history."""
-        return {self.v2_names[0]: TEXT_ROWS, self.v2_names[1]: TEXT_ROWS, **HISTORY_INPUTS}
-
-    @property
     def signals_text(self) -> str:
         """The signals as messages name them (the signal, or the list of them)."""
         return self.signals[0] if len(self.signals) == 1 else str(list(self.signals))
 
 
-class CrossingPredictor(Predictor, Generic[C, A]):
+class CrossingPredictor(DomainPredictor[SeriesRequest, CrossingResponse], Generic[C, A]):
     """Per-series Prophet states plus recent values, answered in NumPy as :attr:`spec` says."""
 
     spec: ClassVar[CrossingSpec[Any, Any]]
@@ -146,26 +158,48 @@ class CrossingPredictor(Predictor, Generic[C, A]):
         self.states = states
         self._index = EntityIndex(states)
 
-    # --- the domain call ---------------------------------------------------------------------
+    def predict(self, request: SeriesRequest) -> CrossingResponse:
+        """One answer per row: keys and values checked for every row first, then each answered."""
+        spec = self.spec
+        nodes, keys, clusters = getattr(request, NODE), getattr(request, spec.key), getattr(request, CLUSTER)
+        for i, (key, history) in enumerate(zip(keys, request.history, strict=True)):
+            self._check_key(key, i)
+            if history is not None:
+                self._check_values(history.values, key, i)
+        columns: dict[str, list[Any]] = {name: [] for name in spec.response.model_fields}
+        for i, (cluster, node, key, history) in enumerate(zip(clusters, nodes, keys, request.history, strict=True)):
+            answer, source, note, full = self.answer(cluster, node, key, history, i)
+            row = {
+                CLUSTER: full[0] or None,
+                NODE: node,
+                spec.key: key,
+                **spec.fields(answer, self.threshold(key)),
+                "source": source,
+                "reason": answer.reason,
+                "note": None if answer.reason else note,
+            }
+            for name, value in row.items():
+                columns[name].append(value)
+        return spec.response(**columns)
 
     def answer(
-        self, cluster: str | None, node: str, key: str, history: History | None, field: str
+        self, cluster: str | None, node: str, key: str, history: History | None, row: int
     ) -> tuple[A, str, str | None, Key]:
-        """(answer, source, note, the series' full key) for one series; ``field`` names it in errors.
+        """(answer, source, note, the series' full key) for one series, request row ``row``.
 
         Without ``cluster`` the node's only cluster is meant; a node name in several
-        clusters is a 400 naming ``<field>.cluster``.
+        clusters is a 400 naming the row's ``cluster``.
         """
         spec = self.spec
-        full = self._index.resolve(cluster, node, key, field)
+        full = self._index.resolve(cluster, node, key, row)
         state = self.states.get(full)
         source = "request"
         if history is None:
             history, source = self._latest(full, state)
         if history is None:
-            raise UnknownEntityError(
-                f"{field}: {spec.entity(node, key)} is unknown to this model and no live source has it; "
-                "send its history"
+            raise RowNotFound(
+                (NODE, row),
+                f"{spec.entity(node, key)} is unknown to this model and no live source has it; send its history",
             )
         note = None
         if state is None:
@@ -185,88 +219,27 @@ class CrossingPredictor(Predictor, Generic[C, A]):
         """The threshold of the series with ``key``."""
         return self.spec.threshold(self.config, key)
 
-    # --- the protocol: V1 instances and V2 tensors in, answers out -----------------------------
-
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One answer per ``{"node", <key>, "cluster"?, "history"?}``."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInputError("instances", f"expected a non-empty list of {self._shape()}")
-        parsed = [self._parse_v1(i, inst) for i, inst in enumerate(instances)]
-        out = []
-        for i, (cluster, node, key, history) in enumerate(parsed):
-            answer, source, note, full = self.answer(cluster, node, key, history, f"instances[{i}]")
-            pred: dict[str, Any] = {
-                **({"cluster": full[0]} if full[0] else {}),
-                "node": node,
-                self.spec.key: key,
-                **self.spec.v1_fields(answer, self.threshold(key)),
-                "source": source,
-            }
-            if answer.reason:
-                pred["reason"] = answer.reason
-            elif note:
-                pred["note"] = note
-            out.append(pred)
-        return out
-
-    def _shape(self) -> str:
-        return f'{{"node", "{self.spec.key}", "cluster"?, "history"?}}'
-
-    def _parse_v1(self, i: int, inst: Any) -> tuple[str | None, str, str, History | None]:
-        """(cluster, node, key, history) of one instance; free-text keys, then cluster, then a choice key."""
-        field, name = f"instances[{i}]", self.spec.key
-        if not isinstance(inst, Mapping):
-            raise InvalidInputError(field, f"expected an object {self._shape()}")
-        extra = sorted(set(inst) - {"cluster", "node", name, "history"})
-        if extra:
-            raise InvalidInputError(field, f"unknown key(s) {extra}; expected node, {name}, cluster, history")
-        for text in ("node",) if self.spec.key_values else ("node", name):
-            if not isinstance(inst.get(text), str) or not inst.get(text):
-                raise InvalidInputError(f"{field}.{text}", "expected a non-empty string")
-        cluster = optional_cluster(inst, field)
-        key = self._check_key(inst.get(name), f"{field}.{name}")
-        history = None
-        if inst.get("history") is not None:
-            history = parse_history(inst["history"], f"{field}.history")
-            self._check_values(history.values, key, f"{field}.history.values")
-        return cluster, inst["node"], key, history
-
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Node and key BYTES [N]; timestamps INT64, values FP32 [N, T] (NaN-padded) -> :attr:`v2_outputs`."""
-        node_name, key_name = self.spec.v2_names
-        histories = padded_histories(inputs["timestamps"], inputs["values"])
-        n = len(histories)
-        nodes = text_column(inputs[node_name], node_name, n)
-        texts = text_column(inputs[key_name], key_name, n)
-        keys = [self._check_key(k, f"{key_name}[{i}]") for i, k in enumerate(texts)]
-        for i, h in enumerate(histories):
-            if h is not None:
-                self._check_values(h.values, keys[i], f"values[{i}]")
-        answers = [self.answer(None, nodes[i], keys[i], histories[i], f"{node_name}[{i}]")[0] for i in range(n)]
-        return self.spec.v2_columns(answers)
-
-    def _check_key(self, value: Any, field: str) -> str:
-        """One of :attr:`CrossingSpec.key_values` (when it lists them), or a 400 naming the field."""
+    def _check_key(self, value: str, row: int) -> None:
+        """One of :attr:`CrossingSpec.key_values` (when it lists them), or a 400 naming the row's key."""
         allowed = self.spec.key_values
         if allowed is not None and value not in allowed:
-            raise InvalidInputError(field, f"unknown {self.spec.key} {value!r}; expected one of {list(allowed)}")
-        return str(value)
+            raise RowError((self.spec.key, row), f"unknown {self.spec.key} {value!r}; expected one of {list(allowed)}")
 
-    def _check_values(self, values: np.ndarray, key: str, field: str) -> None:
+    def _check_values(self, values: np.ndarray, key: str, row: int) -> None:
         """Values must lie in the key's :class:`ValueRange`."""
         upper, meaning = self.spec.value_range(key)
         bad = (values < 0) | (values > upper)
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
-            raise InvalidInputError(f"{field}[{j}]", f"{values[j]:g} is not {meaning}")
+            raise RowError(("history", row, "values", j), f"{values[j]:g} is not {meaning}")
 
-    def smoke_instances(self) -> list[Any]:
+    def smoke_request(self) -> SeriesRequest:
         """The first series with state, without history and with its own recent history."""
         cluster, node, key = next(k for k, s in self.states.items() if len(s.recent))
         recent = self.states[(cluster, node, key)].recent
-        history = {"timestamps": recent.timestamps.tolist(), "values": recent.values.tolist()}
-        series = {**({"cluster": cluster} if cluster else {}), "node": node, self.spec.key: key}
-        return [series, {**series, "history": history}]
+        return self.spec.request(
+            **{CLUSTER: [cluster or None] * 2, NODE: [node] * 2, self.spec.key: [key] * 2, "history": [None, recent]}
+        )
 
     # --- state files -----------------------------------------------------------------------------
 

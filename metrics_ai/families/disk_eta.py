@@ -33,9 +33,8 @@ node name known in several clusters is a 400 naming ``cluster``. The answer carr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -55,7 +54,8 @@ from metrics_ai.crossing import (
 )
 from metrics_ai.entities import Key, entity_labels
 from metrics_ai.families.base import Family, FamilyConfig, TensorSpec
-from metrics_ai.families.crossing import CrossingPredictor, CrossingSpec, ValueRange
+from metrics_ai.families.crossing import CrossingPredictor, CrossingResponse, CrossingSpec, ValueRange, crossing_layout
+from metrics_ai.families.models import SeriesLayout, SeriesRequest, Text
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
@@ -181,24 +181,58 @@ def disk_entity(node: str, mountpoint: str) -> str:
     return f"disk node={node!r} mountpoint={mountpoint!r}"
 
 
-def v1_fields(eta: Eta, threshold: float) -> dict[str, Any]:
-    """The V1 answer: usage, threshold, the three ETAs and the grade."""
+class DiskEtaRequest(SeriesRequest):
+    """Disks by node and mountpoint (and cluster, V1), each with its history or none."""
+
+    layout: ClassVar[SeriesLayout] = crossing_layout("mountpoint", ("node", "mountpoint"))
+
+    node: list[Text]
+    mountpoint: list[Text]
+    cluster: list[str | None]
+
+
+class DiskEtaResponse(CrossingResponse):
+    """Per disk: usage, threshold, the three ETAs (days; None: never) and the grade."""
+
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "eta_days": TensorSpec("FP32", (-1,)),
+        "severity": TensorSpec("BYTES", (-1,)),
+    }
+
+    cluster: list[str | None]
+    node: list[str]
+    mountpoint: list[str]
+    current_usage: list[float | None]
+    threshold: list[float]
+    eta_days: list[dict[str, float | None]]
+    severity: list[str]
+    source: list[str]
+    reason: list[str | None]
+    note: list[str | None]
+
+    def positives(self) -> np.ndarray:
+        """Any severity but OK raises an alarm."""
+        return np.array([s != "OK" for s in self.severity], dtype=bool)
+
+    def v2_columns(self) -> dict[str, Any]:
+        """eta_days [N] (the ensemble; +inf: never; NaN: too few points to say) and severity [N]."""
+        eta_days = [
+            np.nan if reason else (np.inf if eta["ensemble"] is None else eta["ensemble"])
+            for eta, reason in zip(self.eta_days, self.reason, strict=True)
+        ]
+        grades = np.empty(len(self.severity), dtype=object)
+        grades[:] = [s.encode() for s in self.severity]
+        return {"eta_days": eta_days, "severity": grades}
+
+
+def fields(eta: Eta, threshold: float) -> dict[str, Any]:
+    """One disk's columns: usage, threshold, the three ETAs and the grade."""
     return {
         "current_usage": eta.current,
         "threshold": threshold,
         "eta_days": {"linear": eta.linear, "prophet": eta.prophet, "ensemble": eta.ensemble},
         "severity": eta.severity,
     }
-
-
-def v2_columns(etas: list[Eta]) -> dict[str, np.ndarray]:
-    """eta_days FP32 [N] (+inf: never; NaN: too few points to say) and severity BYTES [N]."""
-    eta_days = np.array(
-        [np.nan if e.reason else (np.inf if e.ensemble is None else e.ensemble) for e in etas], dtype=np.float32
-    )
-    grades = np.empty(len(etas), dtype=object)
-    grades[:] = [e.severity.encode() for e in etas]
-    return {"eta_days": eta_days, "severity": grades}
 
 
 SPEC: CrossingSpec[DiskEtaConfig, Eta] = CrossingSpec(
@@ -215,10 +249,9 @@ SPEC: CrossingSpec[DiskEtaConfig, Eta] = CrossingSpec(
     entity=disk_entity,
     unknown_note="disk unknown to this model: linear trend only",
     no_model_note="no Prophet model for this disk ({reason}): linear trend only",
-    v1_fields=v1_fields,
-    v2_names=("node", "mountpoint"),
-    v2_outputs={"eta_days": TensorSpec("FP32", (-1,)), "severity": TensorSpec("BYTES", (-1,))},
-    v2_columns=v2_columns,
+    request=DiskEtaRequest,
+    response=DiskEtaResponse,
+    fields=fields,
 )
 
 
@@ -226,8 +259,7 @@ class DiskEtaPredictor(CrossingPredictor[DiskEtaConfig, Eta]):
     """Per-disk Prophet states plus recent usage, answered in NumPy."""
 
     spec = SPEC
-    v2_inputs = SPEC.v2_inputs
-    v2_outputs = SPEC.v2_outputs
+    request = DiskEtaRequest
 
     @property
     def disks(self) -> dict[Key, DiskState]:
@@ -240,11 +272,6 @@ def config_from(settings: Settings) -> DiskEtaConfig:
     return DiskEtaConfig(threshold=settings.disk_threshold)
 
 
-def positive(prediction: Mapping[str, Any]) -> bool:
-    """Any severity but OK raises an alarm."""
-    return prediction.get("severity") not in (None, "OK")
-
-
 FAMILY: Family[DiskEtaConfig] = Family(
     name=SPEC.name,
     module="disk_eta",
@@ -252,5 +279,6 @@ FAMILY: Family[DiskEtaConfig] = Family(
     predictor=DiskEtaPredictor,
     signals=SPEC.signals,
     config_from=config_from,
-    positive=positive,
+    request=DiskEtaRequest,
+    response=DiskEtaResponse,
 )

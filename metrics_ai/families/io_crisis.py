@@ -21,9 +21,9 @@ node name known in several clusters is a 400 naming ``cluster``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -31,7 +31,8 @@ from pydantic import Field
 from metrics_ai.crossing import DAY, HOUR, TrendState, curve_crossing, drift_curve, level_offset, to_days
 from metrics_ai.entities import Key, entity_labels
 from metrics_ai.families.base import Family, FamilyConfig, TensorSpec
-from metrics_ai.families.crossing import CrossingPredictor, CrossingSpec, ValueRange
+from metrics_ai.families.crossing import CrossingPredictor, CrossingResponse, CrossingSpec, ValueRange, crossing_layout
+from metrics_ai.families.models import SeriesLayout, SeriesRequest, Text
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from metrics_ai.settings import Settings
@@ -113,25 +114,59 @@ def series_entity(node: str, signal: str) -> str:
     return f"node {node!r} signal {signal!r}"
 
 
-def v1_fields(crisis: Crisis, threshold: float) -> dict[str, Any]:
-    """The V1 answer: threshold, whether a crisis comes, when, and the forecast peak."""
+class IoCrisisRequest(SeriesRequest):
+    """Series by node and signal (and cluster, V1), each with its history or none (V2: ``entity`` is the node)."""
+
+    layout: ClassVar[SeriesLayout] = crossing_layout("signal", ("entity", "signal"))
+
+    node: list[Text]
+    signal: list[Text]
+    cluster: list[str | None]
+
+
+class IoCrisisResponse(CrossingResponse):
+    """Per series: threshold, whether a crisis comes, when (days; None: not within the horizon), the peak."""
+
+    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
+        "crisis": TensorSpec("BOOL", (-1,)),
+        "days_to_crisis": TensorSpec("FP32", (-1,)),
+        "forecast_peak": TensorSpec("FP32", (-1,)),
+    }
+
+    cluster: list[str | None]
+    node: list[str]
+    signal: list[str]
+    threshold: list[float]
+    crisis: list[bool]
+    days_to_crisis: list[float | None]
+    forecast_peak: list[float | None]
+    source: list[str]
+    reason: list[str | None]
+    note: list[str | None]
+
+    def positives(self) -> np.ndarray:
+        """A predicted crisis raises an alarm."""
+        return np.array(self.crisis, dtype=bool)
+
+    def v2_columns(self) -> dict[str, Any]:
+        """crisis [N], days_to_crisis [N] (+inf: not within the horizon; NaN: too few points), forecast_peak [N]."""
+        return {
+            "crisis": self.crisis,
+            "days_to_crisis": [
+                np.nan if reason else (np.inf if days is None else days)
+                for days, reason in zip(self.days_to_crisis, self.reason, strict=True)
+            ],
+            "forecast_peak": [np.nan if peak is None else peak for peak in self.forecast_peak],
+        }
+
+
+def fields(crisis: Crisis, threshold: float) -> dict[str, Any]:
+    """One series' columns: threshold, whether a crisis comes, when, and the forecast peak."""
     return {
         "threshold": threshold,
         "crisis": crisis.days is not None,
         "days_to_crisis": crisis.days,
         "forecast_peak": crisis.peak,
-    }
-
-
-def v2_columns(answers: list[Crisis]) -> dict[str, np.ndarray]:
-    """crisis BOOL [N], days_to_crisis FP32 [N] (+inf: not within the horizon; NaN: too few
-    points) and forecast_peak FP32 [N]."""
-    return {
-        "crisis": np.array([a.days is not None for a in answers], dtype=bool),
-        "days_to_crisis": np.array(
-            [np.nan if a.reason else (np.inf if a.days is None else a.days) for a in answers], dtype=np.float32
-        ),
-        "forecast_peak": np.array([np.nan if a.peak is None else a.peak for a in answers], dtype=np.float32),
     }
 
 
@@ -149,14 +184,9 @@ SPEC: CrossingSpec[IoCrisisConfig, Crisis] = CrossingSpec(
     entity=series_entity,
     unknown_note="node unknown to this model: daily profile and trend of the history sent",
     no_model_note="no Prophet model for this series ({reason}): daily profile and trend",
-    v1_fields=v1_fields,
-    v2_names=("entity", "signal"),
-    v2_outputs={
-        "crisis": TensorSpec("BOOL", (-1,)),
-        "days_to_crisis": TensorSpec("FP32", (-1,)),
-        "forecast_peak": TensorSpec("FP32", (-1,)),
-    },
-    v2_columns=v2_columns,
+    request=IoCrisisRequest,
+    response=IoCrisisResponse,
+    fields=fields,
 )
 
 
@@ -164,8 +194,7 @@ class IoCrisisPredictor(CrossingPredictor[IoCrisisConfig, Crisis]):
     """Per node and signal Prophet states plus recent values, answered in NumPy."""
 
     spec = SPEC
-    v2_inputs = SPEC.v2_inputs
-    v2_outputs = SPEC.v2_outputs
+    request = IoCrisisRequest
 
     @property
     def series(self) -> dict[Key, SeriesState]:
@@ -184,11 +213,6 @@ def config_from(settings: Settings) -> IoCrisisConfig:
     )
 
 
-def positive(prediction: Mapping[str, Any]) -> bool:
-    """A predicted crisis raises an alarm."""
-    return bool(prediction.get("crisis"))
-
-
 FAMILY: Family[IoCrisisConfig] = Family(
     name=SPEC.name,
     module="io_crisis",
@@ -196,5 +220,6 @@ FAMILY: Family[IoCrisisConfig] = Family(
     predictor=IoCrisisPredictor,
     signals=SPEC.signals,
     config_from=config_from,
-    positive=positive,
+    request=IoCrisisRequest,
+    response=IoCrisisResponse,
 )

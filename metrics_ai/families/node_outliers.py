@@ -17,7 +17,6 @@ Training skips such a cluster and the predictor refuses it (400), saying so
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,8 +24,17 @@ import numpy as np
 from pydantic import Field
 
 from metrics_ai.artifacts import Manifest
-from metrics_ai.errors import InvalidInputError
-from metrics_ai.families.base import TEXT_ROWS, Family, FamilyConfig, Predictor, TensorSpec
+from metrics_ai.families.base import DomainPredictor, Family, FamilyConfig, TensorSpec
+from metrics_ai.families.models import (
+    BoolColumn,
+    DomainResponse,
+    FloatColumn,
+    FloatRows,
+    RowError,
+    RowLayout,
+    RowsRequest,
+    Text,
+)
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
 
@@ -81,18 +89,37 @@ def adhoc_scores(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
     return z / (z + threshold), z > threshold
 
 
-class NodeOutlierPredictor(Predictor):
-    """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
+class NodeOutlierRequest(RowsRequest):
+    """Nodes to compare: ``cluster`` and ``node`` per row, ``features`` float64 ``[N, 4]``."""
 
-    v2_inputs: ClassVar[dict[str, TensorSpec]] = {
-        "cluster": TEXT_ROWS,
-        "node": TEXT_ROWS,
-        "features": TensorSpec("FP32", (-1, len(FEATURES))),
-    }
+    layout: ClassVar[RowLayout] = RowLayout(text=("cluster", "node"), matrix="features", columns=FEATURES)
+    features: FloatRows
+    cluster: list[Text]
+    node: list[Text]
+
+
+class NodeOutlierResponse(DomainResponse):
+    """Per node: its ``cluster`` and ``node``, ``is_outlier``, ``score`` and which ``model`` answered."""
+
     v2_outputs: ClassVar[dict[str, TensorSpec]] = {
         "is_outlier": TensorSpec("BOOL", (-1,)),
         "score": TensorSpec("FP32", (-1,)),
     }
+    cluster: list[str]
+    node: list[str]
+    is_outlier: BoolColumn
+    score: FloatColumn
+    model: list[str]
+
+    def positives(self) -> np.ndarray:
+        """A node flagged as unlike its peers raises an alarm."""
+        return self.is_outlier
+
+
+class NodeOutlierPredictor(DomainPredictor[NodeOutlierRequest, NodeOutlierResponse]):
+    """Per-cluster models, plus ad-hoc peer scoring for unknown clusters."""
+
+    request: ClassVar[type[RowsRequest]] = NodeOutlierRequest
 
     def __init__(self, config: NodeOutlierConfig, clusters: dict[str, ClusterModel], reference: dict[str, Any]) -> None:
         self.config = config
@@ -117,8 +144,8 @@ class NodeOutlierPredictor(Predictor):
                 label = "ad-hoc"
             else:
                 peers = len(set(nodes[i] for i in idx))
-                raise InvalidInputError(
-                    f"instances[{idx[0]}].cluster",
+                raise RowError(
+                    ("cluster", idx[0]),
                     f"cluster {cluster!r} is unknown to this model and the request has {too_few_peers(peers)}",
                 )
             scores[idx], flags[idx] = s, f
@@ -126,57 +153,22 @@ class NodeOutlierPredictor(Predictor):
                 used[i] = label
         return scores, flags, used
 
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """``{"cluster", "node", "is_outlier", "score", "model"}`` per node."""
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInputError("instances", "expected a non-empty list of node objects")
-        clusters, nodes, rows = [], [], []
-        for i, inst in enumerate(instances):
-            if not isinstance(inst, Mapping):
-                raise InvalidInputError(
-                    f"instances[{i}]", f"expected an object with cluster, node and {list(FEATURES)}"
-                )
-            extra = sorted(set(inst) - {"cluster", "node", *FEATURES})
-            if extra:
-                raise InvalidInputError(f"instances[{i}]", f"unknown key(s) {extra}")
-            for key in ("cluster", "node"):
-                if not isinstance(inst.get(key), str) or not inst.get(key):
-                    raise InvalidInputError(f"instances[{i}].{key}", "expected a non-empty string")
-            row = []
-            for key in FEATURES:
-                v = inst.get(key)
-                if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v):
-                    raise InvalidInputError(f"instances[{i}].{key}", f"expected a finite number, got {v!r}")
-                row.append(float(v))
-            clusters.append(inst["cluster"])
-            nodes.append(inst["node"])
-            rows.append(row)
-        scores, flags, used = self.score(clusters, nodes, np.asarray(rows))
-        return [
-            {"cluster": c, "node": n, "is_outlier": bool(f), "score": float(s), "model": u}
-            for c, n, f, s, u in zip(clusters, nodes, flags, scores, used, strict=True)
-        ]
+    def predict(self, request: NodeOutlierRequest) -> NodeOutlierResponse:
+        """Score each node against its cluster's model, or against its peers in the request."""
+        scores, flags, used = self.score(request.cluster, request.node, request.features)
+        return NodeOutlierResponse(
+            cluster=request.cluster, node=request.node, is_outlier=flags, score=scores, model=used
+        )
 
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """cluster, node BYTES [N], features FP32 [N, 4] -> is_outlier BOOL, score FP32."""
-        x = inputs["features"].astype(np.float64)
-        n = x.shape[0] if x.ndim == 2 else -1
-        if x.ndim != 2 or x.shape[1] != len(FEATURES) or n == 0:
-            raise InvalidInputError("features", f"expected shape [N, {len(FEATURES)}] ({', '.join(FEATURES)})")
-        if not np.isfinite(x).all():
-            raise InvalidInputError("features", "NaN or infinity where a number is required")
-        clusters, nodes = [_text(v) for v in inputs["cluster"]], [_text(v) for v in inputs["node"]]
-        if len(clusters) != n or len(nodes) != n:
-            raise InvalidInputError("cluster", f"cluster and node need {n} entries, one per features row")
-        scores, flags, _ = self.score(clusters, nodes, x)
-        return {"is_outlier": flags.astype(bool), "score": scores.astype(np.float32)}
-
-    def smoke_instances(self) -> list[Any]:
+    def smoke_request(self) -> NodeOutlierRequest:
         """The training means of the first known cluster."""
         cluster, nodes = next(iter(self.reference.items()))
-        return [
-            {"cluster": cluster, "node": node, **dict(zip(FEATURES, row, strict=True))} for node, row in nodes.items()
-        ]
+        return NodeOutlierRequest(
+            columns=FEATURES,
+            features=np.asarray(list(nodes.values()), dtype=np.float64),
+            cluster=[cluster] * len(nodes),
+            node=list(nodes),
+        )
 
     def save(self, folder: Path) -> None:
         """One forest .npz per cluster plus scalers and reference means in JSON."""
@@ -198,10 +190,6 @@ class NodeOutlierPredictor(Predictor):
         return cls(NodeOutlierConfig.model_validate(state["config"]), clusters, state["reference"])
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def config_from(settings: Settings) -> NodeOutlierConfig:
     """A training run's hyper-parameters."""
     return NodeOutlierConfig(
@@ -211,11 +199,6 @@ def config_from(settings: Settings) -> NodeOutlierConfig:
     )
 
 
-def positive(prediction: Mapping[str, Any]) -> bool:
-    """A node flagged as unlike its peers raises an alarm."""
-    return bool(prediction.get("is_outlier"))
-
-
 FAMILY: Family[NodeOutlierConfig] = Family(
     name="node-outliers",
     module="node_outliers",
@@ -223,5 +206,6 @@ FAMILY: Family[NodeOutlierConfig] = Family(
     predictor=NodeOutlierPredictor,
     signals=tuple(FEATURE_SIGNALS.values()),
     config_from=config_from,
-    positive=positive,
+    request=NodeOutlierRequest,
+    response=NodeOutlierResponse,
 )

@@ -12,9 +12,9 @@ from kserve import InferRequest
 
 from bench import payloads
 from metrics_ai.artifacts import ModelStore
-from metrics_ai.families import MODEL_NAMES, predictor_class
+from metrics_ai.families import FAMILIES, MODEL_NAMES, predictor_class
 from metrics_ai.settings import load_settings
-from serving.v2 import decode_inputs
+from serving.codec import codec_for
 from tests.conftest import train_into
 
 
@@ -43,13 +43,14 @@ def test_v1_and_v2_bodies_are_answered(five_models: Path, model: str) -> None:
     smoke = payloads.smoke_instances(five_models, model)
     one, many = payloads.single(smoke), payloads.batch(smoke, 7)
     assert len(one) == 1 and len(many) == 7
-    assert len(predictor.predict_v1(payloads.v1_body(many)["instances"])) == 7
+    codec = codec_for(FAMILIES[model], predictor)
+    assert len(codec.v1(payloads.v1_body(many)["instances"]).predictions) == 7
     if model not in ("anomaly-detector", "node-outliers"):
         assert one[0].get("history"), "single = the full request path, with history"
     for instances in (one, many):
         raw = json.dumps(payloads.v2_body(model, instances)).encode()
         request = InferRequest.from_bytes(raw, len(raw), model)  # as KServe's REST endpoint parses it
-        outputs = predictor.infer_v2(decode_inputs(request, type(predictor).v2_inputs))
+        outputs = codec.v2(request, None).outputs
         rows = next(iter(outputs.values())).shape[0]
         expected = len(instances) if model in ("anomaly-detector", "node-outliers") else sum(
             1 for i in instances if i.get("history")) or len(instances)

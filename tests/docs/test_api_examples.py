@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from metrics_ai.families import FAMILIES, MODEL_NAMES
+from serving.tensor_specs import input_specs, output_specs
 from tests.conftest import Predictor
 
 API = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -154,9 +155,9 @@ def test_v2_tables_match_the_declared_tensors(model: str) -> None:
     section = model_sections(API.read_text(encoding="utf-8"))[model]
     rows = re.findall(r"^\| (input|output) \| `(\w+)` \| (\w+) \| \[([-\d, ]+)\] \|", section, re.M)
     shown = {(role, name): (datatype, tuple(int(d) for d in shape.split(","))) for role, name, datatype, shape in rows}
-    predictor = FAMILIES[model].predictor
-    declared = {("input", n): (t.datatype, t.shape) for n, t in predictor.v2_inputs.items()}
-    declared |= {("output", n): (t.datatype, t.shape) for n, t in predictor.v2_outputs.items()}
+    family = FAMILIES[model]
+    declared = {("input", n): (t.datatype, t.shape) for n, t in input_specs(family).items()}
+    declared |= {("output", n): (t.datatype, t.shape) for n, t in output_specs(family).items()}
     assert shown == declared
 
 

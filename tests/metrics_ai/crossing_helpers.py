@@ -48,7 +48,7 @@ def v2(
         if h is not None:
             ts[i, : len(h)] = h.timestamps.astype(np.int64)
             vs[i, : len(h)] = h.values
-    node_name, key_name = predictor.spec.v2_names
+    node_name, key_name = predictor.spec.request.layout.v2_text
     return {
         node_name: np.array([n.encode() for n in nodes], dtype=object),
         key_name: np.array([k.encode() for k in keys], dtype=object),

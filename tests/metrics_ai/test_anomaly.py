@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.errors import InvalidInputError
 from metrics_ai.families.anomaly import AnomalyPredictor
+from tests.serving.codec_calls import smoke, v1, v2
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def test_save_load_gives_same_predictions(predictor: AnomalyPredictor, tmp_path:
     rows = np.random.default_rng(3).uniform([0.1, 0.3, 0, 50, 40], [0.9, 0.9, 2, 300, 200], size=(50, 5)).tolist()
     predictor.save(tmp_path)
     again = AnomalyPredictor.load(tmp_path, ModelStore(basic_models, "anomaly-detector").current())
-    assert again.predict_v1(rows) == predictor.predict_v1(rows)
+    assert v1(again, rows) == v1(predictor, rows)
 
 
 def test_manifest_records_detection_quality(basic_models: Path) -> None:
@@ -34,26 +35,26 @@ def test_manifest_records_detection_quality(basic_models: Path) -> None:
 
 
 def test_spiked_metric_is_named_first(predictor: AnomalyPredictor) -> None:
-    normal = predictor.smoke_instances()[0]
+    normal = smoke(predictor)[0]
     spiked = list(normal)
     spiked[3] = normal[3] * 20  # network_in
-    out = predictor.predict_v1([normal] * 10 + [spiked])
+    out = v1(predictor, [normal] * 10 + [spiked])
     assert out[-1]["top_metrics"][0] == "network_in"
     assert out[-1]["score"] > out[0]["score"]
 
 
 def test_single_row_uses_expanding_statistics(predictor: AnomalyPredictor) -> None:
-    row = predictor.smoke_instances()[0]
-    [one] = predictor.predict_v1([row])
+    row = smoke(predictor)[0]
+    [one] = v1(predictor, [row])
     assert set(one) == {"label", "is_anomaly", "score", "top_metrics"}
 
 
 def test_v2_matches_v1(predictor: AnomalyPredictor) -> None:
-    rows = np.asarray(predictor.smoke_instances() * 3, dtype=np.float32)
-    v2 = predictor.infer_v2({"metrics": rows})
-    v1 = predictor.predict_v1(rows.astype(float).tolist())
-    assert v2["label"].dtype == np.int32 and v2["score"].dtype == np.float32
-    assert v2["label"].tolist() == [p["label"] for p in v1]
+    rows = np.asarray(smoke(predictor) * 3, dtype=np.float32)
+    answer = v2(predictor, {"metrics": rows})
+    v1_answer = v1(predictor, rows.astype(float).tolist())
+    assert answer["label"].dtype == np.int32 and answer["score"].dtype == np.float32
+    assert answer["label"].tolist() == [p["label"] for p in v1_answer]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_v2_matches_v1(predictor: AnomalyPredictor) -> None:
 )
 def test_v2_errors(predictor: AnomalyPredictor, inputs, field: str) -> None:
     with pytest.raises(InvalidInputError) as err:
-        predictor.infer_v2(inputs)
+        v2(predictor, inputs)
     assert err.value.field == field
 
 

@@ -23,6 +23,7 @@ from metrics_ai.families.io_crisis import IoCrisisConfig, IoCrisisPredictor, Ser
 from metrics_ai.series import History
 from tests.metrics_ai.test_disk_eta_predictor import fill, line_state
 from tests.metrics_ai.test_io_crisis_predictor import series, state
+from tests.serving.codec_calls import v1
 from training.crossing_backtest import series_by
 from training.families.io_crisis import FIT as CRISIS_FIT
 
@@ -53,8 +54,12 @@ def disks() -> DiskEtaPredictor:
 
 
 def test_same_node_name_in_two_clusters_is_two_disks(disks: DiskEtaPredictor) -> None:
-    east, west = disks.predict_v1(
-        [{"cluster": "east", "node": SHARED, "mountpoint": "/"}, {"cluster": "west", "node": SHARED, "mountpoint": "/"}]
+    east, west = v1(
+        disks,
+        [
+            {"cluster": "east", "node": SHARED, "mountpoint": "/"},
+            {"cluster": "west", "node": SHARED, "mountpoint": "/"},
+        ],
     )
     assert (east["cluster"], east["current_usage"]) == ("east", pytest.approx(60.0))
     assert (west["cluster"], west["current_usage"]) == ("west", pytest.approx(85.0))
@@ -62,20 +67,20 @@ def test_same_node_name_in_two_clusters_is_two_disks(disks: DiskEtaPredictor) ->
 
 
 def test_cluster_may_be_left_out_only_when_the_node_is_unambiguous(disks: DiskEtaPredictor) -> None:
-    [only] = disks.predict_v1([{"node": ONLY_EAST, "mountpoint": "/"}])
+    [only] = v1(disks, [{"node": ONLY_EAST, "mountpoint": "/"}])
     assert only["cluster"] == "east" and only["current_usage"] == pytest.approx(40.0)
     with pytest.raises(InvalidInputError) as caught:
-        disks.predict_v1([{"node": ONLY_EAST, "mountpoint": "/"}, {"node": SHARED, "mountpoint": "/"}])
+        v1(disks, [{"node": ONLY_EAST, "mountpoint": "/"}, {"node": SHARED, "mountpoint": "/"}])
     assert caught.value.field == "instances[1].cluster"
     assert "east" in str(caught.value) and "west" in str(caught.value)
     with pytest.raises(InvalidInputError, match="cluster"):
-        disks.predict_v1([{"cluster": 3, "node": SHARED, "mountpoint": "/"}])
+        v1(disks, [{"cluster": 3, "node": SHARED, "mountpoint": "/"}])
 
 
 def test_live_fetch_asks_for_the_cluster_of_the_series(disks: DiskEtaPredictor) -> None:
     recorder = Recorder()
     disks.fetcher = recorder  # type: ignore[assignment]
-    disks.predict_v1([{"cluster": "west", "node": SHARED, "mountpoint": "/"}])
+    v1(disks, [{"cluster": "west", "node": SHARED, "mountpoint": "/"}])
     assert recorder.labels == [{"cluster": "west", "node": SHARED, "mountpoint": "/"}]
 
 
@@ -88,16 +93,17 @@ def test_io_crisis_keeps_two_clusters_apart() -> None:
             ("west", SHARED, "io_wait"): SeriesState(hot, series(hot)),
         },
     )
-    east, west = predictor.predict_v1(
+    east, west = v1(
+        predictor,
         [
             {"cluster": "east", "node": SHARED, "signal": "io_wait"},
             {"cluster": "west", "node": SHARED, "signal": "io_wait"},
-        ]
+        ],
     )
     assert (east["cluster"], east["crisis"]) == ("east", False)
     assert (west["cluster"], west["crisis"]) == ("west", True)
     with pytest.raises(InvalidInputError) as caught:
-        predictor.predict_v1([{"node": SHARED, "signal": "io_wait"}])
+        v1(predictor, [{"node": SHARED, "signal": "io_wait"}])
     assert caught.value.field == "instances[0].cluster"
 
 
@@ -128,7 +134,7 @@ def test_states_saved_without_the_cluster_still_load_and_answer(tmp_path: Path) 
     save_recent(tmp_path / "recent.npz", [recent])
     loaded = DiskEtaPredictor.load(tmp_path, None)  # type: ignore[arg-type]
     assert list(loaded.disks) == [("", "n1", "/")]
-    [answer] = loaded.predict_v1([{"node": "n1", "mountpoint": "/"}])
+    [answer] = v1(loaded, [{"node": "n1", "mountpoint": "/"}])
     assert "cluster" not in answer and answer["current_usage"] == pytest.approx(70.0)
     assert np.isfinite(answer["eta_days"]["ensemble"])
     loaded.save(tmp_path)  # written back in the new format, with the cluster

@@ -21,6 +21,8 @@ from metrics_ai.families.crossing import CrossingPredictor
 from tests.metrics_ai import test_disk_eta_predictor as disk
 from tests.metrics_ai import test_io_crisis_predictor as crisis
 from tests.metrics_ai.crossing_helpers import v2
+from tests.serving.codec_calls import smoke, v1
+from tests.serving.codec_calls import v2 as v2_call
 
 #: model -> its hand-built predictor (test_disk_eta_predictor's, test_io_crisis_predictor's)
 PREDICTORS: dict[str, Callable[[], CrossingPredictor]] = {
@@ -42,7 +44,7 @@ V1_MALFORMED: list[tuple[str, Any, str]] = [
     ("disk-eta", ["n1"], "instances[0]"),
     ("disk-eta", [{"mountpoint": "/"}], "instances[0].node"),
     ("disk-eta", [{"node": "n1", "mountpoint": ""}], "instances[0].mountpoint"),
-    ("disk-eta", [{"node": "n1", "mountpoint": "/", "hist": DISK_GOOD}], "instances[0]"),
+    ("disk-eta", [{"node": "n1", "mountpoint": "/", "hist": DISK_GOOD}], "instances[0].hist"),
     ("disk-eta", _disk(values=[50, 51, 52, 120, 54]), "instances[0].history.values[3]"),
     ("disk-eta", _disk(values=[50, 51, -1, 53, 54]), "instances[0].history.values[2]"),
     ("disk-eta", _disk(values=[50, 51, float("nan"), 53, 54]), "instances[0].history.values[2]"),
@@ -56,7 +58,7 @@ V1_MALFORMED: list[tuple[str, Any, str]] = [
     ("io-crisis", [{"signal": "io_wait"}], "instances[0].node"),
     ("io-crisis", [{"node": "n1", "signal": "cpu"}], "instances[0].signal"),
     ("io-crisis", [{"node": "n1"}], "instances[0].signal"),
-    ("io-crisis", [{"node": "n1", "signal": "io_wait", "extra": 1}], "instances[0]"),
+    ("io-crisis", [{"node": "n1", "signal": "io_wait", "extra": 1}], "instances[0].extra"),
     (
         "io-crisis",
         [{"node": "n1", "signal": "io_wait", "history": {**CRISIS_GOOD, "values": [0.1, 1.5, 0.1]}}],
@@ -79,7 +81,7 @@ V1_MALFORMED: list[tuple[str, Any, str]] = [
 @pytest.mark.parametrize(("model", "instances", "field"), V1_MALFORMED)
 def test_malformed_v1_is_400_naming_the_field(model: str, instances: Any, field: str) -> None:
     with pytest.raises(InvalidInputError) as err:
-        PREDICTORS[model]().predict_v1(instances)
+        v1(PREDICTORS[model](), instances)
     assert err.value.field == field and err.value.status == 400
 
 
@@ -103,12 +105,12 @@ V2_MALFORMED: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("disk-eta", lambda d: d["values"].__setitem__((0, 2), 101.0), "values[0][2]"),
     ("disk-eta", lambda d: d["timestamps"].__setitem__((0, 2), 0), "timestamps[0][2]"),
     ("disk-eta", lambda d: d.update(mountpoint=np.array([b"/", b""], dtype=object)), "mountpoint[1]"),
-    ("disk-eta", lambda d: d.update(timestamps=d["timestamps"][0]), "timestamps"),
+    ("disk-eta", lambda d: d.update(timestamps=d["timestamps"][0]), "inputs.timestamps"),
     ("io-crisis", lambda d: d.update(signal=np.array([b"io_wait", b"disk"], dtype=object)), "signal[1]"),
     ("io-crisis", lambda d: d.update(entity=np.array([b"n1"], dtype=object)), "entity"),
     ("io-crisis", lambda d: d["values"].__setitem__((0, 1), 2.0), "values[0][1]"),
-    ("io-crisis", lambda d: d.update(values=d["values"].astype(object)), "values"),
-    ("io-crisis", lambda d: d.update(timestamps=d["timestamps"].astype(str)), "timestamps"),
+    ("io-crisis", lambda d: d.update(values=d["values"].astype(object)), "inputs.values"),
+    ("io-crisis", lambda d: d.update(timestamps=d["timestamps"].astype(str)), "inputs.timestamps"),
 ]
 
 
@@ -118,7 +120,7 @@ def test_malformed_v2_is_400_naming_the_field(model: str, mutate: Any, field: st
     inputs = ROWS[model](predictor)
     mutate(inputs)
     with pytest.raises(InvalidInputError) as err:
-        predictor.infer_v2(inputs)
+        v2_call(predictor, inputs)
     assert err.value.field == field and err.value.status == 400
 
 
@@ -135,7 +137,7 @@ def test_malformed_v2_is_400_naming_the_field(model: str, mutate: Any, field: st
 )
 def test_unknown_series_without_history_is_404_naming_it(model: str, instances: Any, named: list[str]) -> None:
     with pytest.raises(UnknownEntityError) as err:
-        PREDICTORS[model]().predict_v1(instances)
+        v1(PREDICTORS[model](), instances)
     assert err.value.status == 404
     assert all(part in err.value.message for part in named), err.value.message
 
@@ -152,6 +154,6 @@ def test_save_load_same_predictions(model: str, files: list[str], also: dict[str
     predictor.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == files
     again = type(predictor).load(tmp_path, None)  # type: ignore[arg-type]
-    instances = predictor.smoke_instances() + [also]
-    assert again.predict_v1(instances) == predictor.predict_v1(instances)
+    instances = smoke(predictor) + [also]
+    assert v1(again, instances) == v1(predictor, instances)
     assert again.config == predictor.config

@@ -16,6 +16,8 @@ from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskSt
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.series import History
 from tests.metrics_ai.crossing_helpers import as_json, trend_state, v2
+from tests.serving.codec_calls import v1
+from tests.serving.codec_calls import v2 as v2_call
 
 END = 1_790_000_000.0
 RATE = 4.0  # percent per day
@@ -46,7 +48,7 @@ def predictor() -> DiskEtaPredictor:
 
 
 def test_known_disk_with_history(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
     assert p["eta_days"]["linear"] == pytest.approx(5.0, abs=0.01)
     assert p["eta_days"]["prophet"] == pytest.approx(5.0, abs=0.01)
     assert p["eta_days"]["ensemble"] == min(p["eta_days"]["linear"], p["eta_days"]["prophet"])
@@ -56,32 +58,32 @@ def test_known_disk_with_history(predictor: DiskEtaPredictor) -> None:
 
 def test_fresh_history_shifts_the_saved_curve(predictor: DiskEtaPredictor) -> None:
     # the disk jumped 10 points since training: the level correction moves Prophet's curve too
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(80.0, RATE))}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/", "history": as_json(fill(80.0, RATE))}])
     assert p["eta_days"]["prophet"] == pytest.approx(2.5, abs=0.01)
     assert p["severity"] == "CRITICAL"
 
 
 def test_already_full_is_zero_days_critical(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(93.0, 0.1))}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/", "history": as_json(fill(93.0, 0.1))}])
     assert p["eta_days"] == {"linear": 0.0, "prophet": 0.0, "ensemble": 0.0} and p["severity"] == "CRITICAL"
 
 
 def test_shrinking_disk_never_fills(predictor: DiskEtaPredictor) -> None:
     predictor.disks[("", "n1", "/")] = DiskState(line_state(70.0, -2.0), fill(70.0, -2.0))
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, -2.0))}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/", "history": as_json(fill(70.0, -2.0))}])
     assert p["eta_days"] == {"linear": None, "prophet": None, "ensemble": None} and p["severity"] == "OK"
 
 
 def test_under_50_points_says_so(predictor: DiskEtaPredictor) -> None:
     short = fill(70.0, RATE, days=40 * 300 / DAY)
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/", "history": as_json(short)}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/", "history": as_json(short)}])
     assert len(short) == 40
     assert p["eta_days"] == {"linear": None, "prophet": None, "ensemble": None}
     assert "50" in p["reason"] and p["severity"] == "OK"
 
 
 def test_unknown_disk_with_history_gets_linear_only(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1([{"node": "new", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
+    [p] = v1(predictor, [{"node": "new", "mountpoint": "/", "history": as_json(fill(70.0, RATE))}])
     assert p["eta_days"]["prophet"] is None and p["eta_days"]["ensemble"] == pytest.approx(5.0, abs=0.01)
     assert "linear" in p["note"]
 
@@ -97,26 +99,27 @@ class FakeFetcher:
 
 
 def test_without_history_uses_fetcher_then_training_state(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/"}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/"}])
     assert p["source"] == "training-state" and p["eta_days"]["ensemble"] == pytest.approx(5.0, abs=0.01)
     predictor.fetcher = FakeFetcher(fill(80.0, RATE))
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/"}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/"}])
     assert p["source"] == "prometheus" and p["eta_days"]["ensemble"] == pytest.approx(2.5, abs=0.01)
     assert predictor.fetcher.calls == [("disk_used_pct", {"node": "n1", "mountpoint": "/"})]
     predictor.fetcher = FakeFetcher(None)
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/"}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/"}])
     assert p["source"] == "training-state"
 
 
 def test_disk_skipped_at_training_answers_with_reason(predictor: DiskEtaPredictor) -> None:
-    [p] = predictor.predict_v1([{"node": "n1", "mountpoint": "/var"}])
+    [p] = v1(predictor, [{"node": "n1", "mountpoint": "/var"}])
     assert p["source"] == "training-state" and p["eta_days"]["ensemble"] is None and "50" in p["reason"]
 
 
 def test_v2_padded_rows_match_v1(predictor: DiskEtaPredictor) -> None:
     full, short = fill(70.0, RATE), fill(70.0, -1.0, days=1)
-    out = predictor.infer_v2(
-        v2(predictor, ["n1", "new", "n1", "n1"], ["/", "/", "/", "/var"], [full, short, None, None], len(full))
+    out = v2_call(
+        predictor,
+        v2(predictor, ["n1", "new", "n1", "n1"], ["/", "/", "/", "/var"], [full, short, None, None], len(full)),
     )
     assert out["eta_days"].dtype == np.float32 and out["eta_days"].shape == (4,)
     assert out["eta_days"][0] == pytest.approx(5.0, abs=0.01)

@@ -19,6 +19,9 @@ from metrics_ai.drift import (
 )
 from metrics_ai.drift_features import sampler_for
 from metrics_ai.errors import ArtifactError
+from metrics_ai.families.disk_eta import DiskEtaResponse
+from metrics_ai.families.forecast.models import ForecastRequest, ForecastResponse
+from metrics_ai.series import History
 
 RNG = np.random.default_rng(7)
 TRAIN = {"x": RNG.normal(0.0, 1.0, 20_000), "flag": (RNG.random(20_000) < 0.03).astype(float)}
@@ -123,14 +126,27 @@ def test_reference_round_trip_and_only_when_listed(tmp_path: Path) -> None:
 def test_forecast_families_sample_the_latest_level_of_each_history() -> None:
     forecast = sampler_for("resource-forecast", None)  # type: ignore[arg-type]  # levels need no predictor
     assert forecast is not None
-    instances = [
-        {"entity": "c", "signal": "cpu", "history": {"timestamps": [1, 2], "values": [0.2, 0.4]}},
-        {"entity": "c", "signal": "memory", "history": {"timestamps": [1, 2], "values": [0.5, 0.6]}},
-        {"entity": "d", "signal": "cpu"},  # fetched by the predictor: not in the request
-    ]
-    got = forecast(instances, [{}] * 3)
+    t = np.array([1.0, 2.0])
+    request = ForecastRequest(
+        entity=["c", "c", "d"],
+        signal=["cpu", "memory", "cpu"],
+        history=[History(t, np.array([0.2, 0.4])), History(t, np.array([0.5, 0.6])), None],  # d: fetched
+    )
+    got = forecast(request, ForecastResponse.of([], [], {}))
     assert {k: v.tolist() for k, v in got.items()} == {"cpu": [0.4], "memory": [0.6]}
     disk = sampler_for("disk-eta", None)  # type: ignore[arg-type]  # nor does disk usage
     assert disk is not None
-    got = disk([{}, {}], [{"current_usage": 71.5}, {"current_usage": None, "reason": "too few points"}])
+    answered = DiskEtaResponse(
+        cluster=[None, None],
+        node=["n", "n"],
+        mountpoint=["/", "/var"],
+        current_usage=[71.5, None],  # None: too few points
+        threshold=[90.0, 90.0],
+        eta_days=[{"linear": None, "prophet": None, "ensemble": None}] * 2,
+        severity=["OK", "OK"],
+        source=["request", "request"],
+        reason=[None, "too few points"],
+        note=[None, None],
+    )
+    got = disk(request, answered)
     assert {k: v.tolist() for k, v in got.items()} == {"disk_used_pct": [71.5]}

@@ -12,6 +12,7 @@ from metrics_ai.families.forecast.combiner import gate_components, served
 from metrics_ai.families.forecast.config import ForecastConfig
 from metrics_ai.families.forecast.state import ForecastState
 from tests.metrics_ai.test_forecast_predictor import SEQ, _hist, _state
+from tests.serving.codec_calls import v1
 
 
 def test_gate_picks_components_over_k_times_naive_and_never_the_best() -> None:
@@ -29,8 +30,8 @@ def _gated_predictor() -> ForecastPredictor:
 
 def test_gated_component_is_null_with_a_note_and_left_out_of_the_ensemble() -> None:
     request = [{"entity": "prod-east", "signal": "cpu", "history": _hist()}]
-    [plain] = ForecastPredictor(ForecastConfig(seq_len=SEQ), _state()).predict_v1(request)
-    [out] = _gated_predictor().predict_v1(request)
+    [plain] = v1(ForecastPredictor(ForecastConfig(seq_len=SEQ), _state()), request)
+    [out] = v1(_gated_predictor(), request)
     comps = out["components"]
     assert comps["lstm"] is None and plain["components"]["lstm"] is not None
     assert any(n.startswith("lstm: not served for this series") and "4.20x" in n for n in out["notes"])

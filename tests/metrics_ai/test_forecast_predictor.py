@@ -18,13 +18,15 @@ from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.errors import ArtifactError, InvalidInputError, UnknownEntityError
 from metrics_ai.families.forecast.config import ForecastConfig
 from metrics_ai.families.forecast.crisis import crisis_check
+from metrics_ai.families.forecast.models import rfc3339
 from metrics_ai.families.forecast.predictor import ForecastPredictor
 from metrics_ai.families.forecast.state import ForecastState, SeriesModel, SignalPool
-from metrics_ai.families.forecast.wire import rfc3339
 from metrics_ai.lstm_numpy import LstmLayer, NumpyLSTM
 from metrics_ai.prophet_numpy import ProphetState, Seasonality
 from metrics_ai.series import SIGNAL_RANGES, History
 from metrics_ai.series import SIGNALS as SERIES_SIGNALS
+from tests.serving.codec_calls import smoke, v1
+from tests.serving.codec_calls import v2 as v2_call
 
 T0 = 1_794_830_400.0  # 2026-11-16T12:00:00Z
 SEQ, H = 20, 15
@@ -119,7 +121,7 @@ class FakeFetcher:
 
 
 def test_known_entity_with_history(predictor: ForecastPredictor) -> None:
-    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
+    [out] = v1(predictor, [{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
     assert out["source"] == "request" and out["model"] == "entity"
     assert out["timestamps"][0] == "2026-11-16T12:01:00Z" and out["timestamps"][-1] == "2026-11-16T12:15:00Z"
     comps = out["components"]
@@ -136,11 +138,14 @@ def test_crisis_check_for_io_and_network_signals_only(predictor: ForecastPredict
     t, y = _history()
     busy = {"timestamps": t.tolist(), "values": (y - 0.05).tolist()}  # io_wait ~0.45: above 0.30
     calm = {"timestamps": t.tolist(), "values": (y - 0.4).tolist()}  # ~0.10
-    [cpu, hot, cool] = predictor.predict_v1([
-        {"entity": "prod-east", "signal": "cpu", "history": _hist()},
-        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": busy},
-        {"entity": "prod-east-worker-0", "signal": "io_wait", "history": calm},
-    ])
+    [cpu, hot, cool] = v1(
+        predictor,
+        [
+            {"entity": "prod-east", "signal": "cpu", "history": _hist()},
+            {"entity": "prod-east-worker-0", "signal": "io_wait", "history": busy},
+            {"entity": "prod-east-worker-0", "signal": "io_wait", "history": calm},
+        ],
+    )
     assert cpu["crisis"] is None  # cpu and memory have no crisis threshold
     assert hot["crisis"] == {"threshold": 0.30, "crosses": True, "at": hot["timestamps"][0]}
     assert min(hot["ensemble"]) > 0.30
@@ -152,7 +157,10 @@ def test_crisis_check_names_the_first_crossing() -> None:
     times = T0 + 60.0 * np.arange(1, 6)
     rising = np.array([0.2, 0.28, 0.31, 0.29, 0.4])
     assert crisis_check("io_wait", times, rising, {"io_wait": 0.3}) == {
-        "threshold": 0.3, "crosses": True, "at": T0 + 180.0}
+        "threshold": 0.3,
+        "crosses": True,
+        "at": T0 + 180.0,
+    }
     net = crisis_check("net_tx", times, rising * 3e9, {"net_tx": 9.5e8}, rfc3339)
     assert net is not None and net["at"] == "2026-11-16T12:05:00Z"
     assert crisis_check("memory", times, rising, {"io_wait": 0.3}) is None
@@ -162,27 +170,31 @@ def test_prophet_follows_a_level_shift_in_the_history(predictor: ForecastPredict
     """The fitted curve sits at 0.5; the history steps up to 0.7: Prophet's answer starts there."""
     t, y = _history()
     shifted = np.where(np.arange(t.size) >= t.size - 30, y + 0.2, y)
-    [out] = predictor.predict_v1(
-        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": shifted.tolist()}}]
+    [out] = v1(
+        predictor,
+        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": shifted.tolist()}}],
     )
     prophet = np.asarray(out["components"]["prophet"])
     np.testing.assert_allclose(prophet, 0.7, atol=0.02)  # the new level for the whole horizon, not the curve's 0.5
-    [before] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
+    [before] = v1(predictor, [{"entity": "prod-east", "signal": "cpu", "history": _hist()}])
     np.testing.assert_allclose(prophet - np.asarray(before["components"]["prophet"]), 0.2, atol=0.02)
 
 
-@pytest.mark.parametrize(("signal", "entity", "level", "slope"), [
-    ("cpu", "prod-east", 0.99, 0.002),  # a ratio rising through 1
-    ("io_wait", "prod-east-worker-0", 0.01, -0.002),  # a ratio falling through 0
-])
+@pytest.mark.parametrize(
+    ("signal", "entity", "level", "slope"),
+    [
+        ("cpu", "prod-east", 0.99, 0.002),  # a ratio rising through 1
+        ("io_wait", "prod-east-worker-0", 0.01, -0.002),  # a ratio falling through 0
+    ],
+)
 def test_no_component_answers_outside_the_signals_range(
     predictor: ForecastPredictor, signal: str, entity: str, level: float, slope: float
 ) -> None:
     t, _ = _history()
     y = np.clip(level + slope * (np.arange(t.size) - t.size + 1), 0, 1)
     for who in (entity, "unseen"):
-        [out] = predictor.predict_v1(
-            [{"entity": who, "signal": signal, "history": {"timestamps": t.tolist(), "values": y.tolist()}}]
+        [out] = v1(
+            predictor, [{"entity": who, "signal": signal, "history": {"timestamps": t.tolist(), "values": y.tolist()}}]
         )
         answers = [out["ensemble"], out["lower"], out["upper"], *(c for c in out["components"].values() if c)]
         assert all(0.0 <= v <= 1.0 for a in answers for v in a), out
@@ -193,26 +205,26 @@ def test_no_component_answers_outside_the_signals_range(
 def test_flat_history_is_not_a_deviation(predictor: ForecastPredictor) -> None:
     hist = {**_hist(), "values": [0.0] * 120}
     for entity in ("prod-east", "unseen"):
-        [out] = predictor.predict_v1([{"entity": entity, "signal": "cpu", "history": hist}])
+        [out] = v1(predictor, [{"entity": entity, "signal": "cpu", "history": hist}])
         assert out["deviation"]["severity"] == "INFO" and out["deviation"]["score"] == 0.0
 
 
 def test_spike_in_latest_value_is_a_deviation(predictor: ForecastPredictor) -> None:
     hist = _hist()
     hist["values"][-1] *= 2.0
-    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": hist}])
+    [out] = v1(predictor, [{"entity": "prod-east", "signal": "cpu", "history": hist}])
     assert out["deviation"]["is_anomaly"] and out["deviation"]["severity"] == "CRITICAL"
 
 
 def test_sources_without_history(predictor: ForecastPredictor) -> None:
-    [out] = predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])
+    [out] = v1(predictor, [{"entity": "prod-east", "signal": "cpu"}])
     assert out["source"] == "training-state"
     predictor.fetcher = FakeFetcher(None)
-    assert predictor.predict_v1([{"entity": "prod-east", "signal": "cpu"}])[0]["source"] == "training-state"
+    assert v1(predictor, [{"entity": "prod-east", "signal": "cpu"}])[0]["source"] == "training-state"
     t, y = _history(100, end=T0 + 3600)
     fetcher = FakeFetcher(History(t, y))
     predictor.fetcher = fetcher
-    [out] = predictor.predict_v1([{"entity": "prod-east-worker-0", "signal": "io_wait"}])
+    [out] = v1(predictor, [{"entity": "prod-east-worker-0", "signal": "io_wait"}])
     assert out["source"] == "prometheus" and out["timestamps"][0] == "2026-11-16T13:01:00Z"
     assert fetcher.calls[0][:2] == (
         "io_wait",
@@ -220,12 +232,12 @@ def test_sources_without_history(predictor: ForecastPredictor) -> None:
     )
     calls = len(fetcher.calls)
     with pytest.raises(UnknownEntityError, match="instances\\[0\\].entity"):  # fetched only for known entities
-        predictor.predict_v1([{"entity": "never-seen", "signal": "io_wait"}])
+        v1(predictor, [{"entity": "never-seen", "signal": "io_wait"}])
     assert len(fetcher.calls) == calls
 
 
 def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: ForecastPredictor) -> None:
-    [out] = predictor.predict_v1([{"entity": "new-cluster", "signal": "cpu", "history": _hist()}])
+    [out] = v1(predictor, [{"entity": "new-cluster", "signal": "cpu", "history": _hist()}])
     assert out["model"] == "pooled" and out["components"]["prophet"] is None
     assert out["components"]["arima"] is not None and out["components"]["lstm"] is not None
     assert any("prophet" in n for n in out["notes"]) and out["backtest"] == {"mae_ensemble": 0.02}
@@ -235,7 +247,7 @@ def test_unseen_entity_with_history_gets_the_pooled_fallback(predictor: Forecast
 def test_history_coarser_than_the_fitted_step_is_a_400_naming_it(predictor: ForecastPredictor) -> None:
     """A 60 s model asked with 5-minute history: no component was fitted at 300 s, so none runs."""
     with pytest.raises(InvalidInputError) as caught:
-        predictor.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
+        v1(predictor, [{"entity": "prod-east", "signal": "cpu", "history": _hist(step=300.0)}])
     assert caught.value.field == "instances[0].history.timestamps"
     assert "300 s step" in str(caught.value) and "60 s step" in str(caught.value)
 
@@ -245,9 +257,9 @@ def test_batch_equals_single_requests(predictor: ForecastPredictor) -> None:
         {"entity": e, "signal": s, "history": _hist(seed=i)}
         for i, (e, s) in enumerate([("prod-east", "cpu"), ("x", "io_wait"), ("prod-east-worker-0", "io_wait")] * 3)
     ]
-    batch = predictor.predict_v1(instances)
+    batch = v1(predictor, instances)
     for inst, out in zip(instances, batch, strict=True):
-        np.testing.assert_allclose(out["ensemble"], predictor.predict_v1([inst])[0]["ensemble"], rtol=1e-6)
+        np.testing.assert_allclose(out["ensemble"], v1(predictor, [inst])[0]["ensemble"], rtol=1e-6)
 
 
 def _bad(**history: Any) -> dict[str, Any]:
@@ -257,10 +269,8 @@ def _bad(**history: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("instances", "field", "says"),
     [
-        ([], "instances", "non-empty"),
-        ("nope", "instances", "non-empty"),
         (["nope"], "instances[0]", "object"),
-        ([{"signal": "cpu"}], "instances[0].entity", "string"),
+        ([{"signal": "cpu"}], "instances[0].entity", "missing"),
         ([{"entity": 3, "signal": "cpu"}], "instances[0].entity", "string"),
         ([{"entity": "a", "signal": "disk"}], "instances[0].signal", "unknown signal"),
         (
@@ -268,7 +278,7 @@ def _bad(**history: Any) -> dict[str, Any]:
             "instances[0].signal",
             "trained without",
         ),
-        ([{"entity": "a", "signal": "cpu", "extra": 1}], "instances[0]", "unexpected"),
+        ([{"entity": "a", "signal": "cpu", "extra": 1}], "instances[0].extra", "unknown key"),
         ([{"entity": "a", "signal": "cpu", "history": [1, 2]}], "instances[0].history", "object"),
         ([_bad(values=[0.5] * 119)], "instances[0].history", "must match"),
         ([_bad(timestamps=[], values=[])], "instances[0].history.values", "at least"),
@@ -318,7 +328,7 @@ def _bad(**history: Any) -> dict[str, Any]:
 )
 def test_malformed_requests_name_the_field(predictor: ForecastPredictor, instances: Any, field: str, says: str) -> None:
     with pytest.raises(InvalidInputError, match=says) as err:
-        predictor.predict_v1(instances)
+        v1(predictor, instances)
     assert err.value.field == field
 
 
@@ -330,7 +340,7 @@ def test_v2(predictor: ForecastPredictor) -> None:
         "timestamps": np.stack([t, t]).astype(np.int64),
         "values": np.stack([y, y]).astype(np.float32),
     }
-    out = predictor.infer_v2(inputs)
+    out = v2_call(predictor, inputs)
     assert {k: (v.dtype.name, v.shape) for k, v in out.items()} == {
         "forecast": ("float32", (2, H)),
         "lower": ("float32", (2, H)),
@@ -338,7 +348,8 @@ def test_v2(predictor: ForecastPredictor) -> None:
         "forecast_timestamps": ("int64", (2, H)),
     }
     assert out["forecast_timestamps"][0, 0] == int(T0) + 60
-    v1 = predictor.predict_v1(
+    v1_answer = v1(
+        predictor,
         [
             {
                 "entity": "prod-east",
@@ -348,29 +359,56 @@ def test_v2(predictor: ForecastPredictor) -> None:
                     "values": y.astype(np.float32).tolist(),
                 },
             }
-        ]
+        ],
     )
-    np.testing.assert_allclose(out["forecast"][0], v1[0]["ensemble"], rtol=1e-5)
-    no_history = predictor.infer_v2(
+    np.testing.assert_allclose(out["forecast"][0], v1_answer[0]["ensemble"], rtol=1e-5)
+    no_history = v2_call(
+        predictor,
         {
             **inputs,
             "entity": inputs["entity"][:1],
             "signal": inputs["signal"][:1],
             "timestamps": np.zeros((1, 0), np.int64),
             "values": np.zeros((1, 0), np.float32),
-        }
+        },
     )
     assert no_history["forecast"].shape == (1, H)
+
+
+def test_v2_padding_one_history_contract(predictor: ForecastPredictor) -> None:
+    """NaN values are padding: a row of NaN brings no history (training state), a shorter row is trimmed."""
+    t, y = _history()
+    padded = np.concatenate([y, np.full(5, np.nan)])
+    stamps = np.concatenate([t, t[-1] + 60 * np.arange(1, 6)]).astype(np.int64)
+    out = v2_call(
+        predictor,
+        {
+            "entity": np.array([b"prod-east", b"prod-east"], dtype=object),
+            "signal": np.array([b"cpu", b"cpu"], dtype=object),
+            "timestamps": np.stack([stamps, stamps]),
+            "values": np.stack([padded, np.full(padded.size, np.nan)]).astype(np.float32),
+        },
+    )
+    [with_history, training_state] = v1(
+        predictor,
+        [
+            {"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": y.tolist()}},
+            {"entity": "prod-east", "signal": "cpu"},
+        ],
+    )
+    assert training_state["source"] == "training-state"
+    np.testing.assert_allclose(out["forecast"][0], with_history["ensemble"], rtol=1e-5)
+    np.testing.assert_allclose(out["forecast"][1], training_state["ensemble"], rtol=1e-5)
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"values": "nan"}, "values[0][3]"),
+        ({"values": "inf"}, "values[0][3]"),
         ({"timestamps": "backwards"}, "timestamps[0][3]"),
-        ({"signal": np.array([b"disk"], dtype=object)}, "inputs[0].signal"),
+        ({"signal": np.array([b"disk"], dtype=object)}, "signal[0]"),
         ({"entity": np.array([b""], dtype=object)}, "entity[0]"),
-        ({"values": "short"}, "inputs"),
+        ({"values": "short"}, "values"),
         ({"timestamps": "tiny"}, "values[0]"),
     ],
 )
@@ -383,8 +421,8 @@ def test_v2_malformed(predictor: ForecastPredictor, change: dict[str, Any], fiel
         "values": y[None].astype(np.float32),
     }
     for key, value in change.items():
-        if value == "nan":
-            inputs["values"][0, 3] = np.nan
+        if value == "inf":
+            inputs["values"][0, 3] = np.inf
         elif value == "backwards":
             inputs["timestamps"][0, 3] = inputs["timestamps"][0, 1]
         elif value == "short":
@@ -397,7 +435,7 @@ def test_v2_malformed(predictor: ForecastPredictor, change: dict[str, Any], fiel
         else:
             inputs[key] = value
     with pytest.raises(InvalidInputError) as err:
-        predictor.infer_v2(inputs)
+        v2_call(predictor, inputs)
     assert err.value.field == field
 
 
@@ -409,8 +447,8 @@ def test_save_load_round_trip(predictor: ForecastPredictor, tmp_path: Path) -> N
         {"entity": "x", "signal": "io_wait", "history": _hist()},
         {"entity": "prod-east-worker-0", "signal": "io_wait"},
     ]
-    assert again.predict_v1(request) == predictor.predict_v1(request)
-    assert len(again.predict_v1(again.smoke_instances())) == 2
+    assert v1(again, request) == v1(predictor, request)
+    assert len(v1(again, smoke(again))) == 2
     (tmp_path / "forecast.json").write_text("{", encoding="utf-8")
     with pytest.raises(ArtifactError):
         ForecastPredictor.load(tmp_path, None)  # type: ignore[arg-type]

@@ -15,6 +15,8 @@ from metrics_ai.families.forecast import ForecastPredictor
 from metrics_ai.families.forecast.config import ForecastConfig
 from metrics_ai.resolution import native_step, snap_step, to_step
 from tests.metrics_ai.test_forecast_predictor import SEQ, _hist, _history, _state
+from tests.serving.codec_calls import v1
+from tests.serving.codec_calls import v2 as v2_call
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def five_minute() -> ForecastPredictor:
 
 @pytest.mark.parametrize("entity", ["prod-east", "new-cluster"])
 def test_history_at_the_fitted_step_runs_every_component(five_minute: ForecastPredictor, entity: str) -> None:
-    [out] = five_minute.predict_v1([{"entity": entity, "signal": "cpu", "history": _hist(step=300.0)}])
+    [out] = v1(five_minute, [{"entity": entity, "signal": "cpu", "history": _hist(step=300.0)}])
     assert out["step_seconds"] == 300.0 and len(out["ensemble"]) == 3
     assert out["timestamps"][0] == "2026-11-16T12:05:00Z"
     ran = {k for k, v in out["components"].items() if v is not None}
@@ -36,39 +38,41 @@ def test_history_at_the_fitted_step_runs_every_component(five_minute: ForecastPr
 def test_finer_history_is_averaged_to_the_fitted_step(five_minute: ForecastPredictor) -> None:
     """60 s history to a 300 s model: interval means, then every component as at 300 s."""
     t, y = _history(n=600, step=60.0)
-    [out] = five_minute.predict_v1(
-        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": y.tolist()}}]
+    [out] = v1(
+        five_minute,
+        [{"entity": "prod-east", "signal": "cpu", "history": {"timestamps": t.tolist(), "values": y.tolist()}}],
     )
     assert out["step_seconds"] == 300.0 and len(out["ensemble"]) == 3
     assert all(out["components"][k] is not None for k in ("prophet", "arima", "lstm"))
     assert any("resampled from a 60 s step to the model's 300 s step" in n for n in out["notes"])
     means = y.reshape(-1, 5).mean(axis=1)  # the five minutes ending at each 300 s point
     explicit = {"timestamps": t[4::5].tolist(), "values": means.tolist()}
-    [same] = five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": explicit}])
+    [same] = v1(five_minute, [{"entity": "prod-east", "signal": "cpu", "history": explicit}])
     np.testing.assert_allclose(out["ensemble"], same["ensemble"], rtol=1e-9)
     assert out["timestamps"] == same["timestamps"]
 
 
 def test_hourly_or_irregular_history_to_a_five_minute_model_is_a_400(five_minute: ForecastPredictor) -> None:
     with pytest.raises(InvalidInputError, match="3600 s step, coarser than the 300 s step") as caught:
-        five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": _hist(step=3600.0)}])
+        v1(five_minute, [{"entity": "prod-east", "signal": "cpu", "history": _hist(step=3600.0)}])
     assert caught.value.field == "instances[0].history.timestamps"
     t, y = _history(n=600, step=60.0)
     keep = (np.arange(600) < 200) | (np.arange(600) >= 260)  # an hour missing
     holed = {"timestamps": t[keep].tolist(), "values": y[keep].tolist()}
     with pytest.raises(InvalidInputError, match="irregular"):
-        five_minute.predict_v1([{"entity": "prod-east", "signal": "cpu", "history": holed}])
+        v1(five_minute, [{"entity": "prod-east", "signal": "cpu", "history": holed}])
 
 
 def test_v2_rows_are_averaged_to_the_fitted_step(five_minute: ForecastPredictor) -> None:
     t, y = _history(n=600, step=60.0)
-    out = five_minute.infer_v2(
+    out = v2_call(
+        five_minute,
         {
             "entity": np.array([b"prod-east"], dtype=object),
             "signal": np.array([b"cpu"], dtype=object),
             "timestamps": t[None, :].astype(np.int64),
             "values": y[None, :].astype(np.float32),
-        }
+        },
     )
     assert out["forecast"].shape == (1, 3)
     assert (np.diff(out["forecast_timestamps"][0]) == 300).all()

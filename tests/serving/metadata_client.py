@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from metrics_ai.families import FAMILIES
+from serving.tensor_specs import input_specs, output_specs
 
 ROWS, POINTS, STEP = 3, 240, 60
 #: a signal that resource-forecast and io-crisis both answer for a node they have never seen
@@ -65,8 +66,8 @@ def check_metadata(metadata: dict[str, Any], model: str, version: str) -> None:
     assert metadata["name"] == model
     assert metadata["platform"] == "metrics-ai"
     assert metadata["versions"] == [version]
-    predictor = FAMILIES[model].predictor
-    for key, spec in (("inputs", predictor.v2_inputs), ("outputs", predictor.v2_outputs)):
+    family = FAMILIES[model]
+    for key, spec in (("inputs", input_specs(family)), ("outputs", output_specs(family))):
         served = [(t["name"], t["datatype"], [int(d) for d in t["shape"]]) for t in metadata[key]]
         assert served == [(n, t.datatype, list(t.shape)) for n, t in spec.items()], key
         assert served, f"{model} declares no {key}"

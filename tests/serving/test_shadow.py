@@ -10,6 +10,8 @@ from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import FAMILIES
 from metrics_ai.families.base import Predictor
 from metrics_ai.settings import ShadowMode
+from serving.codec import codec_for
+from serving.codec_base import Codec
 from serving.shadow import ShadowMetrics, ShadowScorer, abs_diff, numeric_fields
 from tests.conftest import train_into
 from tests.serving.test_lifecycle import copy_models
@@ -22,6 +24,10 @@ def _load(store: ModelStore, version: str | None = None) -> Predictor:
     """A version's predictor, loaded as the predictor process loads it."""
     manifest, folder = store.verify(version)
     return FAMILIES[MODEL].predictor.load(folder, manifest)
+
+
+def _codec(predictor: Predictor) -> Codec:
+    return codec_for(FAMILIES[MODEL], predictor)
 
 
 def _scorer(root: Path, mode: ShadowMode, queue_size: int = 100) -> tuple[ShadowScorer, CollectorRegistry]:
@@ -50,14 +56,15 @@ def test_newest_shadows_a_newer_version_and_compares_answers(tmp_path, basic_mod
     theirs = _load(store, second)
     requests = [[row, ROWS[0]] for row in ROWS]
     for instances in requests:
-        scorer.offer(instances, ours.predict_v1(instances))
+        answer = _codec(ours).v1(instances)
+        scorer.offer(instances, answer.predictions, answer.flags)
     assert scorer.score_pending() == len(requests)
 
     # each request on its own (anomaly-detector reads a request's rows as one sequence)
-    pairs = [p for r in requests for p in zip(ours.predict_v1(r), theirs.predict_v1(r), strict=True)]
+    answers = [(_codec(ours).v1(r), _codec(theirs).v1(r)) for r in requests]
+    pairs = [p for a, b in answers for p in zip(a.predictions, b.predictions, strict=True)]
     flat = [row for instances in requests for row in instances]
-    positive = FAMILIES[MODEL].positive
-    agree = sum(positive(a) == positive(b) for a, b in pairs)
+    agree = sum(int(x) == int(y) for a, b in answers for x, y in zip(a.flags, b.flags, strict=True))
     score_diff = sum(abs(a["score"] - b["score"]) for a, b in pairs)
     assert score_diff > 0  # another seed scores differently
     labels = {"model": MODEL}
@@ -80,12 +87,12 @@ def test_full_queue_drops_and_counts_without_waiting(tmp_path, basic_models, tin
     train_into(root, tiny_frame, settings.model_copy(update={"seed": 7, "gate_margin": 10.0}), [MODEL])
     store.rollback()
     scorer, registry = _scorer(root, ShadowMode.newest, queue_size=2)
-    scorer.offer([ROWS[0]], [{"score": 0.1}])  # nothing loaded yet: ignored, not counted
+    scorer.offer([ROWS[0]], [{"score": 0.1}], [False])  # nothing loaded yet: ignored, not counted
     assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 0
     scorer.refresh()
-    answers = _load(store).predict_v1([ROWS[0]])
+    answer = _codec(_load(store)).v1([ROWS[0]])
     for _ in range(3):
-        scorer.offer([ROWS[0]], answers)
+        scorer.offer([ROWS[0]], answer.predictions, answer.flags)
     assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 1
     assert scorer.score_pending() == 2
 
@@ -107,9 +114,9 @@ def test_over_its_cpu_budget_the_shadow_skips_and_counts(tmp_path, basic_models,
         FAMILIES[MODEL], store, ShadowMode.newest, ShadowMetrics(registry), 100, 1.0, budget=1e-9
     )  # a nanosecond of scoring a second: the first request spends it all
     scorer.refresh()
-    answers = _load(store).predict_v1([ROWS[0]])
+    answer = _codec(_load(store)).v1([ROWS[0]])
     for _ in range(5):
-        scorer.offer([ROWS[0]], answers)
+        scorer.offer([ROWS[0]], answer.predictions, answer.flags)
     assert scorer.score_pending() == 1
     assert registry.get_sample_value("metrics_ai_shadow_dropped_total", {"model": MODEL}) == 4
     assert registry.get_sample_value("metrics_ai_shadow_requests_total", {"model": MODEL}) == 1

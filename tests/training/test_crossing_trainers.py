@@ -16,6 +16,7 @@ from metrics_ai.families import predictor_class
 from metrics_ai.families.crossing import CrossingPredictor
 from metrics_ai.series import validate_frame
 from metrics_ai.settings import Settings
+from tests.serving.codec_calls import smoke, v1
 from training.families.base import no_progress
 from training.pipeline import FamilyRun, run_training
 from training.sources import window_of
@@ -96,7 +97,7 @@ def _disk_answers(answers: list[dict[str, Any]]) -> None:
 
 def _crisis_requests(original: CrossingPredictor) -> list[dict[str, Any]]:
     keys = list(original.states)[:6]
-    return original.smoke_instances() + [{"cluster": c, "node": n, "signal": s} for c, n, s in keys]
+    return smoke(original) + [{"cluster": c, "node": n, "signal": s} for c, n, s in keys]
 
 
 def _crisis_answers(answers: list[dict[str, Any]]) -> None:
@@ -125,6 +126,6 @@ def test_published_version_answers_like_the_trained_one(trained: tuple[Path, dic
     assert isinstance(original, predictor_class(model))
     assert isinstance(original, CrossingPredictor)
     instances = requests(original)
-    answers = loaded.predict_v1(instances)
-    assert answers == original.predict_v1(instances)
+    answers = v1(loaded, instances)
+    assert answers == v1(original, instances)
     check(answers)

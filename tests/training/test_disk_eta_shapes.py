@@ -15,6 +15,7 @@ import pytest
 
 from metrics_ai.crossing import recent_window
 from metrics_ai.families.disk_eta import DiskEtaConfig, DiskEtaPredictor, DiskState
+from tests.serving.codec_calls import v1
 from training.families.disk_eta import fit_disk_prophet
 from training.sources.disks import DiskCase, disk_case
 
@@ -25,13 +26,9 @@ def answer(case: DiskCase) -> dict[str, Any]:
     """Fit the disk as training does, then ask for it with its history as a request would."""
     cfg = DiskEtaConfig()
     t, v = case.timestamps, case.values
-    state = DiskState(
-        fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step)
-    )
+    state = DiskState(fit_disk_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step))
     predictor = DiskEtaPredictor(cfg, {("", "node-a", "/var/log"): state})
-    [pred] = predictor.predict_v1(
-        [{"node": "node-a", "mountpoint": "/var/log", "history": case.history()}]
-    )
+    [pred] = v1(predictor, [{"node": "node-a", "mountpoint": "/var/log", "history": case.history()}])
     return pred
 
 

@@ -10,6 +10,7 @@ from metrics_ai.errors import InvalidInputError
 from metrics_ai.families.forecast import ForecastPredictor
 from metrics_ai.settings import load_settings
 from tests.conftest import FIXED_END
+from tests.serving.codec_calls import v1
 from training.families.base import TrainOutcome
 from training.families.forecast import ForecastTrainer
 from training.families.forecast.series import forecast_series
@@ -59,13 +60,13 @@ def test_trained_on_300s_data_serves_at_300s(outcome: TrainOutcome) -> None:
     assert {s.step for s in predictor.state.series.values()} == {300.0}
     assert {p.step for p in predictor.state.pools.values()} == {300.0}
     assert outcome.metrics["step_seconds"] == {"cpu": [300]}, "recorded in the manifest's metrics"
-    [same] = predictor.predict_v1(_request(predictor, 300.0, 60))
+    [same] = v1(predictor, _request(predictor, 300.0, 60))
     assert same["step_seconds"] == 300.0 and len(same["ensemble"]) == 3  # HORIZON_MIN 15 at 300 s
     assert all(same["components"][k] is not None for k in ("prophet", "arima", "lstm")), same["notes"]
-    [finer] = predictor.predict_v1(_request(predictor, 60.0, 300))
+    [finer] = v1(predictor, _request(predictor, 60.0, 300))
     assert finer["step_seconds"] == 300.0 and len(finer["ensemble"]) == 3
     assert all(finer["components"][k] is not None for k in ("prophet", "arima", "lstm")), finer["notes"]
     assert any("resampled from a 60 s step" in n for n in finer["notes"])
     with pytest.raises(InvalidInputError) as caught:
-        predictor.predict_v1(_request(predictor, 3600.0, 60))
+        v1(predictor, _request(predictor, 3600.0, 60))
     assert caught.value.field == "instances[0].history.timestamps" and "300 s" in str(caught.value)

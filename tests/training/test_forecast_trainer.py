@@ -14,6 +14,7 @@ from metrics_ai.artifacts import DataWindow, ModelStore
 from metrics_ai.errors import TrainingError
 from metrics_ai.families.forecast import ForecastPredictor
 from metrics_ai.settings import Settings, load_settings
+from tests.serving.codec_calls import v1
 from training.families.base import TrainOutcome
 from training.families.forecast import ForecastTrainer
 from training.publish import publish
@@ -79,9 +80,9 @@ def test_save_load_same_prediction(outcome: TrainOutcome, tmp_path: Path) -> Non
             "history": _history(predictor, "prod-east-worker-1", "io_wait"),
         },
     ]
-    before = predictor.predict_v1(request)
+    before = v1(predictor, request)
     predictor.save(tmp_path)
-    after = ForecastPredictor.load(tmp_path, None).predict_v1(request)  # type: ignore[arg-type]
+    after = v1(ForecastPredictor.load(tmp_path, None), request)  # type: ignore[arg-type]
     assert after == before
     assert [p["source"] for p in after] == ["request", "training-state", "request"]
     assert after[2]["model"] == "pooled" and after[2]["components"]["lstm"] is not None
@@ -120,14 +121,15 @@ def test_lstm_left_out_explicitly_trains_without_tensorflow(
     assert out.components == ["prophet", "arima"] and "mae_lstm" not in out.metrics["series"]["cpu/prod-east"]
     predictor = out.predictor
     assert isinstance(predictor, ForecastPredictor)
-    [pred] = predictor.predict_v1(
+    [pred] = v1(
+        predictor,
         [
             {
                 "entity": "prod-east",
                 "signal": "cpu",
                 "history": _history(predictor, "prod-east", "cpu"),
             }
-        ]
+        ],
     )
     assert pred["components"]["lstm"] is None and any("not part of this model" in n for n in pred["notes"])
     np.testing.assert_allclose(

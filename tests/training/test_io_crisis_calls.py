@@ -7,6 +7,7 @@ import pytest
 
 from metrics_ai.crossing import DAY, bin_means, recent_window
 from metrics_ai.families.io_crisis import IoCrisisConfig, IoCrisisPredictor, SeriesState
+from tests.serving.codec_calls import v1
 from training.families.io_crisis import fit_series_prophet
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def _call(t: np.ndarray, v: np.ndarray) -> dict:
     state = SeriesState(fit_series_prophet(t, v, cfg), recent_window(t, v, cfg.recent_hours, cfg.recent_step))
     predictor = IoCrisisPredictor(cfg, {("", "n", "io_wait"): state})
     history = {"timestamps": t.tolist(), "values": v.tolist()}
-    return predictor.predict_v1([{"node": "n", "signal": "io_wait", "history": history}])[0]
+    return v1(predictor, [{"node": "n", "signal": "io_wait", "history": history}])[0]
 
 
 def test_trending_io_wait_crisis_at_the_right_time() -> None:

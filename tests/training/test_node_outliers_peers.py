@@ -61,6 +61,6 @@ def test_unknown_cluster_with_two_nodes_is_a_400_saying_why() -> None:
     rows = np.stack([BASE, BASE + 0.5])
     with pytest.raises(InvalidInputError) as caught:
         predictor.score(["new", "new"], ["x", "y"], rows)
-    assert caught.value.field == "instances[0].cluster" and TWO_PEERS in str(caught.value)
+    assert caught.value.field == "cluster.0" and TWO_PEERS in str(caught.value)  # V1: instances[0].cluster
     _, _, used = predictor.score(["new"] * 3, ["x", "y", "z"], np.stack([BASE, BASE, BASE + 0.5]))
     assert used == ["ad-hoc"] * 3

@@ -25,6 +25,7 @@ from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import predictor_class
 from metrics_ai.settings import Settings, load_settings
 from tests.conftest import REPO, train_into
+from tests.serving.codec_calls import smoke, v1
 from training.ray_local import LOOPBACK_ENV, LocalRayHead, session_pids
 
 ray = pytest.importorskip("ray")
@@ -117,13 +118,13 @@ def test_local_1_and_2_workers_and_ray_train_identical_models(
     }
     for model in FAMILIES:
         reference, predictor = published(roots["local-1"], model)
-        instances = predictor.smoke_instances()
-        expected = strip(json.loads(json.dumps(predictor.predict_v1(instances), default=_plain)))
+        instances = smoke(predictor)
+        expected = strip(json.loads(json.dumps(v1(predictor, instances), default=_plain)))
         for backend in ("local-2", "ray"):
             manifest, other = published(roots[backend], model)
             assert manifest["entities"] == reference["entities"], (model, backend)
             assert_same(strip(reference["metrics"]), strip(manifest["metrics"]), f"{model}/{backend}/metrics")
-            got = strip(json.loads(json.dumps(other.predict_v1(instances), default=_plain)))
+            got = strip(json.loads(json.dumps(v1(other, instances), default=_plain)))
             assert_same(expected, got, f"{model}/{backend}/predictions")
     # where the fits ran, as each manifest says
     for backend, processes in (("local-1", {1}), ("local-2", {1, 2}), ("ray", {1, 2})):

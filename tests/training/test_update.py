@@ -23,10 +23,10 @@ from metrics_ai.arima_numpy import ArimaState
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.drift import read_reference
 from metrics_ai.families import predictor_class
-from metrics_ai.families.base import Predictor
 from metrics_ai.prophet_numpy import ProphetState
 from metrics_ai.settings import Settings, load_settings
 from tests.conftest import train_into
+from tests.serving.codec_calls import v1
 from training.cli import app
 from training.families.base import no_progress
 from training.families.forecast.series import SeriesData, forecast_series
@@ -102,18 +102,18 @@ def updated(
     return root, {u.run.model: u for u in update(root, world, fast, MODELS)}
 
 
-def current(root: Path, model: str) -> Predictor:
+def current(root: Path, model: str) -> Any:
     manifest, folder = ModelStore(root, model).verify()
     return predictor_class(model).load(folder, manifest)
 
 
-def check_errors(predictor: Predictor, series: SeriesData) -> dict[str, float]:
+def check_errors(predictor: Any, series: SeriesData) -> dict[str, float]:
     """MAE of the ensemble and of each component over the six hours neither version saw (as served)."""
     cuts = np.flatnonzero(series.t > UPDATED_UNTIL.timestamp())[:-15][::10]
     errors: dict[str, list[float]] = {}
     for c in cuts:
         history = {"timestamps": series.t[c - 239 : c + 1].tolist(), "values": series.y[c - 239 : c + 1].tolist()}
-        [answer] = predictor.predict_v1([{"entity": series.entity, "signal": series.signal, "history": history}])
+        [answer] = v1(predictor, [{"entity": series.entity, "signal": series.signal, "history": history}])
         actual = series.y[c + 1 : c + 16]
         for name, forecast in {"ensemble": answer["ensemble"], **answer["components"]}.items():
             errors.setdefault(name, []).append(float(np.mean(np.abs(np.asarray(forecast) - actual))))
@@ -175,13 +175,13 @@ def test_new_entities_get_models_and_vanished_ones_are_kept_and_reported(
         assert after.state.series[("standalone-0", "cpu")].prophet is not None  # type: ignore[attr-defined]
         old, kept = (p.state.series[("prod-east-worker-2", "io_wait")] for p in (before, after))  # type: ignore[attr-defined]
         assert kept.to_dict() == old.to_dict()
-        [answer] = after.predict_v1([{"entity": "standalone-0", "signal": "cpu"}])
+        [answer] = v1(after, [{"entity": "standalone-0", "signal": "cpu"}])
         assert answer["source"] == "training-state" and len(answer["ensemble"]) == 15
     elif model == "disk-eta":
         assert after.disks[("", "standalone-0", "/")].prophet is not None  # type: ignore[attr-defined]
         old, kept = (p.disks[(CL, "prod-east-worker-2", "/")].prophet for p in (before, after))  # type: ignore[attr-defined]
         assert kept.to_dict() == old.to_dict()
-        [answer] = after.predict_v1([{"node": "standalone-0", "mountpoint": "/"}])
+        [answer] = v1(after, [{"node": "standalone-0", "mountpoint": "/"}])
         assert "note" not in answer  # a Prophet model of its own, not the unknown-disk fallback
     else:
         state = after.series[("", "standalone-0", "io_wait")]  # type: ignore[attr-defined]

@@ -2,8 +2,8 @@
 
 Modules, in the order a request goes through them:
 
-- :mod:`.wire`: V1 instances / V2 tensors in, answers out (the only request parsing);
-- :mod:`.predictor`: resolves each instance to its state and a history at the model's step;
+- :mod:`.models`: the request and response models (the serving codecs build and answer them);
+- :mod:`.predictor`: resolves each row to its state and a history at the model's step;
 - :mod:`.engine`: the components' forecasts at two cuts, the ensemble, intervals, deviation;
 - :mod:`.components` (the component objects and their one list), :mod:`.combiner` (gate,
   weights, pooling), :mod:`.numeric` (shared arithmetic), :mod:`.crisis`;
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from metrics_ai.families.base import Family
 from metrics_ai.families.forecast.config import SIGNALS, ForecastConfig, config_from
-from metrics_ai.families.forecast.predictor import ForecastPredictor, positive
+from metrics_ai.families.forecast.models import ForecastRequest, ForecastResponse
+from metrics_ai.families.forecast.predictor import ForecastPredictor
 
 FAMILY: Family[ForecastConfig] = Family(
     name="resource-forecast",
@@ -26,7 +27,8 @@ FAMILY: Family[ForecastConfig] = Family(
     predictor=ForecastPredictor,
     signals=SIGNALS,
     config_from=config_from,
-    positive=positive,
+    request=ForecastRequest,
+    response=ForecastResponse,
 )
 
 __all__ = ["FAMILY", "ForecastConfig", "ForecastPredictor"]

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from metrics_ai.errors import InvalidInputError
+from metrics_ai.errors import RowError
 from metrics_ai.families.forecast.combiner import Combiner, served
 from metrics_ai.families.forecast.components import (
     COMPONENTS,
@@ -59,8 +59,8 @@ class Job:
     t: np.ndarray
     y: np.ndarray
     source: str
-    field: str = "history.values"
-    """How errors about this job's values name the field."""
+    loc: tuple[str | int, ...] = ("history", 0, "values")
+    """How errors about this job's values name the field (the request model's terms)."""
     notes: list[str] = dataclasses.field(default_factory=list)
     """What was done to the history before the components ran (resampling)."""
 
@@ -196,7 +196,7 @@ class Engine:
         ens = self.combiner.combine(forecasts, weights)
         halfwidth = self._halfwidths(job, lead)  # [2, H]: before the latest point, at it
         if not (np.isfinite(ens).all() and np.isfinite(halfwidth).all()):
-            raise InvalidInputError(job.field, "values too large to forecast (the arithmetic overflows)")
+            raise RowError(job.loc, "values too large to forecast (the arithmetic overflows)")
         deviation = self.rule.check(job.y[-1], ens[0, 0], halfwidth[0, 0])
         times = job.t[-1] + lead
         return Outcome(

@@ -24,37 +24,28 @@ the step, never a silently worse answer. The horizon is HORIZON_MIN at that step
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
 
 from metrics_ai.artifacts import Manifest
-from metrics_ai.errors import InvalidInputError, UnknownEntityError
-from metrics_ai.families.base import HISTORY_INPUTS, TEXT_ROWS, Predictor, TensorSpec
+from metrics_ai.errors import RowError, RowNotFound
+from metrics_ai.families.base import DomainPredictor
 from metrics_ai.families.forecast.components import chosen
 from metrics_ai.families.forecast.config import SIGNALS, ForecastConfig
 from metrics_ai.families.forecast.engine import Engine, Job, history_step
+from metrics_ai.families.forecast.models import ForecastRequest, ForecastResponse
 from metrics_ai.families.forecast.state import ForecastState, SeriesModel
-from metrics_ai.families.forecast.wire import Instance, v1_answer, v1_instances, v2_answer, v2_instances
 from metrics_ai.resolution import horizon_points, same_step, to_step
 from metrics_ai.series import History
 
+Loc = tuple[str | int, ...]
 MAX_HORIZON = 1440
 FIRST_TS, LAST_TS = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01, 9999-12-31T23:59:59 (RFC 3339)
 
 
-class ForecastPredictor(Predictor):
+class ForecastPredictor(DomainPredictor[ForecastRequest, ForecastResponse]):
     """Per-series fitted state, per-signal pools, NumPy LSTMs."""
 
-    v2_inputs: ClassVar[dict[str, TensorSpec]] = {"entity": TEXT_ROWS, "signal": TEXT_ROWS, **HISTORY_INPUTS}
-    v2_outputs: ClassVar[dict[str, TensorSpec]] = {
-        "forecast": TensorSpec("FP32", (-1, -1)),
-        "lower": TensorSpec("FP32", (-1, -1)),
-        "upper": TensorSpec("FP32", (-1, -1)),
-        "forecast_timestamps": TensorSpec("INT64", (-1, -1)),
-    }
+    request = ForecastRequest
 
     def __init__(self, config: ForecastConfig, state: ForecastState) -> None:
         self.config = config
@@ -66,16 +57,31 @@ class ForecastPredictor(Predictor):
         """Shortest history the components can use, plus one for the deviation check."""
         return max(c.min_points(self.config.seq_len) for c in chosen(self.config.components)) + 1
 
-    # --- requests -> jobs ---------------------------------------------------
-    def _job(self, instance: Instance) -> Job:
-        """Resolve one instance: its state, its history at the model's step, checked."""
-        entity, signal, field, history = instance.entity, instance.signal, instance.field, instance.history
-        history_fields = (instance.values_field, instance.timestamps_field)
+    def predict(self, request: ForecastRequest) -> ForecastResponse:
+        """One forecast per row (each row resolved, in order, before any is forecast)."""
+        rows = zip(request.entity, request.signal, request.history, strict=True)
+        jobs = [self._job(i, entity, signal, history) for i, (entity, signal, history) in enumerate(rows)]
+        return ForecastResponse.of(jobs, self.engine.run(jobs), self.config.crisis_thresholds)
+
+    def smoke_request(self) -> ForecastRequest:
+        """One known series without history (training-state) and one unseen entity with history."""
+        pooled = [s for s in self.state.series.values() if s.step == self.state.pools[s.signal].step]
+        first = pooled[0] if pooled else next(iter(self.state.series.values()))  # at its pool's step
+        return ForecastRequest(
+            entity=[first.entity, "smoke-unseen-entity"],
+            signal=[first.signal, first.signal],
+            history=[None, History(first.last_t, first.last_y)],
+        )
+
+    # --- rows -> jobs ---------------------------------------------------------
+    def _job(self, row: int, entity: str, signal: str, history: History | None) -> Job:
+        """Resolve request row ``row``: its state, its history at the model's step, checked."""
+        history_fields = (("history", row, "values"), ("history", row, "timestamps"))
         if signal not in SIGNALS:
-            raise InvalidInputError(f"{field}.signal", f"unknown signal {signal!r}; expected one of {list(SIGNALS)}")
+            raise RowError(("signal", row), f"unknown signal {signal!r}; expected one of {list(SIGNALS)}")
         if signal not in self.state.pools:
-            raise InvalidInputError(
-                f"{field}.signal",
+            raise RowError(
+                ("signal", row),
                 f"this model was trained without {signal!r}; it knows {sorted(self.state.pools)}",
             )
         series = self.state.series.get((entity, signal))
@@ -84,21 +90,21 @@ class ForecastPredictor(Predictor):
         if history is None:
             history, source = self._latest(entity, signal, series)
             if history is None:
-                raise UnknownEntityError(
-                    f"{field}.entity: no {signal} state for {entity!r} "
-                    "and no history in the request; "
-                    f"send history with at least {self.min_points} points"
+                raise RowNotFound(
+                    ("entity", row),
+                    f"no {signal} state for {entity!r} and no history in the request; "
+                    f"send history with at least {self.min_points} points",
                 )
         notes: list[str] = []
         if source == "request":
             history, notes = self._at_model_step(history, series.step if series else pool.step, *history_fields)
             self._check_history(history, *history_fields)
         if series is None and not any(c.pooled for c in chosen(self.config.components)):
-            raise UnknownEntityError(f"{field}.entity: {entity!r} is unknown and prophet needs a fitted curve")
+            raise RowNotFound(("entity", row), f"{entity!r} is unknown and prophet needs a fitted curve")
         return Job(entity, signal, series, pool, history.timestamps, history.values, source, history_fields[0], notes)
 
     def _at_model_step(
-        self, history: History, model_step: float, values_field: str, timestamps_field: str
+        self, history: History, model_step: float, values_field: Loc, timestamps_field: Loc
     ) -> tuple[History, list[str]]:
         """The history at the step the components were fitted at, and a note when it was resampled.
 
@@ -112,7 +118,7 @@ class ForecastPredictor(Predictor):
         resampled = to_step(history.timestamps, history.values, model_step)
         if resampled is None:
             why = "coarser than" if step > model_step else "too irregular (long gaps) to average to"
-            raise InvalidInputError(
+            raise RowError(
                 timestamps_field,
                 f"history has a {step:g} s step, {why} the {model_step:g} s step every component of this "
                 f"model was fitted at; send history at {model_step:g} s (or finer, it is averaged), "
@@ -120,7 +126,7 @@ class ForecastPredictor(Predictor):
             )
         t, y = resampled
         if t.size < self.min_points:
-            raise InvalidInputError(
+            raise RowError(
                 timestamps_field,
                 f"history at a {step:g} s step averages to {t.size} points at the {model_step:g} s step "
                 f"this model was fitted at; needs at least {self.min_points} "
@@ -132,9 +138,9 @@ class ForecastPredictor(Predictor):
         )
         return History(t, y), [note]
 
-    def _check_history(self, history: History, values_field: str, timestamps_field: str) -> None:
+    def _check_history(self, history: History, values_field: Loc, timestamps_field: Loc) -> None:
         if len(history) < self.min_points:
-            raise InvalidInputError(
+            raise RowError(
                 values_field,
                 f"needs at least {self.min_points} points at the model's step for "
                 f"{','.join(self.config.components)} (lstm reads the last {self.config.seq_len}, plus one for "
@@ -142,7 +148,7 @@ class ForecastPredictor(Predictor):
             )
         step = history_step(history.timestamps)
         if self.config.horizon_min * 60 / step > MAX_HORIZON:
-            raise InvalidInputError(
+            raise RowError(
                 timestamps_field,
                 f"a {step:g} s step gives more than {MAX_HORIZON} horizon points; "
                 "send data at least "
@@ -150,9 +156,7 @@ class ForecastPredictor(Predictor):
             )
         end = history.timestamps[-1] + step * horizon_points(self.config.horizon_min, step)
         if history.timestamps[0] < FIRST_TS or end > LAST_TS:
-            raise InvalidInputError(
-                timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999"
-            )
+            raise RowError(timestamps_field, "timestamps (and the forecast after them) must lie in years 1 to 9999")
 
     def _latest(self, entity: str, signal: str, series: SeriesModel | None) -> tuple[History | None, str]:
         """Fetcher first (when set, the entity is known and it has enough data), else the training-time state.
@@ -169,34 +173,6 @@ class ForecastPredictor(Predictor):
             return History(series.last_t, series.last_y), "training-state"
         return None, ""
 
-    # --- protocol -------------------------------------------------------
-    def predict_v1(self, instances: list[Any]) -> list[dict[str, Any]]:
-        """One forecast per instance (the shape docs/api.md documents)."""
-        jobs = [self._job(instance) for instance in v1_instances(instances)]
-        thresholds = self.config.crisis_thresholds
-        return [v1_answer(job, out, thresholds) for job, out in zip(jobs, self.engine.run(jobs), strict=True)]
-
-    def infer_v2(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """entity, signal [N]; timestamps INT64, values FP32 [N, T] -> forecast, lower, upper,
-        forecast_timestamps [N, H].
-
-        ``T = 0`` means no history: every row uses the fetcher or the training-time state.
-        """
-        return v2_answer(self.engine.run([self._job(instance) for instance in v2_instances(inputs)]))
-
-    def smoke_instances(self) -> list[Any]:
-        """One known series without history (training-state) and one unseen entity with history."""
-        pooled = [s for s in self.state.series.values() if s.step == self.state.pools[s.signal].step]
-        first = pooled[0] if pooled else next(iter(self.state.series.values()))  # at its pool's step
-        unseen = {
-            "timestamps": [float(t) for t in first.last_t],
-            "values": [float(v) for v in first.last_y],
-        }
-        return [
-            {"entity": first.entity, "signal": first.signal},
-            {"entity": "smoke-unseen-entity", "signal": first.signal, "history": unseen},
-        ]
-
     # --- persistence ----------------------------------------------------
     def save(self, folder: Path) -> None:
         """forecast.json (config, series, pools) + lstm.npz."""
@@ -207,8 +183,3 @@ class ForecastPredictor(Predictor):
         """Read what :meth:`save` wrote."""
         state, config = ForecastState.load(folder)
         return cls(ForecastConfig.model_validate(config), state)
-
-
-def positive(prediction: Mapping[str, Any]) -> bool:
-    """A series deviating from its forecast now raises an alarm."""
-    return bool((prediction.get("deviation") or {}).get("is_anomaly"))
