@@ -20,10 +20,13 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from metrics_ai.drift import Sampler, Samples
+from metrics_ai.families import FAMILIES
 from metrics_ai.families.anomaly import AnomalyPredictor, AnomalyRequest, AnomalyResponse
 from metrics_ai.families.base import Predictor
 from metrics_ai.families.disk_eta import SIGNAL as DISK_SIGNAL
 from metrics_ai.families.disk_eta import DiskEtaResponse
+from metrics_ai.families.forecast.models import ForecastResponse
+from metrics_ai.families.io_crisis import IoCrisisResponse
 from metrics_ai.families.models import DomainResponse, SeriesRequest
 from metrics_ai.families.node_outliers import FEATURES as OUTLIER_FEATURES
 from metrics_ai.families.node_outliers import NodeOutlierRequest, NodeOutlierResponse
@@ -80,12 +83,13 @@ def _disk_levels(_: SeriesRequest, response: DiskEtaResponse) -> Samples:
     return level_samples({DISK_SIGNAL: [u for u in response.current_usage if u is not None]})
 
 
-_SAMPLERS: dict[str, Callable[[Predictor], Sampler]] = {
-    "anomaly-detector": _anomaly,
-    "node-outliers": _outliers,
-    "resource-forecast": lambda _: _history_levels,
-    "io-crisis": lambda _: _history_levels,
-    "disk-eta": lambda _: _disk_levels,
+#: a family's response model -> how its answered requests are summarised
+_SAMPLERS: dict[type[DomainResponse], Callable[[Predictor], Sampler]] = {
+    AnomalyResponse: _anomaly,
+    NodeOutlierResponse: _outliers,
+    ForecastResponse: lambda _: _history_levels,
+    IoCrisisResponse: lambda _: _history_levels,
+    DiskEtaResponse: lambda _: _disk_levels,
 }
 
 
@@ -94,5 +98,5 @@ def sampler_for(model: str, predictor: Predictor) -> Sampler | None:
 
     A sampler takes what the codec observed: the request and response models, V1 and V2 alike.
     """
-    make = _SAMPLERS.get(model)
+    make = _SAMPLERS.get(FAMILIES[model].response)
     return make(predictor) if make else None

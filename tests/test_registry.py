@@ -7,6 +7,7 @@ so adding, renaming or removing a family fails here until every copy follows.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -165,3 +166,23 @@ def test_positive_is_what_each_family_counts_as_an_alarm(
         ),
     }[model]()
     assert response.positives().tolist() == [True, False]
+
+
+
+def _files_spelling(name: str) -> list[Path]:
+    """Product modules with ``name`` as a string literal (docstrings and comments don't count)."""
+    found = []
+    for package in ("metrics_ai", "serving", "training", "alerting"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if any(isinstance(node, ast.Constant) and node.value == name for node in ast.walk(tree)):
+                found.append(path.relative_to(REPO))
+    return found
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_a_model_name_is_spelled_in_its_descriptor_only(model: str) -> None:
+    """Everything else (alerting client, drift, training windows) reads the name from the registry."""
+    family = REPO / "metrics_ai" / "families" / FAMILIES[model].module
+    descriptor = family / "__init__.py" if family.is_dir() else family.with_suffix(".py")
+    assert _files_spelling(model) == [descriptor.relative_to(REPO)]
