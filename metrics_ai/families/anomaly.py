@@ -9,7 +9,6 @@ their features sit from the training distribution (largest robust z-score first)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,6 +30,7 @@ from metrics_ai.families.models import (
 from metrics_ai.features import FeatureSpec, rolling_features
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
+from metrics_ai.state_format import StateFormat, unchanged
 
 DEFAULT_METRICS: tuple[str, ...] = ("cpu_usage", "memory_usage", "pod_restarts", "network_in", "network_out")
 #: metric name in requests -> signal name in the canonical frame
@@ -41,6 +41,10 @@ METRIC_SIGNALS: dict[str, str] = {
     "network_in": "network_in",
     "network_out": "network_out",
 }
+
+
+#: ``stats.json``: 2 records its format; 1 (no ``format``) is the same layout
+STATE_FORMAT = StateFormat("stats.json", version=2, upgrades={1: unchanged})
 
 
 class AnomalyConfig(FamilyConfig):
@@ -167,12 +171,12 @@ class AnomalyPredictor(DomainPredictor[AnomalyRequest, AnomalyResponse]):
             "centre": self.centre.tolist(),
             "scale": self.scale.tolist(),
         }
-        (folder / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+        STATE_FORMAT.write(folder, stats)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> AnomalyPredictor:
         """Read forest.npz and stats.json (never model.pkl)."""
-        stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+        stats = STATE_FORMAT.read(folder)
         return cls(
             AnomalyConfig.model_validate(stats["config"]),
             CompiledForest.load(folder / "forest.npz"),

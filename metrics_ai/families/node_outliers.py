@@ -16,7 +16,6 @@ Training skips such a cluster and the predictor refuses it (400), saying so
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +36,7 @@ from metrics_ai.families.models import (
 )
 from metrics_ai.forest import CompiledForest
 from metrics_ai.settings import Settings
+from metrics_ai.state_format import StateFormat, unchanged
 
 FEATURES: tuple[str, ...] = ("host_cpu", "host_mem", "pod_cpu", "pod_mem")
 #: feature -> canonical signal
@@ -53,6 +53,10 @@ def too_few_peers(nodes: int) -> str:
     """What a cluster of ``nodes`` nodes lacks, with the two-node reason when it applies."""
     text = f"{nodes} node(s); needs at least {MIN_PEERS} to compare peers"
     return f"{text}: {TWO_PEERS}" if nodes == 2 else text
+
+
+#: ``clusters.json``: 2 records its format; 1 (no ``format``) is the same layout
+STATE_FORMAT = StateFormat("clusters.json", version=2, upgrades={1: unchanged})
 
 
 class NodeOutlierConfig(FamilyConfig):
@@ -177,12 +181,12 @@ class NodeOutlierPredictor(DomainPredictor[NodeOutlierRequest, NodeOutlierRespon
             model.forest.save(folder / f"forest-{i}.npz")
             index[cluster] = {"file": f"forest-{i}.npz", "mean": model.mean.tolist(), "scale": model.scale.tolist()}
         state = {"config": self.config.model_dump(mode="json"), "clusters": index, "reference": self.reference}
-        (folder / "clusters.json").write_text(json.dumps(state), encoding="utf-8")
+        STATE_FORMAT.write(folder, state)
 
     @classmethod
     def load(cls, folder: Path, manifest: Manifest) -> NodeOutlierPredictor:
         """Read what :meth:`save` wrote."""
-        state = json.loads((folder / "clusters.json").read_text(encoding="utf-8"))
+        state = STATE_FORMAT.read(folder)
         clusters = {
             name: ClusterModel(np.asarray(c["mean"]), np.asarray(c["scale"]), CompiledForest.load(folder / c["file"]))
             for name, c in state["clusters"].items()
