@@ -117,7 +117,7 @@ def train_run(
     scratch = tmp_path_factory.mktemp("train-volumes")
     mounts = pods.pod_mounts(container, spec["volumes"], model_volume, scratch)
     config = train_image.config
-    with podman.container_root(config.name) as container, podman.read_only_root(container, mounts, scratch) as root:
+    with podman.container_root(config.name) as rw_layer, podman.read_only_root(rw_layer, mounts, scratch) as root:
         argv = container["command"] + container["args"]
         done = podman.run_to_end(root, argv, pods.pod_env(config, container), config.workdir, TRAIN_TIMEOUT_S)
     return TrainRun(container, done.returncode, done.stdout)

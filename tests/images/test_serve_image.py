@@ -4,7 +4,8 @@ The combined install's runtime (one predictor, every model) is started from the 
 image: read-only root filesystem, an arbitrary UID in group 0, /tmp (the chart's emptyDir)
 writable, the train image's models mounted read-only at /mnt/models as KServe mounts a
 storageUri's PVC. Each model gets one V1 prediction built from its own smoke instances
-(bench/payloads.py) and must answer as the library does in-process; the chart's `helm test`
+(bench/payloads.py) and must answer as the library does in-process (plus the served
+version); the chart's `helm test`
 script runs inside the image against it too.
 """
 
@@ -84,7 +85,7 @@ def served(
     mounts = pods.pod_mounts(container, runtime["spec"].get("volumes", []), model_volume, scratch)
     mounts.append(podman.Mount(model_volume, "/mnt/models", read_only=True))  # KServe: the storageUri's PVC
     env, log = pods.pod_env(config, container), scratch / "predictor.log"
-    with podman.container_root(config.name) as container, podman.read_only_root(container, mounts, scratch) as root:
+    with podman.container_root(config.name) as rw_layer, podman.read_only_root(rw_layer, mounts, scratch) as root:
         with log.open("w") as out:
             proc = podman.run_as(root, container["command"] + args, env, config.workdir, stdout=out, stderr=out)
         try:
@@ -124,7 +125,7 @@ def test_each_model_answers_a_v1_prediction(served: Served, model_volume: Path, 
     predictions = response.json()["predictions"]
     manifest, folder = ModelStore(model_volume, model).verify()
     local = json.loads(json.dumps(predictor_class(model).load(folder, manifest).predict_v1(instances)))
-    same_answer(predictions, local, model)
+    same_answer(predictions, [{**row, "model_version": manifest.version} for row in local], model)
 
 
 def test_the_charts_helm_test_passes_from_the_image(served: Served, render: Render) -> None:
