@@ -138,6 +138,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"{kind}: image {image / 1e6:,.0f} MB (podman image inspect .Size), venv {venv / 1e6:,.0f} MB (du -sb)"
         )
-
-
-__all__ = ["Built", "Pick", "du_bytes"]

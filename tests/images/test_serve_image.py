@@ -26,11 +26,11 @@ import pytest
 from bench import payloads
 from metrics_ai.artifacts import ModelStore
 from metrics_ai.families import MODEL_NAMES, predictor_class
-from tests.chart.conftest import Render
+from tests.chart.conftest import Pick, Render
 from tests.chart.test_chart_helm_test import script_and_targets, test_pod
 from tests.conftest import free_port
 from tests.images import podman, pods
-from tests.images.conftest import IMAGES_TIMEOUT_S, Built, Pick, TrainRun
+from tests.images.conftest import IMAGES_TIMEOUT_S, Built, TrainRun
 
 pytestmark = [pytest.mark.images, pytest.mark.timeout(IMAGES_TIMEOUT_S)]
 
