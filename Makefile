@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MODELS ?= ./models
 PORT   ?= 8080
 
-.PHONY: setup test test-deps run train serve lint bench clean
+.PHONY: setup test test-deps image-deps images run train serve lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test-deps: ## system packages the tests use (Debian's prometheus + promtool, pro
 
 test: setup test-deps lint ## lint and type-check, then run the whole suite (real KServe server, real Prometheus, real Helm engine)
 	$(PY) -m pytest -q
+
+image-deps: ## what `make images` needs outside Python: podman and debootstrap (Debian packages)
+	bash scripts/install-image-deps.sh
+
+images: setup image-deps ## as root: build Dockerfile.serve and Dockerfile.train with podman and run them as OpenShift would (tests/images)
+	$(PY) -m pytest -q -m images tests/images
 
 train: setup ## train the demo profile on synthetic data into ./models
 	$(PY) -m training run --source synthetic --profile demo --out $(MODELS)

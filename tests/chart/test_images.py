@@ -147,7 +147,7 @@ def test_dockerignore_sends_only_the_sources() -> None:
     lines = (REPO / ".dockerignore").read_text().splitlines()
     patterns = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     kept = ["pyproject.toml", "README.md", "constraints.txt", "metrics_ai/settings.py"]
-    kept += ["training/cli.py", "serving/cli.py"]
+    kept += ["training/cli.py", "serving/cli.py", "alerting/cli.py"]  # Dockerfile.serve copies alerting/
     for path in kept:
         assert not _dockerignored(patterns, path), path
     dropped = [".venv/bin/python", ".git/HEAD", "models/anomaly-detector/manifest.json", ".env"]

@@ -1,0 +1,1 @@
+"""Images built and run with podman (`make images`): see conftest.py."""
