@@ -31,6 +31,7 @@ from tests.chart.test_chart_helm_test import script_and_targets, test_pod
 from tests.conftest import free_port
 from tests.images import podman, pods
 from tests.images.conftest import IMAGES_TIMEOUT_S, Built, TrainRun
+from tests.serving import codec_calls
 
 pytestmark = [pytest.mark.images, pytest.mark.timeout(IMAGES_TIMEOUT_S)]
 
@@ -124,7 +125,7 @@ def test_each_model_answers_a_v1_prediction(served: Served, model_volume: Path, 
     assert response.status_code == 200, response.text
     predictions = response.json()["predictions"]
     manifest, folder = ModelStore(model_volume, model).verify()
-    local = json.loads(json.dumps(predictor_class(model).load(folder, manifest).predict_v1(instances)))
+    local = json.loads(json.dumps(codec_calls.v1(predictor_class(model).load(folder, manifest), instances)))
     same_answer(predictions, [{**row, "model_version": manifest.version} for row in local], model)
 
 
