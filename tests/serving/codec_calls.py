@@ -1,42 +1,5 @@
-"""Call a loaded predictor through its codec, as the served model does (V1 instances, V2 tensors)."""
+"""Call a loaded predictor through its codec, as the served model does (the benchmarks' helpers)."""
 
-from __future__ import annotations
+from bench.codec_calls import smoke, v1, v2
 
-from typing import Any
-
-import numpy as np
-from kserve import InferInput, InferRequest
-
-from metrics_ai.families import FAMILIES
-from metrics_ai.families.base import Predictor
-from serving.codec import codec_for
-from serving.tensor_specs import input_specs
-
-
-def _family(predictor: Predictor) -> Any:
-    return next(f for f in FAMILIES.values() if isinstance(predictor, f.predictor))
-
-
-def v1(predictor: Predictor, instances: list[Any]) -> list[dict[str, Any]]:
-    """The V1 predictions (without model_version) for ``instances``."""
-    return codec_for(_family(predictor), predictor).v1(instances).predictions
-
-
-def smoke(predictor: Predictor) -> list[Any]:
-    """The version's smoke request as V1 instances."""
-    return codec_for(_family(predictor), predictor).smoke_instances()
-
-
-def v2(predictor: Predictor, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The V2 outputs for named arrays (strings as BYTES, numbers as the input's declared datatype)."""
-    specs = input_specs(_family(predictor))
-    tensors = []
-    for name, array in inputs.items():
-        arr = np.asarray(array)
-        text = arr.dtype.kind in "OUS"
-        datatype = "BYTES" if text else specs[name].datatype if name in specs else "FP32"
-        tensor = InferInput(name=name, shape=list(arr.shape), datatype=datatype)
-        tensor.set_data_from_numpy(arr.astype(object if text else np.int64 if datatype == "INT64" else np.float32))
-        tensors.append(tensor)
-    request = InferRequest(model_name=_family(predictor).name, infer_inputs=tensors)
-    return codec_for(_family(predictor), predictor).v2(request, None).outputs
+__all__ = ["smoke", "v1", "v2"]
