@@ -49,14 +49,11 @@ def rolling_features(rows: np.ndarray, spec: FeatureSpec = FeatureSpec()) -> np.
     n, m = x.shape
     k = spec.per_metric
     out = np.empty((n, m, k), dtype=np.float64)
-    out[:, :, 0] = x
-    if n == 1:  # the common single-row request: every statistic is the value itself
-        out[:, :, 1] = x
+    if n == 1:  # the common single-row request: every statistic is the value itself, std 0
+        out[:] = x[:, :, None]
         out[:, :, 2] = 0.0
-        out[:, :, 3] = x
-        out[:, :, 4] = x
-        out[:, :, 5:] = x[:, :, None]
         return out.reshape(n, m * k)
+    out[:, :, 0] = x
     w = spec.window
     counts = np.minimum(np.arange(1, n + 1), w).astype(np.float64)[:, None]
     # Window sums via cumulative sums of values centred on the column mean (stable).

@@ -38,7 +38,7 @@ class RequestLimits:
                 "instances", f"{len(instances)} instances; at most {self.max_instances} per request (MAX_INSTANCES)"
             )
         for i, instance in enumerate(instances):
-            if isinstance(instance, Mapping):
+            if type(instance) is not list and isinstance(instance, Mapping):  # a list skips the ABC check
                 self._check_fields(instance, f"instances[{i}]")
 
     def _check_fields(self, instance: Mapping[str, Any], field: str) -> None:

@@ -134,19 +134,19 @@ class AnomalyPredictor(DomainPredictor[AnomalyRequest, AnomalyResponse]):
         An anomalous row with none that high names its most deviating metric; a normal
         row with none names nothing. From ``lookup_from`` rows on, the rows' few distinct
         answers (a ranking and a mask of ``M`` metrics) are built once and looked up (10,000
-        rows: 2 ms instead of 19); below it, row by row (a single row: 15 us instead of 30).
+        rows: 2 ms instead of 19); below it, row by row on Python lists (a single row: 6 us).
         """
         names = self.config.metrics
-        m = len(names)
         hot = per_metric >= self.config.top_z
         order = np.argsort(-per_metric, axis=1, kind="stable")
+        if len(flags) < lookup_from:  # the k-th ranked metric is named if hot, the first also if anomalous
+            return [
+                [names[j] for k, j in enumerate(ranks) if row_hot[j] or (k == 0 and flag)]
+                for ranks, row_hot, flag in zip(order.tolist(), hot.tolist(), flags.tolist(), strict=True)
+            ]
+        m = len(names)
         ranked_hot = np.take_along_axis(hot, order, axis=1)
         ranked_hot[:, 0] |= flags  # an anomaly always names its top metric
-        if len(flags) < lookup_from:
-            return [
-                [names[j] for j, k in zip(ranks, keep, strict=True) if k]
-                for ranks, keep in zip(order.tolist(), ranked_hot.tolist(), strict=True)
-            ]
         weights = np.int64(m) ** np.arange(m, dtype=np.int64)
         code = order.astype(np.int64) @ weights * (1 << m) + ranked_hot.astype(np.int64) @ (1 << np.arange(m))
         code[~ranked_hot.any(axis=1)] = -1  # nothing to name
