@@ -62,13 +62,14 @@ class V1Codec:
                 # column per name (_plain_rows took rows of len(columns) only), and the model checks
                 # nothing else (checks_only_the_matrix), so it is built without validating again:
                 # the single-row hot path, 2-3 us less. Anything else is validated below.
-                return self.model.model_construct(**{layout.matrix: rows, "columns": layout.columns})
+                checked: dict[str, Any] = {layout.matrix: rows, "columns": layout.columns}
+                return self.model.model_construct(**checked)
             data: dict[str, Any] = {layout.matrix: matrix if matrix is not None else self._list_rows(instances)}
             where = self._at_list
         else:
-            rows = adapted(self._objects, instances, self._at_object)
-            data = {layout.matrix: [[row[c] for c in layout.columns] for row in rows]}
-            data |= {t: [row[t] for row in rows] for t in layout.text}
+            objects = adapted(self._objects, instances, self._at_object)
+            data = {layout.matrix: [[row[c] for c in layout.columns] for row in objects]}
+            data |= {t: [row[t] for row in objects] for t in layout.text}
             where = self._at_object
         data["columns"] = layout.columns
         return validated(self.model, data, where)

@@ -16,7 +16,7 @@ columns and one history per row); :class:`DomainResponse` says what counts as an
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, NamedTuple, Self
+from typing import Annotated, Any, ClassVar, NamedTuple, Self, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PlainValidator, StringConstraints, model_validator
@@ -225,7 +225,7 @@ class RowsRequest(DomainRequest):
             not cls.layout.text
             and set(cls.model_fields) == {"columns", cls.layout.matrix}
             and matrix is not None
-            and matrix.metadata == list(FloatRows.__metadata__)
+            and matrix.metadata == list(get_args(FloatRows)[1:])
             and {n: d.func for n, d in decorators.model_validators.items()} == {"_agree": agree}
             and not (decorators.field_validators or decorators.validators or decorators.root_validators)
         )

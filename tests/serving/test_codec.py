@@ -139,3 +139,19 @@ def test_positives_come_from_the_response(anomaly: Predictor) -> None:
     answer = codec_for(FAMILIES["anomaly-detector"], anomaly).v1(spiked)
     assert list(map(bool, answer.flags)) == [p["is_anomaly"] for p in answer.predictions]
     assert any(answer.flags)
+
+
+def test_plain_rows_skip_revalidation_only_where_the_model_checks_nothing_else(anomaly: Predictor) -> None:
+    """The hot path builds anomaly-detector's request without pydantic: the same model as validated."""
+    from metrics_ai.families.node_outliers import NodeOutlierRequest
+
+    assert AnomalyRequest.checks_only_the_matrix()
+    assert not NodeOutlierRequest.checks_only_the_matrix()  # text columns: always validated
+    codec = codec_for(FAMILIES["anomaly-detector"], anomaly)
+    assert hasattr(codec, "_v1") and codec._v1._construct  # type: ignore[attr-defined]
+    rows = [[0.5, 0.6, 0.0, 1e6, 2e6], [0.55, 0.61, 1.0, 1.1e6, 2.1e6]]
+    fast = codec._v1.request(rows)  # type: ignore[attr-defined]
+    checked = AnomalyRequest.model_validate({"metrics": rows, "columns": AnomalyRequest.layout.columns})
+    assert fast.columns == checked.columns
+    np.testing.assert_array_equal(fast.metrics, checked.metrics)
+    assert fast.metrics.dtype == np.float64 and fast.metrics.flags.c_contiguous
