@@ -11,7 +11,7 @@ served for that series (``null``, a note says why; the ensemble combines the res
 Entities: the cluster name for cluster series (cpu, memory: mean over its nodes),
 the node name for node series (io_wait, net_rx, net_tx) and for standalone nodes.
 An entity the model has never seen, with history, gets the signal's pooled state
-(``"model": "pooled"``, see :mod:`metrics_ai.forecast_engine`). A request without
+(``"model": "pooled"``, see :mod:`metrics_ai.families.forecast.engine`). A request without
 history uses, in order, the fetcher (``"source": "prometheus"``) or the latest
 points kept at training time (``"source": "training-state"``).
 
