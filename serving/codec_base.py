@@ -12,7 +12,8 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 from kserve import InferRequest
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from metrics_ai.errors import InvalidInputError
 from metrics_ai.families.models import RowError
@@ -74,6 +75,13 @@ class Codec(Protocol):
 
     def smoke_instances(self) -> list[Any]:
         """The version's smoke request as V1 instances (examples, benchmarks)."""
+
+
+def object_rows(fields: dict[str, Any]) -> TypeAdapter[list[dict[str, Any]]]:
+    """An adapter for V1 instances as objects with exactly ``fields`` (name -> type), no other key."""
+    row = TypedDict("Row", fields)  # type: ignore[misc]  # the keys are the layout's, known at load
+    row.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    return TypeAdapter(list[row])  # type: ignore[arg-type]
 
 
 def validated(model: type[M], data: Mapping[str, Any], where: Locator) -> M:

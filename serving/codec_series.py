@@ -20,13 +20,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, NotRequired
 
 from kserve import InferRequest
-from pydantic import ConfigDict, Strict, TypeAdapter
-from typing_extensions import TypedDict
+from pydantic import Strict
 
 from metrics_ai.families.models import SeriesLayout, SeriesRequest
 from metrics_ai.series import parse_history
 from metrics_ai.v2rows import padded_histories
-from serving.codec_base import Loc, Locator, adapted, validated
+from serving.codec_base import Loc, Locator, adapted, object_rows, validated
 from serving.codec_v1 import Word
 from serving.codec_v2 import texts
 from serving.limits import RequestLimits
@@ -50,9 +49,7 @@ class V1SeriesCodec:
         fields: dict[str, Any] = {name: Word for name in layout.text}
         fields |= {name: NotRequired[Label] for name in layout.optional}
         fields[layout.history] = NotRequired[Any]
-        row = TypedDict("Row", fields)  # type: ignore[misc]  # the keys are the layout's
-        row.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
-        self._objects: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[arg-type]
+        self._objects = object_rows(fields)
 
     def request(self, instances: list[Any]) -> SeriesRequest:
         """The request model for ``instances``, or a 400 naming the instance and key."""

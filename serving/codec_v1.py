@@ -21,11 +21,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import AllowInfNan, ConfigDict, Field, Strict, TypeAdapter
-from typing_extensions import TypedDict
+from pydantic import AllowInfNan, Field, Strict, TypeAdapter
 
 from metrics_ai.families.models import DomainResponse, RowLayout, RowsRequest, float_rows
-from serving.codec_base import Loc, Locator, adapted, validated
+from serving.codec_base import Loc, Locator, adapted, object_rows, validated
 
 Number = Annotated[float, Strict(), AllowInfNan(False)]
 """A JSON number (not a boolean), finite."""
@@ -41,9 +40,7 @@ class V1Codec:
         self.layout = layout
         fields: dict[str, Any] = {name: Word for name in layout.text}
         fields |= {name: Number for name in layout.columns}
-        row = TypedDict("Row", fields)  # type: ignore[misc]  # the keys are the version's own
-        row.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
-        self._objects: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[arg-type]
+        self._objects = object_rows(fields)
         width = len(layout.columns)
         self._lists: TypeAdapter[list[list[float]]] = TypeAdapter(
             list[Annotated[list[Number], Field(min_length=width, max_length=width)]]
