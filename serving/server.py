@@ -117,6 +117,7 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     )
     from serving.metadata import install_metadata_servicer
     from serving.reload import ReloadWatcher
+    from serving.versioned_paths import VersionedPathsMiddleware
 
     metrics = ServingMetrics(drift_window=settings.drift_window)
     pool = PredictionPool(settings.predict_workers, settings.predict_queue, metrics.pool_requests)
@@ -129,6 +130,12 @@ def serve(model_dir: Path, names: list[str], settings: Settings, http_port: int,
     install_error_handler(app)
     install_management_handler(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    by_name = {model.name: model for model in models}
+    app.add_middleware(
+        VersionedPathsMiddleware,
+        served=lambda name: by_name[name].version if name in by_name else None,
+        known=by_name.__contains__,
+    )
     if settings.docs_url:
         install_docs_page(app)
     install_metadata_servicer()
