@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,9 +74,19 @@ def check_metadata(metadata: dict[str, Any], model: str, version: str) -> None:
         assert served, f"{model} declares no {key}"
 
 
-def float_outputs_answered(values: np.ndarray, name: str) -> None:
-    """Every row has an answer: +inf (never) is one, NaN (too few points) is not."""
-    assert not np.isnan(values).any(), (name, values)
+def check_answer(
+    declared: list[dict[str, Any]], got: dict[str, tuple[str, list[int]]], as_numpy: Callable[[str], np.ndarray]
+) -> None:
+    """The outputs as declared, each array of its announced shape, every FP32 row answered.
+
+    Every row has an answer: +inf (never) is one, NaN (too few points) is not.
+    """
+    assert_outputs_as_declared(declared, got)
+    for tensor in declared:
+        values = as_numpy(tensor["name"])
+        assert values.shape == tuple(got[tensor["name"]][1])
+        if tensor["datatype"] == "FP32":
+            assert not np.isnan(values).any(), (tensor["name"], values)
 
 
 def drive_grpc(port: int, model: str, version: str) -> None:
@@ -95,12 +106,7 @@ def drive_grpc(port: int, model: str, version: str) -> None:
     response = result.get_response()
     assert response.model_version == version
     outputs = {o.name: (o.datatype, [int(d) for d in o.shape]) for o in response.outputs}
-    assert_outputs_as_declared(metadata["outputs"], outputs)
-    for tensor in metadata["outputs"]:
-        values = result.as_numpy(tensor["name"])
-        assert values.shape == tuple(outputs[tensor["name"]][1])
-        if tensor["datatype"] == "FP32":
-            float_outputs_answered(values, tensor["name"])
+    check_answer(metadata["outputs"], outputs, result.as_numpy)
     client.close()
 
 

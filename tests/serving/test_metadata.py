@@ -28,8 +28,8 @@ from tests.serving.metadata_client import (
     ROWS,
     assert_outputs_as_declared,
     build,
+    check_answer,
     check_metadata,
-    float_outputs_answered,
 )
 
 
@@ -57,12 +57,7 @@ def test_rest_metadata_drives_the_model(model: str, server: Predictor, all_model
         inputs.append(item)
     result = client.infer(model, inputs)
     outputs = {o["name"]: (o["datatype"], list(o["shape"])) for o in result.get_response()["outputs"]}
-    assert_outputs_as_declared(metadata["outputs"], outputs)
-    for tensor in metadata["outputs"]:
-        values = result.as_numpy(tensor["name"])
-        assert values.shape == tuple(outputs[tensor["name"]][1])
-        if tensor["datatype"] == "FP32":
-            float_outputs_answered(values, tensor["name"])
+    check_answer(metadata["outputs"], outputs, result.as_numpy)
     client.close()
 
 
