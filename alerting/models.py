@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from metrics_ai.families import MODEL_NAMES, anomaly, disk_eta, forecast, io_crisis, node_outliers
+from metrics_ai.families import anomaly, disk_eta, forecast, io_crisis, node_outliers
 
-#: every model the client can call, in the registry's order
-MODELS: tuple[str, ...] = MODEL_NAMES
 ANOMALY: str = anomaly.FAMILY.name
 OUTLIERS: str = node_outliers.FAMILY.name
 FORECAST: str = forecast.FAMILY.name

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from alerting import models
+from metrics_ai.families import MODEL_NAMES
 from metrics_ai.settings import ENV_PREFIX, Settings, parse_duration_seconds
 
-MODELS: tuple[str, ...] = models.MODELS
+MODELS: tuple[str, ...] = MODEL_NAMES
 """Every model the client can call, in the order a pass calls them."""
 MODEL_PLACEHOLDER = "{model}"
 
